@@ -1,0 +1,5 @@
+//! PrivateIndexer: a private BitTorrent swarm for friends' media libraries.
+
+pub mod bencode;
+pub mod metainfo;
+pub mod store;

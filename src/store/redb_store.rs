@@ -1,0 +1,435 @@
+//! The embedded store: one redb file, ACID, crash-safe.
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::{KeyHash, PutOutcome, Store, StoreError, StoreResult, TorrentRecord, User, UserDelta};
+
+const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+const USER_BY_API_KEY: TableDefinition<&[u8], u64> = TableDefinition::new("user_by_api_key");
+const USER_BY_PASSKEY: TableDefinition<&[u8], u64> = TableDefinition::new("user_by_passkey");
+const TORRENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("torrents");
+const TORRENT_FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("torrent_files");
+const V2_TO_V1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("v2_to_v1");
+/// Key: uploader id (big-endian) ++ v1 info-hash, so one member's uploads are one range.
+const UPLOADS: TableDefinition<&[u8], ()> = TableDefinition::new("uploads");
+const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+
+const NEXT_USER_ID: &str = "next_user_id";
+pub const STORE_FILE: &str = "privateindexer.redb";
+
+pub struct RedbStore {
+    db: Database,
+    path: PathBuf,
+}
+
+fn be<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn to_json<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
+    serde_json::to_vec(v).map_err(be)
+}
+
+fn from_json<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
+    let mut k = [0u8; 28];
+    k[..8].copy_from_slice(&uploader.to_be_bytes());
+    k[8..].copy_from_slice(ih);
+    k
+}
+
+impl RedbStore {
+    /// Opens (or creates) the store file inside `dir`.
+    pub fn open_dir(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        Self::open_file(&dir.join(STORE_FILE))
+    }
+
+    pub fn open_file(path: &Path) -> StoreResult<Self> {
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(path.display().to_string()),
+            other => StoreError::Backend(format!("{}: {other}", path.display())),
+        })?;
+        let store = RedbStore {
+            db,
+            path: path.to_path_buf(),
+        };
+        store.create_tables()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn create_tables(&self) -> StoreResult<()> {
+        let tx = self.db.begin_write().map_err(be)?;
+        tx.open_table(USERS).map_err(be)?;
+        tx.open_table(USER_BY_API_KEY).map_err(be)?;
+        tx.open_table(USER_BY_PASSKEY).map_err(be)?;
+        tx.open_table(TORRENTS).map_err(be)?;
+        tx.open_table(TORRENT_FILES).map_err(be)?;
+        tx.open_table(V2_TO_V1).map_err(be)?;
+        tx.open_table(UPLOADS).map_err(be)?;
+        tx.open_table(SETTINGS).map_err(be)?;
+        tx.commit().map_err(be)
+    }
+
+    fn user_by_index(&self, table: TableDefinition<&[u8], u64>, hash: &KeyHash) -> StoreResult<Option<User>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let idx = tx.open_table(table).map_err(be)?;
+        let Some(id) = idx.get(&hash[..]).map_err(be)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let users = tx.open_table(USERS).map_err(be)?;
+        let user = users.get(id).map_err(be)?;
+        user.map(|u| from_json(u.value())).transpose()
+    }
+
+    /// Reads a user, lets `change` edit it, writes it back; false when absent.
+    fn update_user(&self, id: u64, change: impl FnOnce(&mut User, &redb::WriteTransaction) -> StoreResult<()>) -> StoreResult<bool> {
+        let tx = self.db.begin_write().map_err(be)?;
+        {
+            let mut users = tx.open_table(USERS).map_err(be)?;
+            let Some(mut user) = users.get(id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()? else {
+                return Ok(false);
+            };
+            change(&mut user, &tx)?;
+            users.insert(id, to_json(&user)?.as_slice()).map_err(be)?;
+        }
+        tx.commit().map_err(be)?;
+        Ok(true)
+    }
+}
+
+impl Store for RedbStore {
+    fn create_user(&self, label: &str, api_key_hash: KeyHash, passkey_hash: KeyHash, now: i64) -> StoreResult<User> {
+        let tx = self.db.begin_write().map_err(be)?;
+        let user;
+        {
+            let mut settings = tx.open_table(SETTINGS).map_err(be)?;
+            let id = match settings.get(NEXT_USER_ID).map_err(be)? {
+                Some(v) => u64::from_be_bytes(v.value().try_into().map_err(|_| StoreError::Corrupt(NEXT_USER_ID.into()))?),
+                None => 1,
+            };
+            settings.insert(NEXT_USER_ID, &(id + 1).to_be_bytes()[..]).map_err(be)?;
+            user = User {
+                id,
+                label: label.to_string(),
+                api_key_hash,
+                passkey_hash,
+                created: now,
+                last_seen: 0,
+                enabled: true,
+                uploaded: 0,
+                downloaded: 0,
+                grabs: 0,
+                uploads: 0,
+                popularity: 0,
+                snatches: 0,
+            };
+            tx.open_table(USERS).map_err(be)?.insert(id, to_json(&user)?.as_slice()).map_err(be)?;
+            tx.open_table(USER_BY_API_KEY).map_err(be)?.insert(&api_key_hash[..], id).map_err(be)?;
+            tx.open_table(USER_BY_PASSKEY).map_err(be)?.insert(&passkey_hash[..], id).map_err(be)?;
+        }
+        tx.commit().map_err(be)?;
+        Ok(user)
+    }
+
+    fn user(&self, id: u64) -> StoreResult<Option<User>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let users = tx.open_table(USERS).map_err(be)?;
+        let u = users.get(id).map_err(be)?;
+        u.map(|v| from_json(v.value())).transpose()
+    }
+
+    fn user_by_api_key(&self, hash: &KeyHash) -> StoreResult<Option<User>> {
+        self.user_by_index(USER_BY_API_KEY, hash)
+    }
+
+    fn user_by_passkey(&self, hash: &KeyHash) -> StoreResult<Option<User>> {
+        self.user_by_index(USER_BY_PASSKEY, hash)
+    }
+
+    fn users(&self) -> StoreResult<Vec<User>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let users = tx.open_table(USERS).map_err(be)?;
+        let mut out = Vec::with_capacity(users.len().map_err(be)? as usize);
+        for entry in users.iter().map_err(be)? {
+            let (_, v) = entry.map_err(be)?;
+            out.push(from_json(v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn set_user_keys(&self, id: u64, api_key_hash: KeyHash, passkey_hash: KeyHash) -> StoreResult<bool> {
+        self.update_user(id, |user, tx| {
+            let mut by_api = tx.open_table(USER_BY_API_KEY).map_err(be)?;
+            by_api.remove(&user.api_key_hash[..]).map_err(be)?;
+            by_api.insert(&api_key_hash[..], id).map_err(be)?;
+            let mut by_pass = tx.open_table(USER_BY_PASSKEY).map_err(be)?;
+            by_pass.remove(&user.passkey_hash[..]).map_err(be)?;
+            by_pass.insert(&passkey_hash[..], id).map_err(be)?;
+            user.api_key_hash = api_key_hash;
+            user.passkey_hash = passkey_hash;
+            Ok(())
+        })
+    }
+
+    fn set_user_enabled(&self, id: u64, enabled: bool) -> StoreResult<bool> {
+        self.update_user(id, |user, _| {
+            user.enabled = enabled;
+            Ok(())
+        })
+    }
+
+    fn delete_user(&self, id: u64) -> StoreResult<bool> {
+        let tx = self.db.begin_write().map_err(be)?;
+        {
+            let mut users = tx.open_table(USERS).map_err(be)?;
+            let Some(user) = users.remove(id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()? else {
+                return Ok(false);
+            };
+            tx.open_table(USER_BY_API_KEY).map_err(be)?.remove(&user.api_key_hash[..]).map_err(be)?;
+            tx.open_table(USER_BY_PASSKEY).map_err(be)?.remove(&user.passkey_hash[..]).map_err(be)?;
+        }
+        tx.commit().map_err(be)?;
+        Ok(true)
+    }
+
+    fn apply_user_deltas(&self, deltas: &[(u64, UserDelta)]) -> StoreResult<()> {
+        if deltas.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(be)?;
+        {
+            let mut users = tx.open_table(USERS).map_err(be)?;
+            for (id, d) in deltas {
+                // A member deleted since the delta was counted is skipped, not an error.
+                let Some(mut user) = users.get(*id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()? else {
+                    continue;
+                };
+                user.uploaded = user.uploaded.saturating_add(d.uploaded);
+                user.downloaded = user.downloaded.saturating_add(d.downloaded);
+                user.snatches = user.snatches.saturating_add(d.snatches);
+                user.last_seen = user.last_seen.max(d.last_seen);
+                users.insert(*id, to_json(&user)?.as_slice()).map_err(be)?;
+            }
+        }
+        tx.commit().map_err(be)
+    }
+
+    fn put_torrent(&self, record: &TorrentRecord, torrent: &[u8]) -> StoreResult<PutOutcome> {
+        let tx = self.db.begin_write().map_err(be)?;
+        let outcome;
+        {
+            let mut torrents = tx.open_table(TORRENTS).map_err(be)?;
+            let existing = torrents
+                .get(&record.info_hash[..])
+                .map_err(be)?
+                .map(|v| from_json::<TorrentRecord>(v.value()))
+                .transpose()?;
+            match existing {
+                Some(old) if old.uploader != record.uploader => return Ok(PutOutcome::Conflict),
+                Some(old) => {
+                    let updated = TorrentRecord {
+                        meta: record.meta.clone(),
+                        ..old
+                    };
+                    torrents.insert(&record.info_hash[..], to_json(&updated)?.as_slice()).map_err(be)?;
+                    outcome = PutOutcome::Updated;
+                }
+                None => {
+                    if let Some(v2) = &record.info_hash_v2 {
+                        let mut v2_index = tx.open_table(V2_TO_V1).map_err(be)?;
+                        if v2_index.get(&v2[..]).map_err(be)?.is_some() {
+                            return Ok(PutOutcome::Conflict);
+                        }
+                        v2_index.insert(&v2[..], &record.info_hash[..]).map_err(be)?;
+                    }
+                    torrents.insert(&record.info_hash[..], to_json(record)?.as_slice()).map_err(be)?;
+                    tx.open_table(TORRENT_FILES).map_err(be)?.insert(&record.info_hash[..], torrent).map_err(be)?;
+                    tx.open_table(UPLOADS)
+                        .map_err(be)?
+                        .insert(&upload_key(record.uploader, &record.info_hash)[..], ())
+                        .map_err(be)?;
+                    let mut users = tx.open_table(USERS).map_err(be)?;
+                    let uploader = users.get(record.uploader).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()?;
+                    if let Some(mut u) = uploader {
+                        u.uploads += 1;
+                        users.insert(u.id, to_json(&u)?.as_slice()).map_err(be)?;
+                    }
+                    outcome = PutOutcome::Created;
+                }
+            }
+        }
+        tx.commit().map_err(be)?;
+        Ok(outcome)
+    }
+
+    fn torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let t = tx.open_table(TORRENTS).map_err(be)?;
+        let v = t.get(&info_hash[..]).map_err(be)?;
+        v.map(|v| from_json(v.value())).transpose()
+    }
+
+    fn v1_for_v2(&self, v2: &[u8; 32]) -> StoreResult<Option<[u8; 20]>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let t = tx.open_table(V2_TO_V1).map_err(be)?;
+        let v = t.get(&v2[..]).map_err(be)?;
+        v.map(|v| v.value().try_into().map_err(|_| StoreError::Corrupt("v2_to_v1".into())))
+            .transpose()
+    }
+
+    fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let t = tx.open_table(TORRENT_FILES).map_err(be)?;
+        let v = t.get(&info_hash[..]).map_err(be)?;
+        Ok(v.map(|v| v.value().to_vec()))
+    }
+
+    fn delete_torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>> {
+        let tx = self.db.begin_write().map_err(be)?;
+        let record;
+        {
+            let mut torrents = tx.open_table(TORRENTS).map_err(be)?;
+            let Some(rec) = torrents.remove(&info_hash[..]).map_err(be)?.map(|v| from_json::<TorrentRecord>(v.value())).transpose()? else {
+                return Ok(None);
+            };
+            tx.open_table(TORRENT_FILES).map_err(be)?.remove(&info_hash[..]).map_err(be)?;
+            tx.open_table(UPLOADS).map_err(be)?.remove(&upload_key(rec.uploader, info_hash)[..]).map_err(be)?;
+            if let Some(v2) = &rec.info_hash_v2 {
+                tx.open_table(V2_TO_V1).map_err(be)?.remove(&v2[..]).map_err(be)?;
+            }
+            let mut users = tx.open_table(USERS).map_err(be)?;
+            let uploader = users.get(rec.uploader).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()?;
+            if let Some(mut u) = uploader {
+                u.uploads = u.uploads.saturating_sub(1);
+                users.insert(u.id, to_json(&u)?.as_slice()).map_err(be)?;
+            }
+            record = rec;
+        }
+        tx.commit().map_err(be)?;
+        Ok(Some(record))
+    }
+
+    fn torrents_of(&self, uploader: u64) -> StoreResult<Vec<[u8; 20]>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let t = tx.open_table(UPLOADS).map_err(be)?;
+        let lo = upload_key(uploader, &[0; 20]);
+        let hi = upload_key(uploader, &[0xff; 20]);
+        let mut out = Vec::new();
+        for entry in t.range(&lo[..]..=&hi[..]).map_err(be)? {
+            let (k, _) = entry.map_err(be)?;
+            let key = k.value();
+            let mut ih = [0u8; 20];
+            ih.copy_from_slice(&key[8..28]);
+            out.push(ih);
+        }
+        Ok(out)
+    }
+
+    fn for_each_torrent(&self, visit: &mut dyn FnMut(TorrentRecord)) -> StoreResult<()> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let t = tx.open_table(TORRENTS).map_err(be)?;
+        for entry in t.iter().map_err(be)? {
+            let (_, v) = entry.map_err(be)?;
+            visit(from_json(v.value())?);
+        }
+        Ok(())
+    }
+
+    fn record_grab(&self, info_hash: &[u8; 20], grabber: u64) -> StoreResult<()> {
+        let tx = self.db.begin_write().map_err(be)?;
+        {
+            let mut torrents = tx.open_table(TORRENTS).map_err(be)?;
+            let Some(mut rec) = torrents.get(&info_hash[..]).map_err(be)?.map(|v| from_json::<TorrentRecord>(v.value())).transpose()? else {
+                return Ok(());
+            };
+            rec.grabs += 1;
+            torrents.insert(&info_hash[..], to_json(&rec)?.as_slice()).map_err(be)?;
+            let mut users = tx.open_table(USERS).map_err(be)?;
+            for (id, grab, pop) in [(grabber, 1, 0), (rec.uploader, 0, 1)] {
+                let user = users.get(id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()?;
+                if let Some(mut u) = user {
+                    u.grabs += grab;
+                    u.popularity += pop;
+                    users.insert(id, to_json(&u)?.as_slice()).map_err(be)?;
+                }
+            }
+        }
+        tx.commit().map_err(be)
+    }
+
+    fn add_snatches(&self, counts: &[([u8; 20], u64)]) -> StoreResult<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(be)?;
+        {
+            let mut torrents = tx.open_table(TORRENTS).map_err(be)?;
+            for (ih, n) in counts {
+                let rec = torrents.get(&ih[..]).map_err(be)?.map(|v| from_json::<TorrentRecord>(v.value())).transpose()?;
+                if let Some(mut rec) = rec {
+                    rec.snatches += n;
+                    torrents.insert(&ih[..], to_json(&rec)?.as_slice()).map_err(be)?;
+                }
+            }
+        }
+        tx.commit().map_err(be)
+    }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let t = tx.open_table(SETTINGS).map_err(be)?;
+        let v = t.get(key).map_err(be)?;
+        Ok(v.map(|v| v.value().to_vec()))
+    }
+
+    fn set_setting(&self, key: &str, value: &[u8]) -> StoreResult<()> {
+        let tx = self.db.begin_write().map_err(be)?;
+        tx.open_table(SETTINGS).map_err(be)?.insert(key, value).map_err(be)?;
+        tx.commit().map_err(be)
+    }
+
+    fn backup_to(&self, path: &Path) -> StoreResult<()> {
+        if path.exists() {
+            return Err(StoreError::Invalid(format!("{} already exists", path.display())));
+        }
+        // One read transaction is one consistent snapshot of every table.
+        let rtx = self.db.begin_read().map_err(be)?;
+        let out = Database::create(path).map_err(be)?;
+        let wtx = out.begin_write().map_err(be)?;
+        copy_table(&rtx, &wtx, USERS)?;
+        copy_table(&rtx, &wtx, USER_BY_API_KEY)?;
+        copy_table(&rtx, &wtx, USER_BY_PASSKEY)?;
+        copy_table(&rtx, &wtx, TORRENTS)?;
+        copy_table(&rtx, &wtx, TORRENT_FILES)?;
+        copy_table(&rtx, &wtx, V2_TO_V1)?;
+        copy_table(&rtx, &wtx, UPLOADS)?;
+        copy_table(&rtx, &wtx, SETTINGS)?;
+        wtx.commit().map_err(be)?;
+        Ok(())
+    }
+}
+
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    rtx: &redb::ReadTransaction,
+    wtx: &redb::WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> StoreResult<()> {
+    let src = rtx.open_table(def).map_err(be)?;
+    let mut dst = wtx.open_table(def).map_err(be)?;
+    for entry in src.iter().map_err(be)? {
+        let (k, v) = entry.map_err(be)?;
+        dst.insert(k.value(), v.value()).map_err(be)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Records kept in the store.
+
+use serde::{Deserialize, Serialize};
+
+/// SHA-256 of a key; keys are 256-bit random values, so a fast hash is safe here.
+pub type KeyHash = [u8; 32];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct User {
+    pub id: u64,
+    pub label: String,
+    #[serde(with = "hex::serde")]
+    pub api_key_hash: KeyHash,
+    #[serde(with = "hex::serde")]
+    pub passkey_hash: KeyHash,
+    pub created: i64,
+    #[serde(default)]
+    pub last_seen: i64,
+    pub enabled: bool,
+    #[serde(default)]
+    pub uploaded: u64,
+    #[serde(default)]
+    pub downloaded: u64,
+    /// Torrents this member grabbed.
+    #[serde(default)]
+    pub grabs: u64,
+    /// Torrents this member uploaded.
+    #[serde(default)]
+    pub uploads: u64,
+    /// Grabs of this member's uploads by others.
+    #[serde(default)]
+    pub popularity: u64,
+    /// Completed downloads reported by the tracker.
+    #[serde(default)]
+    pub snatches: u64,
+}
+
+/// Counter changes for one member, applied in batches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserDelta {
+    pub uploaded: u64,
+    pub downloaded: u64,
+    pub snatches: u64,
+    /// Latest activity time seen; 0 leaves last_seen alone.
+    pub last_seen: i64,
+}
+
+/// Descriptive fields an uploader sends with a torrent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TorrentMeta {
+    /// Torznab category id (2000 Movies, 2040 Movies/HD, 5040 TV/HD, 3040 Audio/Lossless, …).
+    pub category: u32,
+    /// Release name shown in search results; the torrent name when absent.
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub imdb_id: Option<u32>,
+    #[serde(default)]
+    pub tmdb_id: Option<u32>,
+    #[serde(default)]
+    pub tvdb_id: Option<u32>,
+    #[serde(default)]
+    pub season: Option<u32>,
+    #[serde(default)]
+    pub episode: Option<u32>,
+    #[serde(default)]
+    pub artist: Option<String>,
+    #[serde(default)]
+    pub album: Option<String>,
+    #[serde(default)]
+    pub year: Option<u16>,
+    /// e.g. "1080p", "2160p"
+    #[serde(default)]
+    pub resolution: Option<String>,
+    /// Hide the uploader's label on the torrent page.
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TorrentRecord {
+    #[serde(with = "hex::serde")]
+    pub info_hash: [u8; 20],
+    #[serde(default, with = "opt_hex32")]
+    pub info_hash_v2: Option<[u8; 32]>,
+    /// `info.name` of the torrent.
+    pub name: String,
+    pub size: u64,
+    pub file_count: u32,
+    pub piece_length: u64,
+    pub uploader: u64,
+    /// Unix seconds of the first upload.
+    pub added: i64,
+    pub meta: TorrentMeta,
+    #[serde(default)]
+    pub grabs: u64,
+    #[serde(default)]
+    pub snatches: u64,
+}
+
+impl TorrentRecord {
+    /// The title searches and feeds show.
+    pub fn title(&self) -> &str {
+        self.meta.title.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    /// Same uploader re-sent it: metadata replaced, counters kept.
+    Updated,
+    /// Someone else already shared it.
+    Conflict,
+}
+
+mod opt_hex32 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(h) => s.serialize_some(&hex::encode(h)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| {
+            let mut out = [0u8; 32];
+            hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
+            Ok(out)
+        })
+        .transpose()
+    }
+}
