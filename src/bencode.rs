@@ -160,7 +160,8 @@ impl<'a> Parser<'a> {
             return Err(BencodeError::Invalid(start, "non-canonical integer"));
         }
         // Digits are ASCII, so the slice is valid UTF-8; overflow is refused by parse.
-        let text = std::str::from_utf8(digits).map_err(|_| BencodeError::Invalid(start, "malformed integer"))?;
+        let text = std::str::from_utf8(digits)
+            .map_err(|_| BencodeError::Invalid(start, "malformed integer"))?;
         let n = text
             .parse::<i64>()
             .map_err(|_| BencodeError::Invalid(start, "integer out of range"))?;
@@ -174,7 +175,8 @@ impl<'a> Parser<'a> {
             return Err(BencodeError::Invalid(start, "expected a byte string"));
         }
         let len = self.integer(b':')?;
-        let len = usize::try_from(len).map_err(|_| BencodeError::Invalid(start, "negative string length"))?;
+        let len = usize::try_from(len)
+            .map_err(|_| BencodeError::Invalid(start, "negative string length"))?;
         let end = self
             .pos
             .checked_add(len)
@@ -261,7 +263,10 @@ mod tests {
         let input = b"d1:ai-3e1:bl2:xye1:cd1:di0eee";
         let n = decode(input).unwrap();
         assert_eq!(n.get("a").unwrap().as_int(), Some(-3));
-        assert_eq!(n.get("b").unwrap().as_list().unwrap()[0].as_bytes(), Some(&b"xy"[..]));
+        assert_eq!(
+            n.get("b").unwrap().as_list().unwrap()[0].as_bytes(),
+            Some(&b"xy"[..])
+        );
         let c = n.get("c").unwrap();
         assert_eq!(&input[c.span.clone()], b"d1:di0ee");
     }
@@ -295,7 +300,11 @@ mod tests {
             b"18446744073709551616:x",
         ];
         for b in bad {
-            assert!(decode(b).is_err(), "accepted {:?}", String::from_utf8_lossy(b));
+            assert!(
+                decode(b).is_err(),
+                "accepted {:?}",
+                String::from_utf8_lossy(b)
+            );
         }
     }
 

@@ -1,5 +1,13 @@
 //! PrivateIndexer: a private BitTorrent swarm for friends' media libraries.
 
+pub mod admin_cli;
+pub mod admin_password;
 pub mod bencode;
+pub mod categories;
+pub mod cli;
+pub mod keys;
+pub mod logging;
+pub mod members;
 pub mod metainfo;
+pub mod server;
 pub mod store;

@@ -12,7 +12,13 @@ use crate::bencode::{self, BencodeError, Node, Owned};
 pub const MAX_TORRENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// Top-level keys kept from an upload; trackers, web seeds and anything unknown are dropped.
-const KEPT_TOP_LEVEL: &[&str] = &["comment", "created by", "creation date", "encoding", "piece layers"];
+const KEPT_TOP_LEVEL: &[&str] = &[
+    "comment",
+    "created by",
+    "creation date",
+    "encoding",
+    "piece layers",
+];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MetainfoError {
@@ -128,7 +134,10 @@ pub fn parse(bytes: &[u8]) -> Result<Metainfo, MetainfoError> {
     let mut top = BTreeMap::new();
     for key in KEPT_TOP_LEVEL {
         if let Some(v) = root.get(key) {
-            top.insert(key.as_bytes().to_vec(), Owned::Raw(bytes[v.span.clone()].to_vec()));
+            top.insert(
+                key.as_bytes().to_vec(),
+                Owned::Raw(bytes[v.span.clone()].to_vec()),
+            );
         }
     }
     top.insert(b"info".to_vec(), Owned::Raw(info_bytes.to_vec()));
@@ -168,7 +177,9 @@ fn file_list(info: &Node<'_>, name: &str) -> Result<(Vec<FileEntry>, u64), Metai
                     .get("length")
                     .and_then(non_negative)
                     .ok_or(MetainfoError::BadField("files.length"))?;
-                total = total.checked_add(length).ok_or(MetainfoError::BadField("files.length"))?;
+                total = total
+                    .checked_add(length)
+                    .ok_or(MetainfoError::BadField("files.length"))?;
                 let is_pad = f
                     .get("attr")
                     .and_then(Node::as_bytes)
@@ -184,7 +195,12 @@ fn file_list(info: &Node<'_>, name: &str) -> Result<(Vec<FileEntry>, u64), Metai
                 for part in parts {
                     match part.as_str() {
                         Some(s) if safe_component(s) => comps.push(s),
-                        _ => return Err(MetainfoError::BadPath(String::from_utf8_lossy(part.as_bytes().unwrap_or(b"")).into_owned())),
+                        _ => {
+                            return Err(MetainfoError::BadPath(
+                                String::from_utf8_lossy(part.as_bytes().unwrap_or(b""))
+                                    .into_owned(),
+                            ))
+                        }
                     }
                 }
                 if comps.is_empty() {

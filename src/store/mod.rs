@@ -4,7 +4,7 @@
 mod redb_store;
 mod types;
 
-pub use redb_store::RedbStore;
+pub use redb_store::{RedbStore, STORE_FILE};
 pub use types::{KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,13 +25,24 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// on the blocking pool (see `server::state::AppState::db`).
 pub trait Store: Send + Sync + 'static {
     // --- members
-    fn create_user(&self, label: &str, api_key_hash: KeyHash, passkey_hash: KeyHash, now: i64) -> StoreResult<User>;
+    fn create_user(
+        &self,
+        label: &str,
+        api_key_hash: KeyHash,
+        passkey_hash: KeyHash,
+        now: i64,
+    ) -> StoreResult<User>;
     fn user(&self, id: u64) -> StoreResult<Option<User>>;
     fn user_by_api_key(&self, hash: &KeyHash) -> StoreResult<Option<User>>;
     fn user_by_passkey(&self, hash: &KeyHash) -> StoreResult<Option<User>>;
     fn users(&self) -> StoreResult<Vec<User>>;
     /// Replaces both keys at once; the old hashes stop resolving in the same transaction.
-    fn set_user_keys(&self, id: u64, api_key_hash: KeyHash, passkey_hash: KeyHash) -> StoreResult<bool>;
+    fn set_user_keys(
+        &self,
+        id: u64,
+        api_key_hash: KeyHash,
+        passkey_hash: KeyHash,
+    ) -> StoreResult<bool>;
     fn set_user_enabled(&self, id: u64, enabled: bool) -> StoreResult<bool>;
     fn delete_user(&self, id: u64) -> StoreResult<bool>;
     /// Adds counter deltas for many members in one transaction.
@@ -45,6 +56,7 @@ pub trait Store: Send + Sync + 'static {
     fn v1_for_v2(&self, v2: &[u8; 32]) -> StoreResult<Option<[u8; 20]>>;
     fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>>;
     fn delete_torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>>;
+    fn torrent_count(&self) -> StoreResult<u64>;
     fn torrents_of(&self, uploader: u64) -> StoreResult<Vec<[u8; 20]>>;
     /// Visits every torrent (used to build in-memory indexes at start-up).
     fn for_each_torrent(&self, visit: &mut dyn FnMut(TorrentRecord)) -> StoreResult<()>;

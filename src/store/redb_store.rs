@@ -47,13 +47,16 @@ fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
 impl RedbStore {
     /// Opens (or creates) the store file inside `dir`.
     pub fn open_dir(dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         Self::open_file(&dir.join(STORE_FILE))
     }
 
     pub fn open_file(path: &Path) -> StoreResult<Self> {
         let db = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(path.display().to_string()),
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::InUse(path.display().to_string())
+            }
             other => StoreError::Backend(format!("{}: {other}", path.display())),
         })?;
         let store = RedbStore {
@@ -81,7 +84,11 @@ impl RedbStore {
         tx.commit().map_err(be)
     }
 
-    fn user_by_index(&self, table: TableDefinition<&[u8], u64>, hash: &KeyHash) -> StoreResult<Option<User>> {
+    fn user_by_index(
+        &self,
+        table: TableDefinition<&[u8], u64>,
+        hash: &KeyHash,
+    ) -> StoreResult<Option<User>> {
         let tx = self.db.begin_read().map_err(be)?;
         let idx = tx.open_table(table).map_err(be)?;
         let Some(id) = idx.get(&hash[..]).map_err(be)?.map(|v| v.value()) else {
@@ -93,11 +100,20 @@ impl RedbStore {
     }
 
     /// Reads a user, lets `change` edit it, writes it back; false when absent.
-    fn update_user(&self, id: u64, change: impl FnOnce(&mut User, &redb::WriteTransaction) -> StoreResult<()>) -> StoreResult<bool> {
+    fn update_user(
+        &self,
+        id: u64,
+        change: impl FnOnce(&mut User, &redb::WriteTransaction) -> StoreResult<()>,
+    ) -> StoreResult<bool> {
         let tx = self.db.begin_write().map_err(be)?;
         {
             let mut users = tx.open_table(USERS).map_err(be)?;
-            let Some(mut user) = users.get(id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()? else {
+            let Some(mut user) = users
+                .get(id)
+                .map_err(be)?
+                .map(|v| from_json::<User>(v.value()))
+                .transpose()?
+            else {
                 return Ok(false);
             };
             change(&mut user, &tx)?;
@@ -109,16 +125,28 @@ impl RedbStore {
 }
 
 impl Store for RedbStore {
-    fn create_user(&self, label: &str, api_key_hash: KeyHash, passkey_hash: KeyHash, now: i64) -> StoreResult<User> {
+    fn create_user(
+        &self,
+        label: &str,
+        api_key_hash: KeyHash,
+        passkey_hash: KeyHash,
+        now: i64,
+    ) -> StoreResult<User> {
         let tx = self.db.begin_write().map_err(be)?;
         let user;
         {
             let mut settings = tx.open_table(SETTINGS).map_err(be)?;
             let id = match settings.get(NEXT_USER_ID).map_err(be)? {
-                Some(v) => u64::from_be_bytes(v.value().try_into().map_err(|_| StoreError::Corrupt(NEXT_USER_ID.into()))?),
+                Some(v) => u64::from_be_bytes(
+                    v.value()
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt(NEXT_USER_ID.into()))?,
+                ),
                 None => 1,
             };
-            settings.insert(NEXT_USER_ID, &(id + 1).to_be_bytes()[..]).map_err(be)?;
+            settings
+                .insert(NEXT_USER_ID, &(id + 1).to_be_bytes()[..])
+                .map_err(be)?;
             user = User {
                 id,
                 label: label.to_string(),
@@ -134,9 +162,18 @@ impl Store for RedbStore {
                 popularity: 0,
                 snatches: 0,
             };
-            tx.open_table(USERS).map_err(be)?.insert(id, to_json(&user)?.as_slice()).map_err(be)?;
-            tx.open_table(USER_BY_API_KEY).map_err(be)?.insert(&api_key_hash[..], id).map_err(be)?;
-            tx.open_table(USER_BY_PASSKEY).map_err(be)?.insert(&passkey_hash[..], id).map_err(be)?;
+            tx.open_table(USERS)
+                .map_err(be)?
+                .insert(id, to_json(&user)?.as_slice())
+                .map_err(be)?;
+            tx.open_table(USER_BY_API_KEY)
+                .map_err(be)?
+                .insert(&api_key_hash[..], id)
+                .map_err(be)?;
+            tx.open_table(USER_BY_PASSKEY)
+                .map_err(be)?
+                .insert(&passkey_hash[..], id)
+                .map_err(be)?;
         }
         tx.commit().map_err(be)?;
         Ok(user)
@@ -168,7 +205,12 @@ impl Store for RedbStore {
         Ok(out)
     }
 
-    fn set_user_keys(&self, id: u64, api_key_hash: KeyHash, passkey_hash: KeyHash) -> StoreResult<bool> {
+    fn set_user_keys(
+        &self,
+        id: u64,
+        api_key_hash: KeyHash,
+        passkey_hash: KeyHash,
+    ) -> StoreResult<bool> {
         self.update_user(id, |user, tx| {
             let mut by_api = tx.open_table(USER_BY_API_KEY).map_err(be)?;
             by_api.remove(&user.api_key_hash[..]).map_err(be)?;
@@ -193,11 +235,22 @@ impl Store for RedbStore {
         let tx = self.db.begin_write().map_err(be)?;
         {
             let mut users = tx.open_table(USERS).map_err(be)?;
-            let Some(user) = users.remove(id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()? else {
+            let Some(user) = users
+                .remove(id)
+                .map_err(be)?
+                .map(|v| from_json::<User>(v.value()))
+                .transpose()?
+            else {
                 return Ok(false);
             };
-            tx.open_table(USER_BY_API_KEY).map_err(be)?.remove(&user.api_key_hash[..]).map_err(be)?;
-            tx.open_table(USER_BY_PASSKEY).map_err(be)?.remove(&user.passkey_hash[..]).map_err(be)?;
+            tx.open_table(USER_BY_API_KEY)
+                .map_err(be)?
+                .remove(&user.api_key_hash[..])
+                .map_err(be)?;
+            tx.open_table(USER_BY_PASSKEY)
+                .map_err(be)?
+                .remove(&user.passkey_hash[..])
+                .map_err(be)?;
         }
         tx.commit().map_err(be)?;
         Ok(true)
@@ -212,7 +265,12 @@ impl Store for RedbStore {
             let mut users = tx.open_table(USERS).map_err(be)?;
             for (id, d) in deltas {
                 // A member deleted since the delta was counted is skipped, not an error.
-                let Some(mut user) = users.get(*id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()? else {
+                let Some(mut user) = users
+                    .get(*id)
+                    .map_err(be)?
+                    .map(|v| from_json::<User>(v.value()))
+                    .transpose()?
+                else {
                     continue;
                 };
                 user.uploaded = user.uploaded.saturating_add(d.uploaded);
@@ -242,7 +300,9 @@ impl Store for RedbStore {
                         meta: record.meta.clone(),
                         ..old
                     };
-                    torrents.insert(&record.info_hash[..], to_json(&updated)?.as_slice()).map_err(be)?;
+                    torrents
+                        .insert(&record.info_hash[..], to_json(&updated)?.as_slice())
+                        .map_err(be)?;
                     outcome = PutOutcome::Updated;
                 }
                 None => {
@@ -251,16 +311,27 @@ impl Store for RedbStore {
                         if v2_index.get(&v2[..]).map_err(be)?.is_some() {
                             return Ok(PutOutcome::Conflict);
                         }
-                        v2_index.insert(&v2[..], &record.info_hash[..]).map_err(be)?;
+                        v2_index
+                            .insert(&v2[..], &record.info_hash[..])
+                            .map_err(be)?;
                     }
-                    torrents.insert(&record.info_hash[..], to_json(record)?.as_slice()).map_err(be)?;
-                    tx.open_table(TORRENT_FILES).map_err(be)?.insert(&record.info_hash[..], torrent).map_err(be)?;
+                    torrents
+                        .insert(&record.info_hash[..], to_json(record)?.as_slice())
+                        .map_err(be)?;
+                    tx.open_table(TORRENT_FILES)
+                        .map_err(be)?
+                        .insert(&record.info_hash[..], torrent)
+                        .map_err(be)?;
                     tx.open_table(UPLOADS)
                         .map_err(be)?
                         .insert(&upload_key(record.uploader, &record.info_hash)[..], ())
                         .map_err(be)?;
                     let mut users = tx.open_table(USERS).map_err(be)?;
-                    let uploader = users.get(record.uploader).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()?;
+                    let uploader = users
+                        .get(record.uploader)
+                        .map_err(be)?
+                        .map(|v| from_json::<User>(v.value()))
+                        .transpose()?;
                     if let Some(mut u) = uploader {
                         u.uploads += 1;
                         users.insert(u.id, to_json(&u)?.as_slice()).map_err(be)?;
@@ -284,8 +355,12 @@ impl Store for RedbStore {
         let tx = self.db.begin_read().map_err(be)?;
         let t = tx.open_table(V2_TO_V1).map_err(be)?;
         let v = t.get(&v2[..]).map_err(be)?;
-        v.map(|v| v.value().try_into().map_err(|_| StoreError::Corrupt("v2_to_v1".into())))
-            .transpose()
+        v.map(|v| {
+            v.value()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("v2_to_v1".into()))
+        })
+        .transpose()
     }
 
     fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>> {
@@ -300,16 +375,34 @@ impl Store for RedbStore {
         let record;
         {
             let mut torrents = tx.open_table(TORRENTS).map_err(be)?;
-            let Some(rec) = torrents.remove(&info_hash[..]).map_err(be)?.map(|v| from_json::<TorrentRecord>(v.value())).transpose()? else {
+            let Some(rec) = torrents
+                .remove(&info_hash[..])
+                .map_err(be)?
+                .map(|v| from_json::<TorrentRecord>(v.value()))
+                .transpose()?
+            else {
                 return Ok(None);
             };
-            tx.open_table(TORRENT_FILES).map_err(be)?.remove(&info_hash[..]).map_err(be)?;
-            tx.open_table(UPLOADS).map_err(be)?.remove(&upload_key(rec.uploader, info_hash)[..]).map_err(be)?;
+            tx.open_table(TORRENT_FILES)
+                .map_err(be)?
+                .remove(&info_hash[..])
+                .map_err(be)?;
+            tx.open_table(UPLOADS)
+                .map_err(be)?
+                .remove(&upload_key(rec.uploader, info_hash)[..])
+                .map_err(be)?;
             if let Some(v2) = &rec.info_hash_v2 {
-                tx.open_table(V2_TO_V1).map_err(be)?.remove(&v2[..]).map_err(be)?;
+                tx.open_table(V2_TO_V1)
+                    .map_err(be)?
+                    .remove(&v2[..])
+                    .map_err(be)?;
             }
             let mut users = tx.open_table(USERS).map_err(be)?;
-            let uploader = users.get(rec.uploader).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()?;
+            let uploader = users
+                .get(rec.uploader)
+                .map_err(be)?
+                .map(|v| from_json::<User>(v.value()))
+                .transpose()?;
             if let Some(mut u) = uploader {
                 u.uploads = u.uploads.saturating_sub(1);
                 users.insert(u.id, to_json(&u)?.as_slice()).map_err(be)?;
@@ -318,6 +411,11 @@ impl Store for RedbStore {
         }
         tx.commit().map_err(be)?;
         Ok(Some(record))
+    }
+
+    fn torrent_count(&self) -> StoreResult<u64> {
+        let tx = self.db.begin_read().map_err(be)?;
+        tx.open_table(TORRENTS).map_err(be)?.len().map_err(be)
     }
 
     fn torrents_of(&self, uploader: u64) -> StoreResult<Vec<[u8; 20]>> {
@@ -350,14 +448,25 @@ impl Store for RedbStore {
         let tx = self.db.begin_write().map_err(be)?;
         {
             let mut torrents = tx.open_table(TORRENTS).map_err(be)?;
-            let Some(mut rec) = torrents.get(&info_hash[..]).map_err(be)?.map(|v| from_json::<TorrentRecord>(v.value())).transpose()? else {
+            let Some(mut rec) = torrents
+                .get(&info_hash[..])
+                .map_err(be)?
+                .map(|v| from_json::<TorrentRecord>(v.value()))
+                .transpose()?
+            else {
                 return Ok(());
             };
             rec.grabs += 1;
-            torrents.insert(&info_hash[..], to_json(&rec)?.as_slice()).map_err(be)?;
+            torrents
+                .insert(&info_hash[..], to_json(&rec)?.as_slice())
+                .map_err(be)?;
             let mut users = tx.open_table(USERS).map_err(be)?;
             for (id, grab, pop) in [(grabber, 1, 0), (rec.uploader, 0, 1)] {
-                let user = users.get(id).map_err(be)?.map(|v| from_json::<User>(v.value())).transpose()?;
+                let user = users
+                    .get(id)
+                    .map_err(be)?
+                    .map(|v| from_json::<User>(v.value()))
+                    .transpose()?;
                 if let Some(mut u) = user {
                     u.grabs += grab;
                     u.popularity += pop;
@@ -376,10 +485,16 @@ impl Store for RedbStore {
         {
             let mut torrents = tx.open_table(TORRENTS).map_err(be)?;
             for (ih, n) in counts {
-                let rec = torrents.get(&ih[..]).map_err(be)?.map(|v| from_json::<TorrentRecord>(v.value())).transpose()?;
+                let rec = torrents
+                    .get(&ih[..])
+                    .map_err(be)?
+                    .map(|v| from_json::<TorrentRecord>(v.value()))
+                    .transpose()?;
                 if let Some(mut rec) = rec {
                     rec.snatches += n;
-                    torrents.insert(&ih[..], to_json(&rec)?.as_slice()).map_err(be)?;
+                    torrents
+                        .insert(&ih[..], to_json(&rec)?.as_slice())
+                        .map_err(be)?;
                 }
             }
         }
@@ -395,13 +510,19 @@ impl Store for RedbStore {
 
     fn set_setting(&self, key: &str, value: &[u8]) -> StoreResult<()> {
         let tx = self.db.begin_write().map_err(be)?;
-        tx.open_table(SETTINGS).map_err(be)?.insert(key, value).map_err(be)?;
+        tx.open_table(SETTINGS)
+            .map_err(be)?
+            .insert(key, value)
+            .map_err(be)?;
         tx.commit().map_err(be)
     }
 
     fn backup_to(&self, path: &Path) -> StoreResult<()> {
         if path.exists() {
-            return Err(StoreError::Invalid(format!("{} already exists", path.display())));
+            return Err(StoreError::Invalid(format!(
+                "{} already exists",
+                path.display()
+            )));
         }
         // One read transaction is one consistent snapshot of every table.
         let rtx = self.db.begin_read().map_err(be)?;

@@ -1,0 +1,28 @@
+//! Command line: one binary, a subcommand per role.
+
+use clap::{Parser, Subcommand};
+
+use crate::{admin_cli::AdminArgs, server::config::ServerArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "privateindexer",
+    version,
+    about = "A private BitTorrent swarm for friends' media libraries"
+)]
+pub struct Cli {
+    /// Log filter: error, warn, info, debug, trace (or a tracing directive such as `privateindexer=debug`).
+    #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true)]
+    pub log_level: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the indexer, client API, admin panel and tracker in one process.
+    Server(Box<ServerArgs>),
+    /// Operator tasks: admin password, members, backups.
+    Admin(AdminArgs),
+}

@@ -1,0 +1,128 @@
+//! Member management shared by the admin HTTP API and the offline admin CLI.
+
+use serde::Serialize;
+
+use crate::keys::{self, Secret};
+use crate::store::{Store, StoreError, User};
+
+const MAX_LABEL_CHARS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MemberError {
+    #[error("label must be 1 to {MAX_LABEL_CHARS} characters without control characters")]
+    BadLabel,
+    #[error("a member labelled {0:?} already exists")]
+    DuplicateLabel(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the operator sees once when a member is created or their keys rotated.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct IssuedKeys {
+    pub id: u64,
+    pub label: String,
+    pub api_key: String,
+    pub passkey: String,
+    pub announce_url: String,
+}
+
+/// A member as listed: counters, never keys.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct MemberView {
+    pub id: u64,
+    pub label: String,
+    pub enabled: bool,
+    pub created: i64,
+    pub last_seen: i64,
+    pub uploaded: u64,
+    pub downloaded: u64,
+    pub grabs: u64,
+    pub uploads: u64,
+    pub popularity: u64,
+    pub snatches: u64,
+}
+
+impl From<&User> for MemberView {
+    fn from(u: &User) -> Self {
+        MemberView {
+            id: u.id,
+            label: u.label.clone(),
+            enabled: u.enabled,
+            created: u.created,
+            last_seen: u.last_seen,
+            uploaded: u.uploaded,
+            downloaded: u.downloaded,
+            grabs: u.grabs,
+            uploads: u.uploads,
+            popularity: u.popularity,
+            snatches: u.snatches,
+        }
+    }
+}
+
+pub fn announce_url(tracker_url: &str, passkey: &str) -> String {
+    format!("{}/announce/{passkey}", tracker_url.trim_end_matches('/'))
+}
+
+fn clean_label(label: &str) -> Result<String, MemberError> {
+    let label = label.trim();
+    if label.is_empty()
+        || label.chars().count() > MAX_LABEL_CHARS
+        || label.chars().any(char::is_control)
+    {
+        return Err(MemberError::BadLabel);
+    }
+    Ok(label.to_string())
+}
+
+pub fn create(
+    store: &dyn Store,
+    secret: &Secret,
+    tracker_url: &str,
+    label: &str,
+    now: i64,
+) -> Result<IssuedKeys, MemberError> {
+    let label = clean_label(label)?;
+    if store
+        .users()?
+        .iter()
+        .any(|u| u.label.eq_ignore_ascii_case(&label))
+    {
+        return Err(MemberError::DuplicateLabel(label));
+    }
+    let keys = keys::mint(secret);
+    let user = store.create_user(&label, keys.api_key_hash(), keys.passkey_hash(), now)?;
+    Ok(issued(&user, keys, tracker_url))
+}
+
+/// New keys for a member; the old ones stop working in the same transaction.
+pub fn rotate(
+    store: &dyn Store,
+    secret: &Secret,
+    tracker_url: &str,
+    id: u64,
+) -> Result<Option<IssuedKeys>, MemberError> {
+    let Some(user) = store.user(id)? else {
+        return Ok(None);
+    };
+    let keys = keys::mint(secret);
+    if !store.set_user_keys(id, keys.api_key_hash(), keys.passkey_hash())? {
+        return Ok(None);
+    }
+    Ok(Some(issued(&user, keys, tracker_url)))
+}
+
+fn issued(user: &User, keys: keys::MintedKeys, tracker_url: &str) -> IssuedKeys {
+    IssuedKeys {
+        id: user.id,
+        label: user.label.clone(),
+        announce_url: announce_url(tracker_url, &keys.passkey),
+        api_key: keys.api_key,
+        passkey: keys.passkey,
+    }
+}
+
+pub fn list(store: &dyn Store) -> Result<Vec<MemberView>, MemberError> {
+    Ok(store.users()?.iter().map(MemberView::from).collect())
+}

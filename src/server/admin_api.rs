@@ -1,0 +1,262 @@
+//! The admin JSON API under `/admin/api` (HTTP Basic `admin:<password>`).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use warp::filters::BoxedFilter;
+use warp::http::{header, StatusCode};
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use super::error::{recover_json, respond, ApiError};
+use super::filters::{authorization, remote_ip, with_state};
+use super::state::{now, AppState};
+use crate::members::{self, MemberError};
+
+/// Swarm figures a live part of the server (the tracker) reports.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct SwarmFigures {
+    pub peers: u64,
+    pub seeders: u64,
+    pub leechers: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Stats {
+    pub members: u64,
+    pub enabled_members: u64,
+    pub torrents: u64,
+    pub peers: u64,
+    pub seeders: u64,
+    pub leechers: u64,
+    pub uploaded: u64,
+    pub downloaded: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    label: String,
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Rotate,
+    Enable,
+    Disable,
+    Delete,
+}
+
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let admin = with_state(state)
+        .and(authorization())
+        .and(remote_ip())
+        .and_then(|st: Arc<AppState>, auth, ip: Option<IpAddr>| async move {
+            match st.admin(auth, ip).await {
+                Ok(()) => Ok(st),
+                Err(e) => Err(warp::reject::custom(Denied(e.status.as_u16(), e.message))),
+            }
+        })
+        .boxed();
+
+    let create = warp::path!("users")
+        .and(warp::post())
+        .and(admin.clone())
+        .and(warp::body::content_length_limit(4096))
+        .and(warp::body::bytes())
+        .then(|st, body| async move { respond(create_user(st, body).await) });
+    let list = warp::path!("users")
+        .and(warp::get())
+        .and(admin.clone())
+        .then(|st: Arc<AppState>| async move {
+            respond(
+                st.db(|s| {
+                    members::list(s).map_err(|e| match e {
+                        MemberError::Store(s) => s,
+                        other => crate::store::StoreError::Invalid(other.to_string()),
+                    })
+                })
+                .await
+                .map(|l| warp::reply::json(&l).into_response()),
+            )
+        });
+    let action = |verb: &'static str, a: Action| {
+        warp::path("users")
+            .and(warp::path::param::<String>())
+            .and(warp::path(verb))
+            .and(warp::path::end())
+            .and(warp::post())
+            .and(admin.clone())
+            .then(move |id, st| async move { respond(member_action(st, id, a).await) })
+            .boxed()
+    };
+    let delete = warp::path!("users" / String)
+        .and(warp::delete())
+        .and(admin.clone())
+        .then(|id, st| async move { respond(member_action(st, id, Action::Delete).await) });
+    let stats = warp::path!("stats")
+        .and(warp::get())
+        .and(admin.clone())
+        .then(|st| async move { respond(stats(st).await) });
+    let backup = warp::path!("backup")
+        .and(warp::get())
+        .and(admin.clone())
+        .then(|st| async move { respond(backup(st).await) });
+
+    warp::path("admin")
+        .and(warp::path("api"))
+        .and(
+            create
+                .or(list)
+                .unify()
+                .or(action("rotate", Action::Rotate))
+                .unify()
+                .or(action("enable", Action::Enable))
+                .unify()
+                .or(action("disable", Action::Disable))
+                .unify()
+                .or(delete)
+                .unify()
+                .or(stats)
+                .unify()
+                .or(backup)
+                .unify()
+                .recover(recover_admin)
+                .unify(),
+        )
+        .boxed()
+}
+
+#[derive(Debug)]
+struct Denied(u16, String);
+impl warp::reject::Reject for Denied {}
+
+async fn recover_admin(err: warp::Rejection) -> Result<Response, std::convert::Infallible> {
+    if let Some(Denied(status, msg)) = err.find::<Denied>() {
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::UNAUTHORIZED);
+        let mut resp = ApiError::new(status, msg.clone()).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"privateindexer admin\""),
+            );
+        }
+        return Ok(resp);
+    }
+    recover_json(err).await
+}
+
+fn member_error(e: MemberError) -> ApiError {
+    match e {
+        MemberError::Store(s) => s.into(),
+        MemberError::DuplicateLabel(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+        other => ApiError::unprocessable(other.to_string()),
+    }
+}
+
+fn parse_id(id: &str) -> Result<u64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request("member id must be a number"))
+}
+
+async fn create_user(state: Arc<AppState>, body: bytes::Bytes) -> Result<Response, ApiError> {
+    let req: NewUser = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let (secret, tracker) = (state.secret, state.config.tracker_url.clone());
+    let store = state.store.clone();
+    let issued = tokio::task::spawn_blocking(move || {
+        members::create(&*store, &secret, &tracker, &req.label, now())
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(member_error)?;
+    tracing::info!(member = issued.id, label = %issued.label, "member created");
+    Ok(warp::reply::with_status(warp::reply::json(&issued), StatusCode::CREATED).into_response())
+}
+
+async fn member_action(
+    state: Arc<AppState>,
+    id: String,
+    action: Action,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let (secret, tracker) = (state.secret, state.config.tracker_url.clone());
+    let store = state.store.clone();
+    let outcome = tokio::task::spawn_blocking(move || -> Result<Option<Response>, MemberError> {
+        let s = &*store;
+        Ok(match action {
+            Action::Rotate => members::rotate(s, &secret, &tracker, id)?
+                .map(|k| warp::reply::json(&k).into_response()),
+            Action::Enable => s
+                .set_user_enabled(id, true)?
+                .then(|| StatusCode::NO_CONTENT.into_response()),
+            Action::Disable => s
+                .set_user_enabled(id, false)?
+                .then(|| StatusCode::NO_CONTENT.into_response()),
+            Action::Delete => s
+                .delete_user(id)?
+                .then(|| StatusCode::NO_CONTENT.into_response()),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(member_error)?;
+    let resp = outcome.ok_or_else(|| ApiError::not_found("no such member"))?;
+    state.notify(|l| l.member_changed(id));
+    Ok(resp)
+}
+
+async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {
+    let (users, torrents) = state.db(|s| Ok((s.users()?, s.torrent_count()?))).await?;
+    let swarm = state
+        .listeners
+        .iter()
+        .filter_map(|l| l.swarm_figures())
+        .fold(SwarmFigures::default(), |a, b| SwarmFigures {
+            peers: a.peers + b.peers,
+            seeders: a.seeders + b.seeders,
+            leechers: a.leechers + b.leechers,
+        });
+    let stats = Stats {
+        members: users.len() as u64,
+        enabled_members: users.iter().filter(|u| u.enabled).count() as u64,
+        torrents,
+        peers: swarm.peers,
+        seeders: swarm.seeders,
+        leechers: swarm.leechers,
+        uploaded: users.iter().map(|u| u.uploaded).sum(),
+        downloaded: users.iter().map(|u| u.downloaded).sum(),
+    };
+    Ok(warp::reply::json(&stats).into_response())
+}
+
+/// Streams a consistent copy of the store; the temporary file is unlinked once open.
+async fn backup(state: Arc<AppState>) -> Result<Response, ApiError> {
+    let path = state
+        .config
+        .data_dir
+        .join(format!(".backup-{}.redb", crate::keys::random_token()));
+    let p = path.clone();
+    state.db(move |s| s.backup_to(&p)).await?;
+    let file = tokio::fs::File::open(&path).await;
+    let _ = tokio::fs::remove_file(&path).await;
+    let file = file.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("backup unreadable: {e}"),
+        )
+    })?;
+    let len = file.metadata().await.map(|m| m.len()).ok();
+    let mut resp = warp::reply::stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Some(len) = len {
+        headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
+    }
+    tracing::info!("store backup streamed");
+    Ok(resp)
+}

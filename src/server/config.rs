@@ -1,0 +1,113 @@
+//! Server settings: every one a flag and an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use url::Url;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Address the HTTP server (Torznab, client API, admin panel, tracker) listens on.
+    #[arg(long, env = "BIND", default_value = "0.0.0.0:8081")]
+    pub bind: SocketAddr,
+
+    /// Folder holding the embedded store (one redb file).
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Public base URL of this server, used in Torznab links (default: http://localhost:<port>).
+    #[arg(long, env = "EXTERNAL_SERVER_URL")]
+    pub external_server_url: Option<Url>,
+
+    /// Public base URL of the tracker, used in announce URLs (default: the server URL).
+    #[arg(long, env = "EXTERNAL_TRACKER_URL")]
+    pub external_tracker_url: Option<Url>,
+
+    /// Name shown in Torznab caps and the admin panel.
+    #[arg(long, env = "SITE_NAME", default_value = "PrivateIndexer")]
+    pub site_name: String,
+
+    /// Admin password (at least 12 characters); set or updated at start-up.
+    #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// File holding the admin password (e.g. a Docker secret); used when ADMIN_PASSWORD is unset.
+    #[arg(long, env = "ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
+
+    /// Seconds between flushes of member counters to the store.
+    #[arg(long, env = "FLUSH_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub flush_interval: u64,
+}
+
+/// Settings after checks, as the running server uses them.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Without a trailing slash.
+    pub server_url: String,
+    /// Without a trailing slash.
+    pub tracker_url: String,
+    pub site_name: String,
+    pub admin_password: Option<String>,
+    pub flush_interval: std::time::Duration,
+}
+
+fn base_url(url: &Url, setting: &str) -> anyhow::Result<String> {
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        bail!("{setting}: must be an http(s) URL with a host, got {url}");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("{setting}: must not have a query or fragment");
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+impl ServerArgs {
+    pub fn resolve(self) -> anyhow::Result<ServerConfig> {
+        let server_url = match &self.external_server_url {
+            Some(u) => base_url(u, "EXTERNAL_SERVER_URL")?,
+            None => format!("http://localhost:{}", self.bind.port()),
+        };
+        let tracker_url = match &self.external_tracker_url {
+            Some(u) => base_url(u, "EXTERNAL_TRACKER_URL")?,
+            None => server_url.clone(),
+        };
+        let site_name = self.site_name.trim().to_string();
+        if site_name.is_empty() || site_name.chars().any(char::is_control) {
+            bail!("SITE_NAME: must be a non-empty single line");
+        }
+        let admin_password = match (self.admin_password, &self.admin_password_file) {
+            (Some(p), _) => Some(p),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| {
+                        format!("ADMIN_PASSWORD_FILE: cannot read {}", path.display())
+                    })?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_string(),
+            ),
+            (None, None) => None,
+        };
+        if let Some(p) = &admin_password {
+            if p.chars().count() < crate::admin_password::MIN_CHARS {
+                bail!(
+                    "ADMIN_PASSWORD: must be at least {} characters",
+                    crate::admin_password::MIN_CHARS
+                );
+            }
+        }
+        Ok(ServerConfig {
+            bind: self.bind,
+            data_dir: self.data_dir,
+            server_url,
+            tracker_url,
+            site_name,
+            admin_password,
+            flush_interval: std::time::Duration::from_secs(self.flush_interval),
+        })
+    }
+}

@@ -1,0 +1,45 @@
+//! Small extractors shared by route groups.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use warp::filters::BoxedFilter;
+use warp::Filter;
+
+use super::state::AppState;
+
+pub fn with_state(state: Arc<AppState>) -> BoxedFilter<(Arc<AppState>,)> {
+    warp::any().map(move || state.clone()).boxed()
+}
+
+/// The raw query string, empty when absent (warp's own filter rejects then).
+pub fn raw_query() -> BoxedFilter<(String,)> {
+    warp::query::raw()
+        .or(warp::any().map(String::new))
+        .unify()
+        .boxed()
+}
+
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The API key from `X-Api-Key`, else from the `apikey` query parameter.
+pub fn api_key() -> BoxedFilter<(Option<String>,)> {
+    warp::header::optional::<String>("x-api-key")
+        .and(raw_query())
+        .map(|h: Option<String>, q: String| h.or_else(|| query_param(&q, "apikey")))
+        .boxed()
+}
+
+pub fn remote_ip() -> BoxedFilter<(Option<IpAddr>,)> {
+    warp::addr::remote()
+        .map(|a: Option<SocketAddr>| a.map(|a| a.ip()))
+        .boxed()
+}
+
+pub fn authorization() -> BoxedFilter<(Option<String>,)> {
+    warp::header::optional::<String>("authorization").boxed()
+}

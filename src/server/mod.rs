@@ -1,0 +1,122 @@
+//! `privateindexer server`: client API, admin API (and, as they land, Torznab,
+//! tracker and admin panel) on one port over one store.
+
+pub mod admin_api;
+pub mod api;
+pub mod config;
+pub mod counters;
+pub mod error;
+pub mod filters;
+pub mod ratelimit;
+pub mod state;
+pub mod upload;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::Filter;
+
+use self::config::ServerArgs;
+use self::state::AppState;
+use crate::store::{RedbStore, Store};
+
+pub fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let config = args.resolve()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config))
+}
+
+/// All routes of the server's one port.
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    api::routes(state.clone())
+        .or(admin_api::routes(state))
+        .unify()
+        .or(warp::any()
+            .map(|| error::ApiError::not_found("no such route"))
+            .map(warp::Reply::into_response))
+        .unify()
+        .boxed()
+}
+
+async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> =
+        Arc::new(RedbStore::open_dir(&config.data_dir).context("DATA_DIR")?);
+    match &config.admin_password {
+        Some(p) => crate::admin_password::ensure(&*store, p).context("ADMIN_PASSWORD")?,
+        None if !crate::admin_password::is_set(&*store)? => tracing::warn!(
+            "no admin password set: set ADMIN_PASSWORD or run `privateindexer admin set-password --data-dir …`"
+        ),
+        None => {}
+    }
+    let secret = crate::keys::server_secret(&*store)?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("BIND: cannot listen on {}", config.bind))?;
+    let local = listener.local_addr()?;
+    let flush_every = config.flush_interval;
+    let state = Arc::new(AppState::new(store, config, secret));
+
+    let flusher = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(flush_every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                flush(&state).await;
+            }
+        })
+    };
+
+    tracing::info!(
+        "listening on http://{local} (store {})",
+        state.config.data_dir.display()
+    );
+    warp::serve(routes(state.clone()))
+        .incoming(listener)
+        .graceful(shutdown_signal())
+        .run()
+        .await;
+    flusher.abort();
+    flush(&state).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn flush(state: &Arc<AppState>) {
+    let st = state.clone();
+    let result = tokio::task::spawn_blocking(move || st.counters.flush(&*st.store)).await;
+    match result {
+        Ok(Ok(n)) if n > 0 => tracing::debug!("flushed counters of {n} members"),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!("counter flush failed (kept for the next try): {e}"),
+        Err(e) => tracing::error!("counter flush task failed: {e}"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,181 @@
+//! What every request handler shares.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use warp::http::StatusCode;
+
+use super::config::ServerConfig;
+use super::counters::Counters;
+use super::error::ApiError;
+use super::ratelimit::FailureLimiter;
+use crate::keys::{self, Secret};
+use crate::store::{Store, StoreResult, TorrentRecord, User};
+
+/// Parts of the server that keep in-memory views of the catalogue (search
+/// index, tracker swarms) and must hear about changes.
+pub trait CatalogListener: Send + Sync {
+    fn torrent_stored(&self, _record: &TorrentRecord) {}
+    fn torrent_removed(&self, _record: &TorrentRecord) {}
+    /// Keys rotated, member disabled/enabled or deleted.
+    fn member_changed(&self, _user_id: u64) {}
+    /// Live swarm figures, from the part that tracks peers.
+    fn swarm_figures(&self) -> Option<super::admin_api::SwarmFigures> {
+        None
+    }
+}
+
+/// Live peer counts of one torrent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerCounts {
+    pub seeders: u32,
+    pub leechers: u32,
+}
+
+/// Per-torrent swarm figures for search results and pages; the tracker provides them.
+pub trait SwarmView: Send + Sync {
+    fn counts(&self, info_hash: &[u8; 20]) -> PeerCounts;
+}
+
+/// Used until a tracker is attached: nobody is known to be seeding.
+pub struct NoPeers;
+
+impl SwarmView for NoPeers {
+    fn counts(&self, _info_hash: &[u8; 20]) -> PeerCounts {
+        PeerCounts::default()
+    }
+}
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: ServerConfig,
+    pub secret: Secret,
+    pub counters: Counters,
+    pub listeners: Vec<Arc<dyn CatalogListener>>,
+    pub swarm: Arc<dyn SwarmView>,
+    pub admin_failures: FailureLimiter,
+}
+
+/// An authenticated member and the API key they used.
+pub struct Member {
+    pub user: User,
+    pub api_key: String,
+}
+
+impl Member {
+    pub fn announce_url(&self, state: &AppState) -> String {
+        crate::members::announce_url(
+            &state.config.tracker_url,
+            &keys::passkey_for(&state.secret, &self.api_key),
+        )
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig, secret: Secret) -> Self {
+        AppState {
+            store,
+            config,
+            secret,
+            counters: Counters::default(),
+            listeners: Vec::new(),
+            swarm: Arc::new(NoPeers),
+            admin_failures: FailureLimiter::new(10, Duration::from_secs(15 * 60)),
+        }
+    }
+
+    /// Runs a blocking store call off the async workers.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("store task failed: {e}"),
+                )
+            })?
+            .map_err(ApiError::from)
+    }
+
+    /// Resolves an API key to an enabled member.
+    pub async fn member(&self, api_key: Option<String>) -> Result<Member, ApiError> {
+        let api_key = api_key
+            .filter(|k| keys::well_formed(k))
+            .ok_or_else(ApiError::unauthorized)?;
+        let hash = keys::hash_key(&api_key);
+        let user = self
+            .db(move |s| s.user_by_api_key(&hash))
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        if !user.enabled {
+            return Err(ApiError::forbidden("this member is disabled"));
+        }
+        self.counters.touch(user.id, now());
+        Ok(Member { user, api_key })
+    }
+
+    /// Checks HTTP Basic `admin:<password>`, with failures rate-limited per address.
+    pub async fn admin(
+        &self,
+        authorization: Option<String>,
+        ip: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
+        let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        if let Some(wait) = self.admin_failures.blocked_for(ip) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many failed admin logins; try again in {wait} s"),
+            ));
+        }
+        let password = authorization.as_deref().and_then(basic_password);
+        let ok = match password {
+            Some(p) => {
+                self.db(move |s| crate::admin_password::verify(s, &p))
+                    .await?
+            }
+            None => false,
+        };
+        if !ok {
+            self.admin_failures.failed(ip);
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "admin credentials required (HTTP Basic admin:<password>)",
+            ));
+        }
+        self.admin_failures.succeeded(ip);
+        Ok(())
+    }
+
+    pub fn notify(&self, f: impl Fn(&dyn CatalogListener)) {
+        for l in &self.listeners {
+            f(&**l);
+        }
+    }
+}
+
+/// The password of `Authorization: Basic admin:<password>`.
+fn basic_password(header: &str) -> Option<String> {
+    let encoded = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    (user == "admin").then(|| pass.to_string())
+}

@@ -1,0 +1,131 @@
+//! `POST /api/v1/torrents`: multipart `torrent` + `meta`, validated before anything is stored.
+
+use bytes::{Buf, BytesMut};
+use futures_util::TryStreamExt;
+use warp::http::StatusCode;
+use warp::multipart::FormData;
+
+use super::error::ApiError;
+use crate::categories;
+use crate::metainfo::{self, MAX_TORRENT_BYTES};
+use crate::store::TorrentMeta;
+
+/// Whole multipart body limit: the torrent cap plus room for metadata and framing.
+pub const MAX_FORM_BYTES: u64 = MAX_TORRENT_BYTES as u64 + 256 * 1024;
+const MAX_META_BYTES: usize = 64 * 1024;
+const MAX_TEXT_CHARS: usize = 300;
+
+pub struct UploadForm {
+    pub torrent: Vec<u8>,
+    pub meta: Vec<u8>,
+}
+
+/// Reads the two parts, each under its own cap; unknown parts are refused.
+pub async fn read_form(mut form: FormData) -> Result<UploadForm, ApiError> {
+    let mut torrent = None;
+    let mut meta = None;
+    while let Some(part) = form
+        .try_next()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
+    {
+        let name = part.name().to_string();
+        let cap = match name.as_str() {
+            "torrent" => MAX_TORRENT_BYTES,
+            "meta" => MAX_META_BYTES,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unexpected form field {other:?} (expected torrent and meta)"
+                )))
+            }
+        };
+        let mut buf = BytesMut::new();
+        let mut stream = part.stream();
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
+        {
+            if buf.len() + chunk.remaining() > cap {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("{name} is larger than {cap} bytes"),
+                ));
+            }
+            buf.extend_from_slice(chunk.chunk());
+        }
+        let slot = if name == "torrent" {
+            &mut torrent
+        } else {
+            &mut meta
+        };
+        if slot.replace(buf.to_vec()).is_some() {
+            return Err(ApiError::bad_request(format!(
+                "form field {name} given twice"
+            )));
+        }
+    }
+    Ok(UploadForm {
+        torrent: torrent.ok_or_else(|| ApiError::bad_request("missing form field torrent"))?,
+        meta: meta.ok_or_else(|| ApiError::bad_request("missing form field meta"))?,
+    })
+}
+
+pub fn parse_torrent(bytes: &[u8]) -> Result<metainfo::Metainfo, ApiError> {
+    metainfo::parse(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e.to_string(),
+        )
+    })
+}
+
+/// Parses and checks the metadata JSON.
+pub fn parse_meta(bytes: &[u8]) -> Result<TorrentMeta, ApiError> {
+    let mut meta: TorrentMeta =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::unprocessable(format!("meta: {e}")))?;
+    if categories::find(meta.category).is_none() {
+        return Err(ApiError::unprocessable(format!(
+            "meta.category: {} is not a movie, TV or audio category",
+            meta.category
+        )));
+    }
+    for (field, value) in [
+        ("title", &mut meta.title),
+        ("artist", &mut meta.artist),
+        ("album", &mut meta.album),
+        ("resolution", &mut meta.resolution),
+    ] {
+        if let Some(v) = value {
+            let trimmed = v.trim();
+            if trimmed.chars().any(char::is_control) || trimmed.chars().count() > MAX_TEXT_CHARS {
+                return Err(ApiError::unprocessable(format!(
+                    "meta.{field}: must be one line of at most {MAX_TEXT_CHARS} characters"
+                )));
+            }
+            *value = (!trimmed.is_empty()).then(|| trimmed.to_string());
+        }
+    }
+    if let Some(y) = meta.year {
+        if !(1870..=2100).contains(&y) {
+            return Err(ApiError::unprocessable(
+                "meta.year: must be between 1870 and 2100",
+            ));
+        }
+    }
+    if meta.episode.is_some() && meta.season.is_none() {
+        return Err(ApiError::unprocessable("meta.episode: needs meta.season"));
+    }
+    let family = categories::parent(meta.category);
+    if (meta.season.is_some() || meta.tvdb_id.is_some()) && family != 5000 {
+        return Err(ApiError::unprocessable(
+            "meta.season/tvdb_id: only for TV categories (5000…)",
+        ));
+    }
+    if (meta.artist.is_some() || meta.album.is_some()) && family != 3000 {
+        return Err(ApiError::unprocessable(
+            "meta.artist/album: only for audio categories (3000…)",
+        ));
+    }
+    Ok(meta)
+}
