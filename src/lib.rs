@@ -9,5 +9,6 @@ pub mod keys;
 pub mod logging;
 pub mod members;
 pub mod metainfo;
+pub mod panel;
 pub mod server;
 pub mod store;

@@ -1,6 +1,7 @@
 //! `privateindexer server`: client API, admin API (and, as they land, Torznab,
 //! tracker and admin panel) on one port over one store.
 
+pub mod activity;
 pub mod admin_api;
 pub mod api;
 pub mod config;
@@ -34,7 +35,9 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 /// All routes of the server's one port.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     api::routes(state.clone())
-        .or(admin_api::routes(state))
+        .or(admin_api::routes(state.clone()))
+        .unify()
+        .or(crate::panel::routes(state))
         .unify()
         .or(warp::any()
             .map(|| error::ApiError::not_found("no such route"))
@@ -46,13 +49,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
     let store: Arc<dyn Store> =
         Arc::new(RedbStore::open_dir(&config.data_dir).context("DATA_DIR")?);
-    match &config.admin_password {
-        Some(p) => crate::admin_password::ensure(&*store, p).context("ADMIN_PASSWORD")?,
-        None if !crate::admin_password::is_set(&*store)? => tracing::warn!(
-            "no admin password set: set ADMIN_PASSWORD or run `privateindexer admin set-password --data-dir …`"
-        ),
-        None => {}
-    }
+    let needs_setup = match &config.admin_password {
+        Some(p) => {
+            crate::admin_password::ensure(&*store, p).context("ADMIN_PASSWORD")?;
+            false
+        }
+        None => !crate::admin_password::is_set(&*store)?,
+    };
     let secret = crate::keys::server_secret(&*store)?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -60,6 +63,16 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let flush_every = config.flush_interval;
     let state = Arc::new(AppState::new(store, config, secret));
+    if needs_setup {
+        // The one secret-like value ever logged, by design: whoever can read the
+        // server's log owns the server, so only they can claim a fresh one.
+        let token = state.setup_token.mint();
+        tracing::warn!(
+            "no admin password set: open {}/admin and enter the one-time setup token {token} \
+             (or set ADMIN_PASSWORD, or run `privateindexer admin set-password --data-dir …`)",
+            state.config.server_url
+        );
+    }
 
     let flusher = {
         let state = state.clone();

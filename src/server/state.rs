@@ -25,6 +25,10 @@ pub trait CatalogListener: Send + Sync {
     fn swarm_figures(&self) -> Option<super::admin_api::SwarmFigures> {
         None
     }
+    /// Torrents a member is seeding and leeching right now, from the part that tracks peers.
+    fn member_peers(&self, _user_id: u64) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// Live peer counts of one torrent.
@@ -56,6 +60,12 @@ pub struct AppState {
     pub listeners: Vec<Arc<dyn CatalogListener>>,
     pub swarm: Arc<dyn SwarmView>,
     pub admin_failures: FailureLimiter,
+    /// Announces and searches per minute, for the admin overview.
+    pub activity: super::activity::Activity,
+    /// Admin panel sessions (in memory: a restart logs everyone out).
+    pub sessions: crate::panel::session::Sessions,
+    /// One-time token of the first-run setup form, while no admin password is set.
+    pub setup_token: crate::panel::session::SetupToken,
 }
 
 /// An authenticated member and the API key they used.
@@ -90,6 +100,9 @@ impl AppState {
             listeners: Vec::new(),
             swarm: Arc::new(NoPeers),
             admin_failures: FailureLimiter::new(10, Duration::from_secs(15 * 60)),
+            activity: Default::default(),
+            sessions: Default::default(),
+            setup_token: Default::default(),
         }
     }
 

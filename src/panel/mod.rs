@@ -1,0 +1,18 @@
+//! The admin web panel (`/admin`) and the members' torrent pages (`/view/{infohash}`):
+//! server-rendered askama templates from `templates/`, assets from `static/`,
+//! both compiled into the binary so it needs no files beside it.
+
+mod assets;
+mod auth;
+pub mod chart;
+mod format;
+mod overview;
+mod routes;
+pub mod session;
+mod torrents;
+mod users;
+mod view;
+mod web;
+
+pub use routes::routes;
+pub use web::admin_session_ok;

@@ -1,0 +1,175 @@
+//! The panel's routes: `/admin/…` pages, `/view/{infohash}`, `/static/…`.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+use super::web::{error_page, Ctx, Form};
+use super::{assets, auth, overview, torrents, users, view};
+use crate::server::filters::{api_key, raw_query, remote_ip, with_state};
+use crate::server::state::AppState;
+
+/// Largest form body the panel accepts; its forms are a few short fields.
+const FORM_LIMIT: u64 = 16 * 1024;
+
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let site = state.config.site_name.clone();
+    let ctx = with_state(state)
+        .and(warp::header::optional::<String>("cookie"))
+        .and(remote_ip())
+        .map(|state, cookies, ip: Option<IpAddr>| Ctx {
+            state,
+            cookies,
+            ip: ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        })
+        .boxed();
+    let form = warp::body::content_length_limit(FORM_LIMIT)
+        .and(warp::body::bytes())
+        .map(|b: bytes::Bytes| Form::parse(&b))
+        .boxed();
+
+    let overview = warp::path::end()
+        .and(warp::get())
+        .and(ctx.clone())
+        .then(overview::page_for_admin)
+        .boxed();
+    let login_page = warp::path!("login")
+        .and(warp::get())
+        .and(ctx.clone())
+        .then(auth::login_page)
+        .boxed();
+    let login = warp::path!("login")
+        .and(warp::post())
+        .and(ctx.clone())
+        .and(form.clone())
+        .then(auth::login)
+        .boxed();
+    let logout = warp::path!("logout")
+        .and(warp::post())
+        .and(ctx.clone())
+        .and(form.clone())
+        .then(auth::logout)
+        .boxed();
+    let setup_page = warp::path!("setup")
+        .and(warp::get())
+        .and(ctx.clone())
+        .then(auth::setup_page)
+        .boxed();
+    let setup = warp::path!("setup")
+        .and(warp::post())
+        .and(ctx.clone())
+        .and(form.clone())
+        .then(auth::setup)
+        .boxed();
+    let users_page = warp::path!("users")
+        .and(warp::get())
+        .and(ctx.clone())
+        .and(raw_query())
+        .then(users::list)
+        .boxed();
+    let user_create = warp::path!("users")
+        .and(warp::post())
+        .and(ctx.clone())
+        .and(form.clone())
+        .then(users::create)
+        .boxed();
+    let user_action = warp::path!("users" / u64 / String)
+        .and(warp::post())
+        .and(ctx.clone())
+        .and(form.clone())
+        .then(|id, verb, ctx, form| users::action(ctx, id, verb, form))
+        .boxed();
+    let torrents_page = warp::path!("torrents")
+        .and(warp::get())
+        .and(ctx.clone())
+        .and(raw_query())
+        .then(torrents::list)
+        .boxed();
+    let torrent_page = warp::path!("torrents" / String)
+        .and(warp::get())
+        .and(ctx.clone())
+        .then(torrents::detail)
+        .boxed();
+    let torrent_delete = warp::path!("torrents" / String / "delete")
+        .and(warp::post())
+        .and(ctx.clone())
+        .and(form)
+        .then(torrents::delete)
+        .boxed();
+
+    let pages = overview
+        .or(login_page)
+        .unify()
+        .or(login)
+        .unify()
+        .or(logout)
+        .unify()
+        .or(setup_page)
+        .unify()
+        .or(setup)
+        .unify()
+        .or(users_page)
+        .unify()
+        .or(user_create)
+        .unify()
+        .or(user_action)
+        .unify()
+        .or(torrents_page)
+        .unify()
+        .or(torrent_page)
+        .unify()
+        .or(torrent_delete)
+        .unify()
+        .boxed();
+    let site2 = site.clone();
+    let admin = warp::path("admin")
+        .and(
+            pages
+                .recover(move |r| recover_html(site.clone(), r))
+                .unify(),
+        )
+        .boxed();
+    let member_view = warp::path("view")
+        .and(
+            warp::path::param::<String>()
+                .and(warp::path::end())
+                .and(warp::get())
+                .and(ctx)
+                .and(api_key())
+                .then(view::page_for_member)
+                .recover(move |r| recover_html(site2.clone(), r))
+                .unify(),
+        )
+        .boxed();
+    let assets = warp::path!("static" / String)
+        .and(warp::get())
+        .then(assets::serve)
+        .boxed();
+    admin
+        .or(member_view)
+        .unify()
+        .or(assets)
+        .unify()
+        .boxed()
+}
+
+/// warp's own refusals under `/admin` and `/view` as HTML pages, not JSON.
+async fn recover_html(site: String, err: Rejection) -> Result<Response, Infallible> {
+    let (status, msg) = if err.is_not_found() {
+        (StatusCode::NOT_FOUND, "There is no such page.")
+    } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (StatusCode::METHOD_NOT_ALLOWED, "That method is not allowed here.")
+    } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
+        (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
+    } else if err.find::<warp::reject::LengthRequired>().is_some() {
+        (StatusCode::LENGTH_REQUIRED, "The form had no length.")
+    } else {
+        (StatusCode::BAD_REQUEST, "The request was not understood.")
+    };
+    Ok(error_page(&site, status, msg, "/admin"))
+}

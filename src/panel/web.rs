@@ -1,0 +1,221 @@
+//! What every panel handler shares: the request context, the session check,
+//! form parsing, and HTML responses with the panel's security headers.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use warp::http::header::{self, HeaderValue};
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::Reply;
+
+use super::session;
+use crate::server::state::AppState;
+
+pub struct Ctx {
+    pub state: Arc<AppState>,
+    pub cookies: Option<String>,
+    pub ip: IpAddr,
+}
+
+/// The frame every page shares (site name, navigation, logout form).
+pub struct Chrome {
+    pub site: String,
+    pub csrf: String,
+    pub nav: &'static str,
+    pub logged_in: bool,
+}
+
+impl Ctx {
+    /// Cookies get `Secure` when the panel is published over https.
+    pub fn secure(&self) -> bool {
+        self.state.config.server_url.starts_with("https://")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        session::cookie(self.cookies.as_deref(), name)
+    }
+
+    pub fn chrome_out(&self) -> Chrome {
+        Chrome {
+            site: self.state.config.site_name.clone(),
+            csrf: String::new(),
+            nav: "",
+            logged_in: false,
+        }
+    }
+
+    pub async fn password_is_set(&self) -> Result<bool, Response> {
+        self.state
+            .db(|s| crate::admin_password::is_set(s))
+            .await
+            .map_err(|_| self.fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."))
+    }
+
+    /// An error page for this request.
+    pub fn fail(&self, status: StatusCode, message: &str) -> Response {
+        error_page(&self.state.config.site_name, status, message, "/admin")
+    }
+}
+
+/// A logged-in admin request.
+pub struct Admin {
+    pub ctx: Ctx,
+    pub csrf: String,
+}
+
+impl Admin {
+    pub fn chrome(&self, nav: &'static str) -> Chrome {
+        Chrome {
+            site: self.ctx.state.config.site_name.clone(),
+            csrf: self.csrf.clone(),
+            nav,
+            logged_in: true,
+        }
+    }
+
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, form: &Form) -> Result<(), Response> {
+        if session::same(form.get("csrf").as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(self.ctx.fail(
+                StatusCode::FORBIDDEN,
+                "This form is stale or did not come from this panel (CSRF check failed). Reload the page and try again.",
+            ))
+        }
+    }
+}
+
+/// Resolves the session cookie, or sends the browser to log in (or to the
+/// first-run setup while no admin password exists).
+pub async fn admin(ctx: Ctx) -> Result<Admin, Response> {
+    if let Some(csrf) = ctx
+        .cookie(session::COOKIE)
+        .and_then(|sid| ctx.state.sessions.csrf_of(sid))
+    {
+        return Ok(Admin { ctx, csrf });
+    }
+    Err(redirect(if ctx.password_is_set().await? {
+        "/admin/login"
+    } else {
+        "/admin/setup"
+    }))
+}
+
+/// For the JSON admin API: a live panel session; requests that change
+/// something must also carry the session's CSRF token in `X-CSRF-Token`.
+pub fn admin_session_ok(
+    state: &AppState,
+    cookies: Option<&str>,
+    csrf_header: Option<&str>,
+    read_only: bool,
+) -> bool {
+    let Some(csrf) =
+        session::cookie(cookies, session::COOKIE).and_then(|sid| state.sessions.csrf_of(sid))
+    else {
+        return false;
+    };
+    read_only || csrf_header.is_some_and(|h| session::same(h.as_bytes(), csrf.as_bytes()))
+}
+
+/// A parsed `application/x-www-form-urlencoded` body.
+pub struct Form(HashMap<String, String>);
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Form {
+        Form(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Headers every panel page carries: no caching (pages may show keys once),
+/// no framing, no referrer (member links can hold an API key), and a CSP
+/// that allows only our own stylesheet and script.
+fn harden(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, max-age=0"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+}
+
+pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
+    let mut resp = match t.render() {
+        Ok(body) => warp::reply::with_status(warp::reply::html(body), status).into_response(),
+        Err(e) => {
+            tracing::error!("template failed: {e}");
+            warp::reply::with_status("page rendering failed", StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response()
+        }
+    };
+    harden(&mut resp);
+    resp
+}
+
+pub fn redirect(to: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    harden(&mut resp);
+    resp
+}
+
+pub fn with_cookie(mut resp: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    heading: &'a str,
+    message: &'a str,
+    back: &'a str,
+}
+
+pub fn error_page(site: &str, status: StatusCode, message: &str, back: &str) -> Response {
+    page(
+        status,
+        &ErrorPage {
+            chrome: Chrome {
+                site: site.to_string(),
+                csrf: String::new(),
+                nav: "",
+                logged_in: false,
+            },
+            heading: status.canonical_reason().unwrap_or("Error"),
+            message,
+            back,
+        },
+    )
+}
