@@ -49,15 +49,36 @@ enum Action {
 }
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    // HTTP Basic, or the admin panel's session cookie (with its CSRF token in
+    // `X-CSRF-Token` for anything but GET).
     let admin = with_state(state)
         .and(authorization())
         .and(remote_ip())
-        .and_then(|st: Arc<AppState>, auth, ip: Option<IpAddr>| async move {
-            match st.admin(auth, ip).await {
-                Ok(()) => Ok(st),
-                Err(e) => Err(warp::reject::custom(Denied(e.status.as_u16(), e.message))),
-            }
-        })
+        .and(warp::header::optional::<String>("cookie"))
+        .and(warp::header::optional::<String>("x-csrf-token"))
+        .and(warp::method())
+        .and_then(
+            |st: Arc<AppState>,
+             auth,
+             ip: Option<IpAddr>,
+             cookie: Option<String>,
+             csrf: Option<String>,
+             method: warp::http::Method| async move {
+                let read_only = method == warp::http::Method::GET;
+                if crate::panel::admin_session_ok(
+                    &st,
+                    cookie.as_deref(),
+                    csrf.as_deref(),
+                    read_only,
+                ) {
+                    return Ok(st);
+                }
+                match st.admin(auth, ip).await {
+                    Ok(()) => Ok(st),
+                    Err(e) => Err(warp::reject::custom(Denied(e.status.as_u16(), e.message))),
+                }
+            },
+        )
         .boxed();
 
     let create = warp::path!("users")
