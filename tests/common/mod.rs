@@ -28,11 +28,25 @@ pub struct Server {
 impl Server {
     /// Starts a server on a free port over `data_dir` with extra `env` settings.
     pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn(data_dir, env, true)
+    }
+
+    /// A first run: no ADMIN_PASSWORD, so the server prints a one-time setup token.
+    pub fn start_first_run(data_dir: &Path) -> Server {
+        Server::spawn(data_dir, &[], false)
+    }
+
+    fn spawn(data_dir: &Path, env: &[(&str, &str)], with_password: bool) -> Server {
         let mut cmd = Command::new(bin());
+        if with_password {
+            cmd.env("ADMIN_PASSWORD", ADMIN_PASSWORD);
+        } else {
+            cmd.env_remove("ADMIN_PASSWORD")
+                .env_remove("ADMIN_PASSWORD_FILE");
+        }
         cmd.arg("server")
             .env("BIND", "127.0.0.1:0")
             .env("DATA_DIR", data_dir)
-            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("LOG_LEVEL", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
