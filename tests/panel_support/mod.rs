@@ -2,6 +2,8 @@
 //! CSRF tokens from the pages), without following redirects.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod cdp;
+
 use crate::common::{Server, ADMIN_PASSWORD};
 
 pub fn http() -> reqwest::Client {
