@@ -44,7 +44,10 @@ fn click(b: &mut Browser, selector: &str) {
 fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     let Some(bin) = chromium() else {
         // .ci/run installs chromium; on CI its absence is a failure, not a skip.
-        assert!(std::env::var_os("CI").is_none(), "chromium is not installed");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is not installed"
+        );
         eprintln!("skipped: chromium is not installed (apt-get install -y chromium)");
         return;
     };
@@ -52,7 +55,9 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_first_run(dir.path());
     let log = server.log_text();
-    let at = log.find("one-time setup token ").expect("setup token in the log");
+    let at = log
+        .find("one-time setup token ")
+        .expect("setup token in the log");
     let token = log[at + "one-time setup token ".len()..][..64].to_string();
     let shots = shots_dir();
     let mut b = Browser::launch(&bin);
@@ -89,7 +94,10 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     fill(&mut b, "label", label);
     click(&mut b, "form[action='/admin/users'] button");
     b.wait_for("/admin/users");
-    assert_eq!(b.eval("document.querySelector('td.label').textContent"), label);
+    assert_eq!(
+        b.eval("document.querySelector('td.label').textContent"),
+        label
+    );
     assert_eq!(b.eval("typeof window.pwned"), "undefined");
     let api_key = b.eval("document.getElementById('key-api').value");
     let api_key = api_key.as_str().unwrap().to_string();
@@ -151,7 +159,10 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     b.eval("document.getElementById('cat').value = '5000'; true");
     click(&mut b, "form.filters button");
     b.wait_for("/admin/torrents?q=&cat=5000&sort=date");
-    assert_eq!(b.eval("document.querySelectorAll('table.torrents tbody tr').length"), 1);
+    assert_eq!(
+        b.eval("document.querySelectorAll('table.torrents tbody tr').length"),
+        1
+    );
     let ih = b
         .eval("document.querySelector('table.torrents td.title a').getAttribute('href').split('/').pop()")
         .as_str()
@@ -159,7 +170,10 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
         .to_string();
     click(&mut b, "table.torrents td.title a");
     b.wait_for(&format!("/admin/torrents/{ih}"));
-    assert_eq!(b.eval("document.querySelectorAll('table.files tbody tr').length"), 2);
+    assert_eq!(
+        b.eval("document.querySelectorAll('table.files tbody tr').length"),
+        2
+    );
     b.screenshot(&shots.join("06-torrent.png"));
     b.goto(&server.url("/admin"), "/admin");
     b.screenshot(&shots.join("07-overview.png"));

@@ -35,7 +35,10 @@ async fn first_run_setup_needs_the_token_from_the_log() {
 
     // Every admin page sends a fresh server to the setup form; so does login.
     let resp = v.get("/admin").await;
-    assert_eq!((resp.status().as_u16(), location(&resp)), (303, "/admin/setup".into()));
+    assert_eq!(
+        (resp.status().as_u16(), location(&resp)),
+        (303, "/admin/setup".into())
+    );
     let resp = v.get("/admin/login").await;
     assert_eq!(location(&resp), "/admin/setup");
     let (status, body) = v.page("/admin/setup").await;
@@ -68,16 +71,28 @@ async fn first_run_setup_needs_the_token_from_the_log() {
         .submit(
             "/admin/setup",
             "/admin/setup",
-            &[("token", &token), ("password", "short"), ("confirm", "short")],
+            &[
+                ("token", &token),
+                ("password", "short"),
+                ("confirm", "short"),
+            ],
         )
         .await;
     assert_eq!(resp.status(), 422);
-    assert!(resp.text().await.unwrap().contains("at least 12 characters"));
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("at least 12 characters"));
     let resp = v
         .submit(
             "/admin/setup",
             "/admin/setup",
-            &[("token", &token), ("password", good), ("confirm", "another long one")],
+            &[
+                ("token", &token),
+                ("password", good),
+                ("confirm", "another long one"),
+            ],
         )
         .await;
     assert_eq!(resp.status(), 422);
@@ -106,7 +121,11 @@ async fn first_run_setup_needs_the_token_from_the_log() {
     let resp = other
         .post(
             "/admin/setup",
-            &[("token", &token), ("password", "hijacker password"), ("confirm", "hijacker password")],
+            &[
+                ("token", &token),
+                ("password", "hijacker password"),
+                ("confirm", "hijacker password"),
+            ],
         )
         .await;
     assert_eq!(location(&resp), "/admin/login");
@@ -147,19 +166,29 @@ async fn login_cookie_csrf_logout_and_restart() {
     assert_eq!(status, 200);
     assert!(body.contains(r#"type="password""#));
     // Missing CSRF token: refused even with the right password.
-    let resp = v.post("/admin/login", &[("password", ADMIN_PASSWORD)]).await;
+    let resp = v
+        .post("/admin/login", &[("password", ADMIN_PASSWORD)])
+        .await;
     assert_eq!(resp.status(), 403);
     assert!(v.session().is_none());
     // Wrong password: a clear message, no session.
     let resp = v
-        .submit("/admin/login", "/admin/login", &[("password", "not the password")])
+        .submit(
+            "/admin/login",
+            "/admin/login",
+            &[("password", "not the password")],
+        )
         .await;
     assert_eq!(resp.status(), 401);
     assert!(resp.text().await.unwrap().contains("Wrong password"));
     assert!(v.session().is_none());
 
     let resp = v
-        .submit("/admin/login", "/admin/login", &[("password", ADMIN_PASSWORD)])
+        .submit(
+            "/admin/login",
+            "/admin/login",
+            &[("password", ADMIN_PASSWORD)],
+        )
         .await;
     assert_eq!(resp.status(), 303);
     let cookie = set_cookie(&resp, "pi_session").unwrap().to_string();
@@ -167,13 +196,19 @@ async fn login_cookie_csrf_logout_and_restart() {
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     assert!(cookie.contains("Path=/admin"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
-    assert!(!server.log_text().contains(&cookie_value(&cookie)), "session id logged");
+    assert!(
+        !server.log_text().contains(&cookie_value(&cookie)),
+        "session id logged"
+    );
 
     // Pages need the session, and carry the security headers.
     let resp = v.get("/admin/users").await;
     assert_eq!(resp.status(), 200);
     let h = resp.headers();
-    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
     assert_eq!(h["cache-control"], "no-store, max-age=0");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-frame-options"], "DENY");
@@ -221,8 +256,13 @@ async fn login_cookie_csrf_logout_and_restart() {
     assert_eq!(resp.status(), 403);
     assert_eq!(v.get("/admin").await.status(), 200);
     let resp = v.post("/admin/logout", &[("csrf", &csrf)]).await;
-    assert_eq!((resp.status().as_u16(), location(&resp)), (303, "/admin/login".into()));
-    assert!(set_cookie(&resp, "pi_session").unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        (resp.status().as_u16(), location(&resp)),
+        (303, "/admin/login".into())
+    );
+    assert!(set_cookie(&resp, "pi_session")
+        .unwrap()
+        .contains("Max-Age=0"));
     let resp = http()
         .get(server.url("/admin"))
         .header("cookie", format!("pi_session={session}"))
@@ -248,12 +288,19 @@ async fn login_cookie_csrf_logout_and_restart() {
 #[tokio::test]
 async fn cookies_are_secure_behind_https() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &[("EXTERNAL_SERVER_URL", "https://indexer.example")]);
+    let server = Server::start_with(
+        dir.path(),
+        &[("EXTERNAL_SERVER_URL", "https://indexer.example")],
+    );
     let mut v = Visitor::new(&server);
     let resp = v.get("/admin/login").await;
     assert!(set_cookie(&resp, "pi_pre").unwrap().contains("; Secure"));
     let resp = v
-        .submit("/admin/login", "/admin/login", &[("password", ADMIN_PASSWORD)])
+        .submit(
+            "/admin/login",
+            "/admin/login",
+            &[("password", ADMIN_PASSWORD)],
+        )
         .await;
     assert_eq!(resp.status(), 303);
     let c = set_cookie(&resp, "pi_session").unwrap();
@@ -270,7 +317,10 @@ async fn failed_logins_are_rate_limited_per_address() {
     let mut last = 0;
     for _ in 0..10 {
         last = v
-            .post("/admin/login", &[("password", "guess guess guess"), ("csrf", &csrf)])
+            .post(
+                "/admin/login",
+                &[("password", "guess guess guess"), ("csrf", &csrf)],
+            )
             .await
             .status()
             .as_u16();
@@ -278,7 +328,10 @@ async fn failed_logins_are_rate_limited_per_address() {
     assert_eq!(last, 401);
     // Now even the right password waits, with a clear message.
     let resp = v
-        .post("/admin/login", &[("password", ADMIN_PASSWORD), ("csrf", &csrf)])
+        .post(
+            "/admin/login",
+            &[("password", ADMIN_PASSWORD), ("csrf", &csrf)],
+        )
         .await;
     assert_eq!(resp.status(), 429);
     let body = resp.text().await.unwrap();
@@ -315,7 +368,9 @@ async fn members_page_creates_disables_rotates_and_deletes() {
 
     // A label holding markup: created, and shown escaped everywhere.
     let evil = r#"<script>alert("x")</script>"#;
-    let resp = v.submit("/admin/users", "/admin/users", &[("label", evil)]).await;
+    let resp = v
+        .submit("/admin/users", "/admin/users", &[("label", evil)])
+        .await;
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.unwrap();
     assert!(!body.contains(evil), "label not escaped");
@@ -342,10 +397,14 @@ async fn members_page_creates_disables_rotates_and_deletes() {
         .unwrap();
 
     // Bad input changes nothing and says why.
-    let resp = v.submit("/admin/users", "/admin/users", &[("label", evil)]).await;
+    let resp = v
+        .submit("/admin/users", "/admin/users", &[("label", evil)])
+        .await;
     assert_eq!(resp.status(), 409);
     assert!(resp.text().await.unwrap().contains("already exists"));
-    let resp = v.submit("/admin/users", "/admin/users", &[("label", "  ")]).await;
+    let resp = v
+        .submit("/admin/users", "/admin/users", &[("label", "  ")])
+        .await;
     assert_eq!(resp.status(), 422);
     let resp = v.post("/admin/users", &[("label", "no-csrf")]).await;
     assert_eq!(resp.status(), 403);
@@ -353,19 +412,26 @@ async fn members_page_creates_disables_rotates_and_deletes() {
     assert!(!list.contains("no-csrf"));
 
     // Disable / enable.
-    let resp = v.submit("/admin/users", &format!("/admin/users/{id}/disable"), &[]).await;
+    let resp = v
+        .submit("/admin/users", &format!("/admin/users/{id}/disable"), &[])
+        .await;
     assert_eq!(location(&resp), "/admin/users?done=disabled");
     assert_eq!(me(&server, &api_key).await, 403);
     let (_, list) = v.page("/admin/users?done=disabled").await;
     assert!(list.contains("Member disabled") && list.contains(">disabled<"));
-    let resp = v.post(&format!("/admin/users/{id}/enable"), &[("csrf", "bad")]).await;
+    let resp = v
+        .post(&format!("/admin/users/{id}/enable"), &[("csrf", "bad")])
+        .await;
     assert_eq!(resp.status(), 403);
     assert_eq!(me(&server, &api_key).await, 403);
-    v.submit("/admin/users", &format!("/admin/users/{id}/enable"), &[]).await;
+    v.submit("/admin/users", &format!("/admin/users/{id}/enable"), &[])
+        .await;
     assert_eq!(me(&server, &api_key).await, 200);
 
     // Rotate: new keys shown once, the old key stops at once.
-    let resp = v.submit("/admin/users", &format!("/admin/users/{id}/rotate"), &[]).await;
+    let resp = v
+        .submit("/admin/users", &format!("/admin/users/{id}/rotate"), &[])
+        .await;
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.unwrap();
     let new_key = input_value(&body, "key-api").unwrap();
@@ -377,7 +443,13 @@ async fn members_page_creates_disables_rotates_and_deletes() {
     let bob = add_member(&server, "bob").await;
     let torrent = single_file_torrent("Shared.Movie.2020.mkv", 5, 50_000);
     let ih = info_hash_hex(&torrent);
-    let (status, _) = upload(&server, &new_key, torrent, serde_json::json!({"category": 2040})).await;
+    let (status, _) = upload(
+        &server,
+        &new_key,
+        torrent,
+        serde_json::json!({"category": 2040}),
+    )
+    .await;
     assert_eq!(status, 201);
     let resp = client()
         .get(server.url(&format!("/api/v1/torrents/{ih}/download")))
@@ -388,13 +460,18 @@ async fn members_page_creates_disables_rotates_and_deletes() {
     assert_eq!(resp.status(), 200);
     let (_, list) = v.page("/admin/users").await;
     let row = |label: &str| {
-        let at = list.find(&format!(r#"<td class="label">{label}</td>"#)).unwrap();
+        let at = list
+            .find(&format!(r#"<td class="label">{label}</td>"#))
+            .unwrap();
         list[at..at + list[at..].find("</tr>").unwrap()].to_string()
     };
     let cells = |r: String| -> Vec<String> {
-        r.split(r#"<td class="n">"#)
+        r.split(r#"<td class="n""#)
             .skip(1)
-            .map(|c| c[..c.find('<').unwrap()].to_string())
+            .map(|c| {
+                let c = &c[c.find('>').unwrap() + 1..];
+                c[..c.find('<').unwrap()].to_string()
+            })
             .collect()
     };
     let evil_row = cells(row(&esc(evil)));
@@ -405,17 +482,24 @@ async fn members_page_creates_disables_rotates_and_deletes() {
     assert!(list.contains("Last seen"));
 
     // Delete: the member goes, their torrent stays, shown as from a deleted member.
-    let resp = v.submit("/admin/users", &format!("/admin/users/{id}/delete"), &[]).await;
+    let resp = v
+        .submit("/admin/users", &format!("/admin/users/{id}/delete"), &[])
+        .await;
     assert_eq!(location(&resp), "/admin/users?done=deleted");
     assert_eq!(me(&server, &new_key).await, 401);
     let (_, list) = v.page("/admin/users?done=deleted").await;
     assert!(!list.contains(&esc(evil)));
     let (_, torrents) = v.page("/admin/torrents").await;
-    assert!(torrents.contains(&format!("deleted member #{id}")), "{torrents}");
+    assert!(
+        torrents.contains(&format!("deleted member #{id}")),
+        "{torrents}"
+    );
     let (status, page) = v.page(&format!("/admin/torrents/{ih}")).await;
     assert_eq!(status, 200);
     assert!(page.contains(&format!("deleted member #{id}")));
-    let resp = v.submit("/admin/users", "/admin/users/999/disable", &[]).await;
+    let resp = v
+        .submit("/admin/users", "/admin/users/999/disable", &[])
+        .await;
     assert_eq!(resp.status(), 404);
 }
 
@@ -444,8 +528,18 @@ async fn torrents_page_searches_filters_sorts_paginates_and_deletes() {
     let alice = add_member(&server, "alice").await;
     // 52 movies of growing size, one TV season pack, one title holding markup.
     for i in 0..52u64 {
-        let t = single_file_torrent(&format!("Movie {i:02} (2001).mkv"), 100 + i, 1000 + i as usize * 100);
-        let (s, _) = upload(&server, &alice.api_key, t, serde_json::json!({"category": 2040})).await;
+        let t = single_file_torrent(
+            &format!("Movie {i:02} (2001).mkv"),
+            100 + i,
+            1000 + i as usize * 100,
+        );
+        let (s, _) = upload(
+            &server,
+            &alice.api_key,
+            t,
+            serde_json::json!({"category": 2040}),
+        )
+        .await;
         assert_eq!(s, 201);
     }
     let pack = multi_file_torrent("Show (2020) - S01", 7);
@@ -463,7 +557,13 @@ async fn torrents_page_searches_filters_sorts_paginates_and_deletes() {
     let evil_name = "<script>alert(1).mkv";
     let evil_t = single_file_torrent(evil_name, 9, 2000);
     let evil_ih = info_hash_hex(&evil_t);
-    let (s, _) = upload(&server, &alice.api_key, evil_t, serde_json::json!({"category": 2000, "title": evil})).await;
+    let (s, _) = upload(
+        &server,
+        &alice.api_key,
+        evil_t,
+        serde_json::json!({"category": 2000, "title": evil}),
+    )
+    .await;
     assert_eq!(s, 201);
 
     let mut v = Visitor::new(&server);
@@ -478,7 +578,12 @@ async fn torrents_page_searches_filters_sorts_paginates_and_deletes() {
     assert_eq!(page2.matches("/delete\"").count(), 4);
     assert!(page2.contains("Page 2 of 2"));
     // Out-of-range or junk pages fall back to something sensible.
-    assert_eq!(v.page("/admin/torrents?page=99&sort=nonsense&cat=x").await.0, 200);
+    assert_eq!(
+        v.page("/admin/torrents?page=99&sort=nonsense&cat=x")
+            .await
+            .0,
+        200
+    );
 
     // Search: every word must match.
     let (_, found) = v.page("/admin/torrents?q=movie+07").await;
@@ -518,13 +623,27 @@ async fn torrents_page_searches_filters_sorts_paginates_and_deletes() {
     assert!(!detail.contains(evil) && !detail.contains(evil_name));
     assert!(detail.contains(&esc(evil)) && detail.contains(&esc(evil_name)));
     assert_eq!(v.page("/admin/torrents/nothex").await.0, 404);
-    assert_eq!(v.page(&format!("/admin/torrents/{}", "0".repeat(40))).await.0, 404);
+    assert_eq!(
+        v.page(&format!("/admin/torrents/{}", "0".repeat(40)))
+            .await
+            .0,
+        404
+    );
 
     // Delete needs the CSRF token; then the torrent is gone.
-    let resp = v.post(&format!("/admin/torrents/{evil_ih}/delete"), &[("csrf", "nope")]).await;
+    let resp = v
+        .post(
+            &format!("/admin/torrents/{evil_ih}/delete"),
+            &[("csrf", "nope")],
+        )
+        .await;
     assert_eq!(resp.status(), 403);
     let resp = v
-        .submit("/admin/torrents", &format!("/admin/torrents/{evil_ih}/delete"), &[])
+        .submit(
+            "/admin/torrents",
+            &format!("/admin/torrents/{evil_ih}/delete"),
+            &[],
+        )
         .await;
     assert_eq!(location(&resp), "/admin/torrents?done=deleted");
     let (_, after) = v.page("/admin/torrents?done=deleted").await;
@@ -559,7 +678,14 @@ async fn overview_and_assets() {
     assert!(body.contains(r#"id="stat-members">2<"#));
     assert!(body.contains(r#"id="stat-torrents">1<"#));
     assert!(body.contains("3.0 MiB"));
-    for k in ["Peers", "seeding", "leeching", "Transfer", "Announces / min", "Searches / min"] {
+    for k in [
+        "Peers",
+        "seeding",
+        "leeching",
+        "Transfer",
+        "Announces / min",
+        "Searches / min",
+    ] {
         assert!(body.contains(k), "{k}");
     }
     assert!(body.contains("<svg") && body.contains("<polyline"));
@@ -575,12 +701,28 @@ async fn overview_and_assets() {
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], mime);
     }
-    assert_eq!(client().get(server.url("/static/nope")).send().await.unwrap().status(), 404);
-    let resp = client().get(server.url("/admin/no-such-page")).send().await.unwrap();
+    assert_eq!(
+        client()
+            .get(server.url("/static/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let resp = client()
+        .get(server.url("/admin/no-such-page"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     assert!(resp.text().await.unwrap().contains("There is no such page"));
     // The JSON admin API still answers JSON.
-    let resp = client().get(server.url("/admin/api/users")).send().await.unwrap();
+    let resp = client()
+        .get(server.url("/admin/api/users"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     assert!(resp.text().await.unwrap().contains("\"error\""));
 }
@@ -593,7 +735,13 @@ async fn members_view_a_torrent_with_their_api_key() {
     let bob = add_member(&server, "<b>bob</b>").await;
     let named = multi_file_torrent("Named (2021)", 20);
     let named_ih = info_hash_hex(&named);
-    upload(&server, &alice.api_key, named, serde_json::json!({"category": 5040})).await;
+    upload(
+        &server,
+        &alice.api_key,
+        named,
+        serde_json::json!({"category": 5040}),
+    )
+    .await;
     let anon = single_file_torrent("<script>alert(2).mkv", 21, 5000);
     let anon_ih = info_hash_hex(&anon);
     let (s, _) = upload(
@@ -606,7 +754,13 @@ async fn members_view_a_torrent_with_their_api_key() {
     assert_eq!(s, 201);
     let bobs = single_file_torrent("Bob.mkv", 22, 5000);
     let bobs_ih = info_hash_hex(&bobs);
-    upload(&server, &bob.api_key, bobs, serde_json::json!({"category": 2040})).await;
+    upload(
+        &server,
+        &bob.api_key,
+        bobs,
+        serde_json::json!({"category": 2040}),
+    )
+    .await;
 
     let get = |path: String| {
         let url = server.url(&path);
@@ -616,10 +770,22 @@ async fn members_view_a_torrent_with_their_api_key() {
         }
     };
     assert_eq!(get(format!("/view/{named_ih}")).await.0, 401);
-    assert_eq!(get(format!("/view/{named_ih}?apikey={}", "a".repeat(64))).await.0, 401);
+    assert_eq!(
+        get(format!("/view/{named_ih}?apikey={}", "a".repeat(64)))
+            .await
+            .0,
+        401
+    );
     let (status, body) = get(format!("/view/{named_ih}?apikey={}", bob.api_key)).await;
     assert_eq!(status, 200);
-    for needle in ["Named (2021)", "Show - S01E01.mkv", "Show - S01E02.mkv", "Seeders", "alice", "68.4 KiB"] {
+    for needle in [
+        "Named (2021)",
+        "Show - S01E01.mkv",
+        "Show - S01E02.mkv",
+        "Seeders",
+        "alice",
+        "68.4 KiB",
+    ] {
         assert!(body.contains(needle), "{needle} missing: {body}");
     }
     assert!(!body.contains(&bob.api_key), "the key is never echoed");
@@ -639,8 +805,16 @@ async fn members_view_a_torrent_with_their_api_key() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(get(format!("/view/{}?apikey={}", "0".repeat(40), alice.api_key)).await.0, 404);
-    assert_eq!(get(format!("/view/zz?apikey={}", alice.api_key)).await.0, 404);
+    assert_eq!(
+        get(format!("/view/{}?apikey={}", "0".repeat(40), alice.api_key))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get(format!("/view/zz?apikey={}", alice.api_key)).await.0,
+        404
+    );
     // A disabled member is refused.
     let resp = client()
         .post(server.url(&format!("/admin/api/users/{}/disable", alice.id)))
@@ -649,5 +823,10 @@ async fn members_view_a_torrent_with_their_api_key() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    assert_eq!(get(format!("/view/{named_ih}?apikey={}", alice.api_key)).await.0, 403);
+    assert_eq!(
+        get(format!("/view/{named_ih}?apikey={}", alice.api_key))
+            .await
+            .0,
+        403
+    );
 }

@@ -20,7 +20,10 @@ pub async fn serve(name: String) -> Response {
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
     // Short cache: the files change only with a new binary.
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    h.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     resp
 }

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use crate::server::activity::Minute;
 
-const W: f64 = 720.0;
-const H: f64 = 180.0;
+const W: f64 = 960.0;
+const H: f64 = 200.0;
 const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 22.0;
 const TOP: f64 = 10.0;

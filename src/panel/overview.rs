@@ -46,7 +46,11 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
         .await;
     let (users, torrents, size) = match loaded {
         Ok(v) => v,
-        Err(_) => return a.ctx.fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
+        Err(_) => {
+            return a
+                .ctx
+                .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed.")
+        }
     };
     let swarm = a
         .ctx

@@ -150,12 +150,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .then(assets::serve)
         .boxed();
-    admin
-        .or(member_view)
-        .unify()
-        .or(assets)
-        .unify()
-        .boxed()
+    admin.or(member_view).unify().or(assets).unify().boxed()
 }
 
 /// warp's own refusals under `/admin` and `/view` as HTML pages, not JSON.
@@ -163,7 +158,10 @@ async fn recover_html(site: String, err: Rejection) -> Result<Response, Infallib
     let (status, msg) = if err.is_not_found() {
         (StatusCode::NOT_FOUND, "There is no such page.")
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
-        (StatusCode::METHOD_NOT_ALLOWED, "That method is not allowed here.")
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "That method is not allowed here.",
+        )
     } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
         (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
     } else if err.find::<warp::reject::LengthRequired>().is_some() {

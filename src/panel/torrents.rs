@@ -152,7 +152,11 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
-    let words: Vec<String> = q.to_lowercase().split_whitespace().map(String::from).collect();
+    let words: Vec<String> = q
+        .to_lowercase()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
 
     let loaded = a
         .ctx
@@ -169,7 +173,11 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
         .await;
     let (mut hits, users) = match loaded {
         Ok(v) => v,
-        Err(_) => return a.ctx.fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
+        Err(_) => {
+            return a
+                .ctx
+                .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed.")
+        }
     };
     let users = labels(users);
     let swarm = a.ctx.state.swarm.clone();
@@ -207,12 +215,12 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
                 grabs: r.grabs,
                 uploader,
                 uploader_deleted,
-                added: format::date(r.added),
+                added: format::day(r.added),
             }
         })
         .collect();
-    let notice = (query_param(&query, "done").as_deref() == Some("deleted"))
-        .then_some("Torrent deleted.");
+    let notice =
+        (query_param(&query, "done").as_deref() == Some("deleted")).then_some("Torrent deleted.");
     page(
         StatusCode::OK,
         &TorrentsPage {
@@ -226,10 +234,7 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
                     selected: Some(c.id) == cat,
                 })
                 .collect(),
-            sorts: SORTS
-                .iter()
-                .map(|(k, l)| (*k, *l, *k == sort))
-                .collect(),
+            sorts: SORTS.iter().map(|(k, l)| (*k, *l, *k == sort)).collect(),
             rows,
             total,
             filtered: !q.is_empty() || cat.is_some(),

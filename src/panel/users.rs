@@ -58,7 +58,11 @@ async fn render(
 ) -> Response {
     let users = match a.ctx.state.db(|s| s.users()).await {
         Ok(u) => u,
-        Err(_) => return a.ctx.fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
+        Err(_) => {
+            return a
+                .ctx
+                .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed.")
+        }
     };
     let now = now();
     let rows = users
@@ -102,8 +106,12 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
     // Only fixed messages: nothing from the query string reaches the page.
     let notice = match query_param(&query, "done").as_deref() {
         Some("enabled") => Some("Member enabled."),
-        Some("disabled") => Some("Member disabled: their key and announce URL are refused until enabled again."),
-        Some("deleted") => Some("Member deleted. Their torrents stay, shown as from a deleted member."),
+        Some("disabled") => {
+            Some("Member disabled: their key and announce URL are refused until enabled again.")
+        }
+        Some("deleted") => {
+            Some("Member deleted. Their torrents stay, shown as from a deleted member.")
+        }
         _ => None,
     };
     render(&a, StatusCode::OK, None, notice, None).await
@@ -155,7 +163,14 @@ pub async fn create(ctx: Ctx, form: Form) -> Response {
     match made {
         Ok(k) => {
             tracing::info!(member = k.id, "member created in the panel");
-            render(&a, StatusCode::OK, Some(issued("New member", k)), None, None).await
+            render(
+                &a,
+                StatusCode::OK,
+                Some(issued("New member", k)),
+                None,
+                None,
+            )
+            .await
         }
         Err(MemberError::Store(_)) => a
             .ctx

@@ -20,7 +20,10 @@ pub async fn page_for_member(info_hash: String, ctx: Ctx, api_key: Option<String
     let site = ctx.state.config.site_name.clone();
     let fail = |status: StatusCode, msg: &str| error_page(&site, status, msg, "");
     if let Err(e) = ctx.state.member(api_key).await {
-        return fail(e.status, "This page needs a valid member API key (?apikey=…) of an enabled member.");
+        return fail(
+            e.status,
+            "This page needs a valid member API key (?apikey=…) of an enabled member.",
+        );
     }
     match facts(&ctx.state, &info_hash, true).await {
         Err(()) => fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),

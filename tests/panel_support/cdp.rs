@@ -207,7 +207,11 @@ impl Browser {
             "Runtime.evaluate",
             json!({"expression": js, "returnByValue": true, "awaitPromise": true}),
         );
-        assert!(r.get("exceptionDetails").is_none(), "{js}: {}", r["exceptionDetails"]);
+        assert!(
+            r.get("exceptionDetails").is_none(),
+            "{js}: {}",
+            r["exceptionDetails"]
+        );
         r["result"]["value"].clone()
     }
 

@@ -33,7 +33,9 @@ pub fn cookie_value(set_cookie: &str) -> String {
 
 /// The first `name="csrf" value="…"` of a page.
 pub fn csrf_in(body: &str) -> String {
-    let at = body.find(r#"name="csrf" value=""#).expect("page has a CSRF field");
+    let at = body
+        .find(r#"name="csrf" value=""#)
+        .expect("page has a CSRF field");
     let rest = &body[at + r#"name="csrf" value=""#.len()..];
     rest[..rest.find('"').unwrap()].to_string()
 }
@@ -135,7 +137,11 @@ impl<'a> Visitor<'a> {
 
     pub async fn login(&mut self) {
         let resp = self
-            .submit("/admin/login", "/admin/login", &[("password", ADMIN_PASSWORD)])
+            .submit(
+                "/admin/login",
+                "/admin/login",
+                &[("password", ADMIN_PASSWORD)],
+            )
             .await;
         assert_eq!(resp.status(), 303, "login");
         assert_eq!(location(&resp), "/admin");
