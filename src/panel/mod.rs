@@ -2,6 +2,10 @@
 //! server-rendered askama templates from `templates/`, assets from `static/`,
 //! both compiled into the binary so it needs no files beside it.
 
+// Handlers return `Err(Response)` for "send this page instead" (a redirect to
+// the login, an error page); boxing those responses would buy nothing here.
+#![allow(clippy::result_large_err)]
+
 mod assets;
 mod auth;
 pub mod chart;

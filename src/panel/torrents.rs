@@ -1,5 +1,6 @@
 //! Torrents: search, filter, sort, paginate, delete; a torrent's own page.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -190,11 +191,11 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
         .collect();
     match sort.as_str() {
         "date_asc" => counted.sort_by_key(|(r, _)| r.added),
-        "size" => counted.sort_by(|(a, _), (b, _)| b.size.cmp(&a.size)),
+        "size" => counted.sort_by_key(|(r, _)| Reverse(r.size)),
         "size_asc" => counted.sort_by_key(|(r, _)| r.size),
-        "seeders" => counted.sort_by(|(_, a), (_, b)| b.seeders.cmp(&a.seeders)),
-        "grabs" => counted.sort_by(|(a, _), (b, _)| b.grabs.cmp(&a.grabs)),
-        _ => counted.sort_by(|(a, _), (b, _)| b.added.cmp(&a.added)),
+        "seeders" => counted.sort_by_key(|(_, c)| Reverse(c.seeders)),
+        "grabs" => counted.sort_by_key(|(r, _)| Reverse(r.grabs)),
+        _ => counted.sort_by_key(|(r, _)| Reverse(r.added)),
     }
     let total = counted.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
@@ -321,7 +322,7 @@ pub async fn facts(
         title: rec.title().to_string(),
         name: rec.name.clone(),
         info_hash: metainfo::hex_hash(&rec.info_hash),
-        info_hash_v2: rec.info_hash_v2.map(|h| hex::encode(h)),
+        info_hash_v2: rec.info_hash_v2.map(hex::encode),
         size: format::size(rec.size),
         file_count: rec.file_count,
         piece_length: format::size(rec.piece_length),

@@ -49,7 +49,7 @@ impl Ctx {
 
     pub async fn password_is_set(&self) -> Result<bool, Response> {
         self.state
-            .db(|s| crate::admin_password::is_set(s))
+            .db(crate::admin_password::is_set)
             .await
             .map_err(|_| self.fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."))
     }
