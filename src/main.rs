@@ -1,19 +1,34 @@
+// Interim entry point of the `create` branch: only `create` is wired here; the
+// merge into main keeps main's Cli and adds `Command::Create(args) => privateindexer::create::run(args)`.
 use std::process::ExitCode;
 
-use clap::Parser;
-use privateindexer::cli::{Cli, Command};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "privateindexer", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make a private .torrent from files or folders.
+    Create(privateindexer::create::CreateArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    privateindexer::logging::init(&cli.log_level);
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter("warn")
+        .init();
     let result = match cli.command {
-        Command::Server(args) => privateindexer::server::run(*args),
-        Command::Admin(args) => privateindexer::admin_cli::run(args),
+        Command::Create(args) => privateindexer::create::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One clear line, no backtrace: the chain names the setting or cause.
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
