@@ -114,7 +114,7 @@ pub fn list(root: &Path) -> Result<Listing, CreateError> {
     }
     let mut files = Vec::new();
     walk_dir(root, &canonical_root, &mut Vec::new(), &mut files)?;
-    files.sort_by(|a, b| a.components.join("/").cmp(&b.components.join("/")));
+    files.sort_by_cached_key(|f| f.components.join("/"));
     Ok(Listing {
         name,
         single: false,
