@@ -152,7 +152,11 @@ fn existing_output_is_kept_without_force() {
 
     // --force never swaps something that is not a regular file (a FIFO here) for a file.
     let fifo = tmp.path().join("fifo");
-    if Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+    if Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
         let o = create_cli(&["--force"], &movie, &fifo);
         assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file"));
         assert!(!std::fs::metadata(&fifo).unwrap().is_file());
