@@ -28,10 +28,16 @@ fn hash_for_a_while() -> u64 {
 
 fn main() {
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    println!("cpu sha extensions (sha_ni): {}", std::arch::is_x86_feature_detected!("sha"));
+    println!(
+        "cpu sha extensions (sha_ni): {}",
+        std::arch::is_x86_feature_detected!("sha")
+    );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // `cargo bench` passes `--bench`; numbers are thread counts.
-    let mut counts: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let mut counts: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     if counts.is_empty() {
         counts = vec![1, cores];
     }

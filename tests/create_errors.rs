@@ -175,6 +175,8 @@ fn bad_piece_size_and_bad_name() {
     );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a power of two"));
+    let o = create_cli(&[], &movie, &tmp.path().join("no/such/folder/x.torrent"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no such folder"));
     let mut bad = opts(&movie, 16384);
     bad.name = Some("../escape".into());
     let e = create_torrent(&bad, None, &|_| {}).unwrap_err();

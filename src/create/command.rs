@@ -138,7 +138,18 @@ fn check_output(out: &Path, force: bool) -> anyhow::Result<()> {
             "{} already exists (use --force to overwrite)",
             out.display()
         ),
-        _ => Ok(()),
+        Ok(_) => Ok(()),
+        Err(_) if !output_dir(out).is_dir() => {
+            bail!("cannot write {}: no such folder", out.display())
+        }
+        Err(_) => Ok(()),
+    }
+}
+
+fn output_dir(out: &Path) -> &Path {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
 }
 
@@ -146,17 +157,14 @@ fn check_output(out: &Path, force: bool) -> anyhow::Result<()> {
 /// failure never leaves a partial `.torrent` behind.
 fn write_new(out: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
     check_output(out, force)?;
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = output_dir(out);
     let file_name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = fs::write(&tmp, bytes)
-        .with_context(|| format!("cannot write {}", tmp.display()))
+        .with_context(|| format!("cannot write {}", out.display()))
         .and_then(|()| {
             if force {
                 fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
