@@ -5,10 +5,11 @@ mod create_common;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use create_common::{bin, data, make, opts, write};
-use privateindexer::create::HashCache;
+use privateindexer::create::{create_torrent, HashCache, Progress};
 
 /// Rewrites a file with new content of `len` bytes and moves its mtime on.
 fn change(path: &Path, len: usize, seed: u64) {
@@ -31,9 +32,23 @@ fn unchanged_single_file_is_not_hashed_again() {
     assert_eq!(again.bytes_hashed, 0);
     assert_eq!(again.info_hash, first.info_hash);
 
+    // Progress reports add up to what was hashed.
     change(&movie, 200_000, 2);
-    let changed = make(&o, Some(&cache));
+    let planned = AtomicU64::new(u64::MAX);
+    let hashed = AtomicU64::new(0);
+    let changed = create_torrent(&o, Some(&cache), &|e| match e {
+        Progress::Planned { total, to_hash } => {
+            assert_eq!(total, 200_000);
+            planned.store(to_hash, Ordering::SeqCst);
+        }
+        Progress::Hashed(n) => {
+            hashed.fetch_add(n, Ordering::SeqCst);
+        }
+    })
+    .unwrap();
     assert_eq!(changed.bytes_hashed, 200_000);
+    assert_eq!(planned.load(Ordering::SeqCst), 200_000);
+    assert_eq!(hashed.load(Ordering::SeqCst), 200_000);
     assert_eq!(changed.info_hash, make(&o, None).info_hash);
     assert_ne!(changed.info_hash, first.info_hash);
 

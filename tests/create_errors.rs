@@ -182,3 +182,16 @@ fn bad_piece_size_and_bad_name() {
     let e = create_torrent(&bad, None, &|_| {}).unwrap_err();
     assert!(matches!(e, CreateError::BadName(_)), "{e:?}");
 }
+
+#[test]
+fn non_utf8_name_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("album");
+    write(&dir.join("ok.flac"), 1000, 1);
+    let bad = dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9.flac"));
+    std::fs::write(&bad, b"data").unwrap();
+    let e = create_torrent(&opts(&dir, 16384), None, &|_| {}).unwrap_err();
+    assert!(matches!(e, CreateError::BadName(_)), "{e:?}");
+    assert!(e.to_string().contains("not valid UTF-8"), "{e}");
+}
