@@ -14,7 +14,7 @@ pub struct CreateArgs {
     /// Files (single-file torrents) or folders (multi-file torrents), one torrent each.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output file (one PATH) or existing folder (several); default `NAME.torrent` here.
+    /// Output file, or an existing folder for `NAME.torrent` files; default `NAME.torrent` here.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Piece size (e.g. 1M, 256K, 262144); a power of two from 16 KiB to 64 MiB. Default: from the total size.
@@ -61,15 +61,11 @@ pub fn run(args: CreateArgs) -> anyhow::Result<()> {
     if several && args.name.is_some() {
         bail!("--name needs exactly one PATH");
     }
-    let out_dir = match &args.output {
-        Some(o) if several => {
-            if !o.is_dir() {
-                bail!("--output must be an existing folder when several PATHs are given");
-            }
-            Some(o.clone())
-        }
-        _ => None,
-    };
+    // An existing folder as --output takes `NAME.torrent` files.
+    let out_dir = args.output.clone().filter(|o| o.is_dir());
+    if several && args.output.is_some() && out_dir.is_none() {
+        bail!("--output must be an existing folder when several PATHs are given");
+    }
     let cache = if args.no_cache {
         None
     } else {
@@ -103,17 +99,12 @@ pub fn run(args: CreateArgs) -> anyhow::Result<()> {
             out_dir.as_deref(),
             guess.as_deref().unwrap_or("torrent"),
         );
-        if !args.force && planned.exists() {
-            bail!(
-                "{} already exists (use --force to overwrite)",
-                planned.display()
-            );
-        }
+        check_output(&planned, args.force)?;
         let bar = Bar::new(&guess.unwrap_or_default());
         let made = create_torrent(&opts, cache.as_ref(), &|e| bar.update(e));
         bar.finish();
-        let made =
-            made.with_context(|| format!("cannot create a torrent of {}", path.display()))?;
+        // Every CreateError names the path it is about.
+        let made = made?;
         let out = output_path(&args, out_dir.as_deref(), &made.name);
         write_new(&out, &made.bytes, args.force)?;
         println!(
@@ -138,20 +129,42 @@ fn output_path(args: &CreateArgs, out_dir: Option<&Path>, name: &str) -> PathBuf
     }
 }
 
+/// Refuses to replace an existing output without `--force`, and ever to
+/// replace anything but a regular file (`-o /dev/null` must not swap a device for a file).
+fn check_output(out: &Path, force: bool) -> anyhow::Result<()> {
+    match fs::metadata(out) {
+        Ok(m) if !m.is_file() => bail!("{} exists and is not a regular file", out.display()),
+        Ok(_) if !force => bail!(
+            "{} already exists (use --force to overwrite)",
+            out.display()
+        ),
+        Ok(_) => Ok(()),
+        Err(_) if !output_dir(out).is_dir() => {
+            bail!("cannot write {}: no such folder", out.display())
+        }
+        Err(_) => Ok(()),
+    }
+}
+
+fn output_dir(out: &Path) -> &Path {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Writes to a temporary file next to `out`, then moves it into place, so a
 /// failure never leaves a partial `.torrent` behind.
 fn write_new(out: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    check_output(out, force)?;
+    let dir = output_dir(out);
     let file_name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = fs::write(&tmp, bytes)
-        .with_context(|| format!("cannot write {}", tmp.display()))
+        .with_context(|| format!("cannot write {}", out.display()))
         .and_then(|()| {
             if force {
                 fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))

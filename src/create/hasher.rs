@@ -17,8 +17,10 @@ use super::layout::Layout;
 use super::{CreateError, Progress};
 
 /// Bytes per read: large enough that syscalls cost nothing next to hashing,
-/// small enough to stay in the core's L2 cache between the copy and the hash.
-const READ_SIZE: usize = 256 * 1024;
+/// small enough to stay in cache between the copy and the hash. Measured here
+/// (1 GiB, page cache warm): 128 KiB reads cost 0.28 s of kernel copy time,
+/// 256 KiB and larger 0.75 s or more.
+const READ_SIZE: usize = 128 * 1024;
 /// Upper bound on a job's size, so the last jobs finish close together.
 const MAX_JOB_BYTES: u64 = 64 * 1024 * 1024;
 /// Jobs per thread aimed at when the data is small, to spread it over all cores.

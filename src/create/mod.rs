@@ -139,8 +139,7 @@ pub fn create_torrent(
     // Every wanted piece was hashed unless hashing failed, which returned above.
     let hashes: Vec<[u8; 20]> = known
         .into_iter()
-        .enumerate()
-        .map(|(_, h)| h.ok_or_else(|| CreateError::Changed(opts.path.clone())))
+        .map(|h| h.ok_or_else(|| CreateError::Changed(opts.path.clone())))
         .collect::<Result<_, _>>()?;
     if let Some(c) = cache {
         if let Err(e) = c.store(&layout, &hashes, &fresh) {

@@ -74,8 +74,11 @@ pub(crate) fn mtime_ns(meta: &Metadata) -> i64 {
     }
 }
 
+/// A name as the torrent stores it: UTF-8, and no backslash (which the
+/// server's upload check refuses, as Windows clients would split on it).
 fn utf8_name(path: &Path, name: &std::ffi::OsStr) -> Result<String, CreateError> {
     name.to_str()
+        .filter(|n| !n.contains('\\'))
         .map(str::to_owned)
         .ok_or_else(|| CreateError::BadName(path.display().to_string()))
 }
@@ -114,7 +117,7 @@ pub fn list(root: &Path) -> Result<Listing, CreateError> {
     }
     let mut files = Vec::new();
     walk_dir(root, &canonical_root, &mut Vec::new(), &mut files)?;
-    files.sort_by(|a, b| a.components.join("/").cmp(&b.components.join("/")));
+    files.sort_by_cached_key(|f| f.components.join("/"));
     Ok(Listing {
         name,
         single: false,
