@@ -177,6 +177,7 @@ async fn online(args: &AdminArgs) -> anyhow::Result<()> {
     let password = args
         .admin_password
         .clone()
+        .filter(|p| !p.is_empty())
         .context("ADMIN_PASSWORD: needed to reach the server's admin API (or pass --data-dir to work offline)")?;
     let client = reqwest::Client::new();
     let base = args.server.as_str().trim_end_matches('/').to_string();

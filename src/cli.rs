@@ -25,4 +25,6 @@ pub enum Command {
     Server(Box<ServerArgs>),
     /// Operator tasks: admin password, members, backups.
     Admin(AdminArgs),
+    /// Make a private .torrent from a file or folder (the engine the client uses).
+    Create(crate::create::CreateArgs),
 }

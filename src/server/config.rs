@@ -80,7 +80,11 @@ impl ServerArgs {
         if site_name.is_empty() || site_name.chars().any(char::is_control) {
             bail!("SITE_NAME: must be a non-empty single line");
         }
-        let admin_password = match (self.admin_password, &self.admin_password_file) {
+        // An empty ADMIN_PASSWORD (e.g. `ADMIN_PASSWORD=` in a compose file) means unset.
+        let admin_password = match (
+            self.admin_password.filter(|p| !p.is_empty()),
+            &self.admin_password_file,
+        ) {
             (Some(p), _) => Some(p),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(path)

@@ -54,7 +54,8 @@ pub struct TorrentMeta {
     /// Release name shown in search results; the torrent name when absent.
     #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
+    /// Digits only; `"tt0133093"` and `133093` are both accepted on input.
+    #[serde(default, deserialize_with = "imdb::deserialize")]
     pub imdb_id: Option<u32>,
     #[serde(default)]
     pub tmdb_id: Option<u32>,
@@ -133,5 +134,30 @@ mod opt_hex32 {
             Ok(out)
         })
         .transpose()
+    }
+}
+
+mod imdb {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Num(u32),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match Option::<Raw>::deserialize(d)? {
+            None => Ok(None),
+            Some(Raw::Num(n)) => Ok(Some(n)),
+            Some(Raw::Text(s)) => {
+                let digits = s.strip_prefix("tt").unwrap_or(&s);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(serde::de::Error::custom(format!("not an IMDb id: {s:?}")));
+                }
+                digits.parse().map(Some).map_err(serde::de::Error::custom)
+            }
+        }
     }
 }
