@@ -195,7 +195,9 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
         "size_asc" => counted.sort_by_key(|(r, _)| r.size),
         "seeders" => counted.sort_by_key(|(_, c)| Reverse(c.seeders)),
         "grabs" => counted.sort_by_key(|(r, _)| Reverse(r.grabs)),
-        _ => counted.sort_by_key(|(r, _)| Reverse(r.added)),
+        // Uploads of the same second (a client's first sync) fall back to title order.
+        _ => counted
+            .sort_by(|(a, _), (b, _)| b.added.cmp(&a.added).then_with(|| a.title().cmp(b.title()))),
     }
     let total = counted.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
