@@ -137,6 +137,7 @@ async fn first_run_setup_needs_the_token_from_the_log() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    assert!(!server.log_text().contains(good), "password in the log");
     drop(server);
     let bytes = std::fs::read(dir.path().join(privateindexer::store::STORE_FILE)).unwrap();
     let text = String::from_utf8_lossy(&bytes);
@@ -504,6 +505,11 @@ async fn members_page_creates_disables_rotates_and_deletes() {
         .submit("/admin/users", "/admin/users/999/disable", &[])
         .await;
     assert_eq!(resp.status(), 404);
+    // Keys and session ids never reach the log.
+    let log = server.log_text();
+    for secret in [&api_key, &new_key, &announce, &v.session().unwrap()] {
+        assert!(!log.contains(secret.as_str()), "secret in the log");
+    }
 }
 
 fn multi_file_torrent(name: &str, seed: u64) -> Vec<u8> {
