@@ -47,7 +47,7 @@ pub fn parent(id: u32) -> u32 {
 }
 
 pub fn is_parent(id: u32) -> bool {
-    id % 1000 == 0
+    id.is_multiple_of(1000)
 }
 
 pub fn find(id: u32) -> Option<&'static Category> {

@@ -24,7 +24,7 @@ pub enum Command {
     /// Run the indexer, client API, admin panel and tracker in one process.
     Server(Box<ServerArgs>),
     /// Operator tasks: admin password, members, backups.
-    Admin(AdminArgs),
+    Admin(Box<AdminArgs>),
     /// Make a private .torrent from a file or folder (the engine the client uses).
     Create(crate::create::CreateArgs),
 }

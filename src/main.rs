@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = privateindexer::logging::init(&cli.log_level).and_then(|()| match cli.command {
         Command::Server(args) => privateindexer::server::run(*args),
-        Command::Admin(args) => privateindexer::admin_cli::run(args),
+        Command::Admin(args) => privateindexer::admin_cli::run(*args),
         Command::Create(args) => privateindexer::create::run(args),
     });
     match result {

@@ -51,6 +51,9 @@ pub struct ServerConfig {
     pub server_url: String,
     /// Without a trailing slash.
     pub tracker_url: String,
+    /// Which URLs were defaulted and so follow the port actually bound (BIND may say port 0).
+    pub server_url_defaulted: bool,
+    pub tracker_url_defaulted: bool,
     pub site_name: String,
     pub admin_password: Option<String>,
     pub flush_interval: std::time::Duration,
@@ -107,11 +110,25 @@ impl ServerArgs {
         Ok(ServerConfig {
             bind: self.bind,
             data_dir: self.data_dir,
+            server_url_defaulted: self.external_server_url.is_none(),
+            tracker_url_defaulted: self.external_tracker_url.is_none(),
             server_url,
             tracker_url,
             site_name,
             admin_password,
             flush_interval: std::time::Duration::from_secs(self.flush_interval),
         })
+    }
+}
+
+impl ServerConfig {
+    /// Points defaulted URLs at the port the listener really got.
+    pub fn set_bound_port(&mut self, port: u16) {
+        if self.server_url_defaulted {
+            self.server_url = format!("http://localhost:{port}");
+        }
+        if self.tracker_url_defaulted {
+            self.tracker_url = self.server_url.clone();
+        }
     }
 }

@@ -46,7 +46,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
+async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
     let store: Arc<dyn Store> =
         Arc::new(RedbStore::open_dir(&config.data_dir).context("DATA_DIR")?);
     let needs_setup = match &config.admin_password {
@@ -61,6 +61,7 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("BIND: cannot listen on {}", config.bind))?;
     let local = listener.local_addr()?;
+    config.set_bound_port(local.port());
     let flush_every = config.flush_interval;
     let state = Arc::new(AppState::new(store, config, secret));
     if needs_setup {
