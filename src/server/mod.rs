@@ -21,6 +21,7 @@ use warp::Filter;
 use self::config::ServerArgs;
 use self::state::AppState;
 use crate::store::{RedbStore, Store};
+use crate::torznab::SearchIndex;
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
@@ -32,8 +33,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 /// All routes of the server's one port.
-pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    api::routes(state.clone())
+pub fn routes(state: Arc<AppState>, search: Arc<SearchIndex>) -> BoxedFilter<(Response,)> {
+    // Torznab's exact `/api` path goes before the client API's `/api/v1` group.
+    crate::torznab::routes(state.clone(), search)
+        .or(api::routes(state.clone()))
+        .unify()
         .or(admin_api::routes(state))
         .unify()
         .or(warp::any()
@@ -59,7 +63,23 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("BIND: cannot listen on {}", config.bind))?;
     let local = listener.local_addr()?;
     let flush_every = config.flush_interval;
-    let state = Arc::new(AppState::new(store, config, secret));
+    let search = {
+        let store = store.clone();
+        let started = std::time::Instant::now();
+        let index = tokio::task::spawn_blocking(move || SearchIndex::build(&*store))
+            .await
+            .context("search index task failed")?
+            .context("cannot build the search index from the store")?;
+        tracing::info!(
+            "search index: {} torrents in {} ms",
+            index.len(),
+            started.elapsed().as_millis()
+        );
+        Arc::new(index)
+    };
+    let mut state = AppState::new(store, config, secret);
+    state.listeners.push(search.clone());
+    let state = Arc::new(state);
 
     let flusher = {
         let state = state.clone();
@@ -77,7 +97,7 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         "listening on http://{local} (store {})",
         state.config.data_dir.display()
     );
-    warp::serve(routes(state.clone()))
+    warp::serve(routes(state.clone(), search))
         .incoming(listener)
         .graceful(shutdown_signal())
         .run()
