@@ -370,6 +370,7 @@ fn proc_status(pid: u32, field: &str) -> String {
 fn main() {
     let args = args();
     let n = args.torrents;
+    let load_before = loadavg();
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
     let started = Instant::now();
     let cat = catalog(&mut rng, n);
@@ -690,9 +691,10 @@ fn main() {
         .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
         .unwrap_or_default();
     println!(
-        "\n{n} torrents; {} queries per kind over HTTP keep-alive, one at a time; {} cores ({cpu})\n",
+        "\n{n} torrents; {} queries per kind over HTTP keep-alive, one at a time; {} cores ({cpu}); load average {load_before} before, {} after\n",
         args.queries,
-        std::thread::available_parallelism().map_or(0, |p| p.get())
+        std::thread::available_parallelism().map_or(0, |p| p.get()),
+        loadavg()
     );
     println!("| query | example | matches (median) | ours p50 ms | ours p99 ms | ours max ms | LIKE baseline p50 ms | LIKE baseline p99 ms |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
@@ -723,7 +725,7 @@ fn main() {
     }
     println!();
     println!("- server start-up over the {n}-torrent store (process start → listening): {startup:.2?} ({index_line})");
-    println!("- server memory after the run: VmRSS {rss}, peak VmHWM {hwm}");
+    println!("- server memory after the run: VmRSS {rss}, peak VmHWM {hwm} (the index's own share is in the start-up line; the rest is mostly the store's page cache)");
     if let Some(t) = baseline_load {
         println!(
             "- baseline: SQLite {} via `{}` (CLI `.timer`, in-process, no HTTP; 30 queries per kind; 1 ms resolution); import + indexes took {t:.1?}",
@@ -733,6 +735,16 @@ fn main() {
     } else {
         println!("- baseline: skipped (`{}` not found)", args.sqlite);
     }
+}
+
+/// The 1-minute load average: other work on the machine inflates every figure.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or("?")
+        .to_string()
 }
 
 fn run_sqlite(bin: &str, db: &Path, script: &str) -> String {

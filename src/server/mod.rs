@@ -71,9 +71,10 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
             .context("search index task failed")?
             .context("cannot build the search index from the store")?;
         tracing::info!(
-            "search index: {} torrents in {} ms",
+            "search index: {} torrents in {} ms, ~{} MiB",
             index.len(),
-            started.elapsed().as_millis()
+            started.elapsed().as_millis(),
+            index.heap_bytes() >> 20
         );
         Arc::new(index)
     };

@@ -13,13 +13,14 @@ use super::normalize::word_set;
 use super::query::{Mode, SearchParams};
 use crate::categories;
 use crate::server::state::CatalogListener;
-use crate::store::{Store, StoreResult, TorrentRecord};
+use crate::store::{Store, StoreError, StoreResult, TorrentRecord};
 
 const NONE: u32 = u32::MAX;
 /// Prefixes that keep artist and album words apart from title words in one vocabulary.
 const ARTIST: char = '\u{1}';
 const ALBUM: char = '\u{2}';
 
+/// What a document needs only when it changes or is shown.
 struct Doc {
     info_hash: [u8; 20],
     uploader: u64,
@@ -29,15 +30,42 @@ struct Doc {
     imdb: u32,
     tmdb: u32,
     tvdb: u32,
-    season: u32,
-    episode: u32,
     category: u32,
-    alive: bool,
+}
+
+/// What every candidate is checked against, kept in small parallel arrays so a
+/// scan over a million documents stays in cache (10 bytes a document).
+#[derive(Clone, Copy)]
+struct Hot {
+    /// Category id; 0 marks a removed document.
+    cat: u16,
+    season: u16,
+    episode: u16,
+    /// Uploader id (ids beyond u32 never match a caller, so nothing is hidden wrongly
+    /// only in that impossible case).
+    owner: u32,
+}
+
+const NONE16: u16 = u16::MAX;
+
+fn hot(record: &TorrentRecord) -> Hot {
+    let small = |v: Option<u32>| v.map_or(NONE16, |v| u16::try_from(v).unwrap_or(NONE16 - 1));
+    let m = &record.meta;
+    Hot {
+        cat: u16::try_from(m.category).unwrap_or(NONE16),
+        season: small(m.season),
+        episode: small(m.episode),
+        owner: u32::try_from(record.uploader).unwrap_or(u32::MAX),
+    }
 }
 
 #[derive(Default)]
 struct Inner {
     docs: Vec<Doc>,
+    cat: Vec<u16>,
+    season: Vec<u16>,
+    episode: Vec<u16>,
+    owner: Vec<u32>,
     by_hash: HashMap<[u8; 20], u32>,
     vocab: HashMap<Box<str>, u32>,
     /// Per term id: sorted document numbers.
@@ -136,10 +164,22 @@ impl Inner {
             imdb: m.imdb_id.unwrap_or(0),
             tmdb: m.tmdb_id.unwrap_or(0),
             tvdb: m.tvdb_id.unwrap_or(0),
-            season: m.season.unwrap_or(NONE),
-            episode: m.episode.unwrap_or(NONE),
             category: m.category,
-            alive: true,
+        }
+    }
+
+    fn set_hot(&mut self, id: u32, h: Hot) {
+        let i = id as usize;
+        if i == self.cat.len() {
+            self.cat.push(h.cat);
+            self.season.push(h.season);
+            self.episode.push(h.episode);
+            self.owner.push(h.owner);
+        } else {
+            self.cat[i] = h.cat;
+            self.season[i] = h.season;
+            self.episode[i] = h.episode;
+            self.owner[i] = h.owner;
         }
     }
 
@@ -190,12 +230,14 @@ impl Inner {
                 self.unlink(id);
                 let doc = self.new_doc(record);
                 self.docs[id as usize] = doc;
+                self.set_hot(id, hot(record));
                 self.link(id);
             }
             None => {
                 let id = self.docs.len() as u32;
                 let doc = self.new_doc(record);
                 self.docs.push(doc);
+                self.set_hot(id, hot(record));
                 self.by_hash.insert(record.info_hash, id);
                 self.link(id);
                 self.alive += 1;
@@ -206,13 +248,13 @@ impl Inner {
     fn remove(&mut self, info_hash: &[u8; 20]) {
         if let Some(id) = self.by_hash.remove(info_hash) {
             self.unlink(id);
-            self.docs[id as usize].alive = false;
+            self.cat[id as usize] = 0;
             self.alive -= 1;
         }
     }
 
     /// The exact category ids a query selects (parents bring their children).
-    fn selected_cats(&self, p: &SearchParams) -> Option<Vec<u32>> {
+    fn selected_cats(&self, p: &SearchParams) -> Option<Vec<u16>> {
         let asked: Vec<u32> = if !p.cats.is_empty() {
             p.cats.clone()
         } else {
@@ -235,7 +277,11 @@ impl Inner {
             })
             .collect();
         out.sort_unstable();
-        Some(out)
+        Some(
+            out.into_iter()
+                .filter_map(|c| u16::try_from(c).ok())
+                .collect(),
+        )
     }
 
     fn search(&self, p: &SearchParams, caller: u64) -> Hits {
@@ -274,17 +320,19 @@ impl Inner {
         if cats.as_ref().is_some_and(|c| c.is_empty()) {
             return Hits::default();
         }
-        let season = p.season.unwrap_or(NONE);
-        let episode = p.episode.unwrap_or(NONE);
+        // A season or episode beyond u16 matches nothing (NONE16 - 1 is never asked for).
+        let small = |v: Option<u32>| v.map_or(NONE16, |v| u16::try_from(v).unwrap_or(NONE16 - 1));
+        let season = small(p.season);
+        let episode = small(p.episode);
+        let caller32 = u32::try_from(caller).unwrap_or(u32::MAX - 1);
         let accept = |id: u32| -> bool {
-            let d = &self.docs[id as usize];
-            d.alive
-                && (p.include_mine || d.uploader != caller)
-                && (season == NONE || d.season == season)
-                && (episode == NONE || d.episode == episode)
-                && cats
-                    .as_ref()
-                    .is_none_or(|c| c.binary_search(&d.category).is_ok())
+            let i = id as usize;
+            let cat = self.cat[i];
+            cat != 0
+                && (p.include_mine || self.owner[i] != caller32)
+                && (season == NONE16 || self.season[i] == season)
+                && (episode == NONE16 || self.episode[i] == episode)
+                && cats.as_ref().is_none_or(|c| c.binary_search(&cat).is_ok())
         };
         let mut hits = Hits::default();
         let page = p.offset..p.offset.saturating_add(p.limit);
@@ -296,7 +344,7 @@ impl Inner {
         };
 
         if lists.is_empty() {
-            if season == NONE && episode == NONE {
+            if season == NONE16 && episode == NONE16 {
                 return self.feed(p, caller, cats.as_deref(), &accept);
             }
             for id in (0..self.docs.len() as u32).rev() {
@@ -337,22 +385,22 @@ impl Inner {
         &self,
         p: &SearchParams,
         caller: u64,
-        cats: Option<&[u32]>,
+        cats: Option<&[u16]>,
         accept: &dyn Fn(u32) -> bool,
     ) -> Hits {
-        let in_cats = |c: u32| cats.is_none_or(|cs| cs.binary_search(&c).is_ok());
+        let in_cats = |c: u16| cats.is_none_or(|cs| cs.binary_search(&c).is_ok());
         let mut total = match cats {
             None => self.alive,
             Some(cs) => cs
                 .iter()
-                .map(|c| self.cats.get(c).map_or(0, Vec::len))
+                .map(|&c| self.cats.get(&u32::from(c)).map_or(0, Vec::len))
                 .sum(),
         };
         if !p.include_mine {
             if let Some(mine) = self.own.get(&caller) {
                 total -= mine
                     .iter()
-                    .filter(|&&id| in_cats(self.docs[id as usize].category))
+                    .filter(|&&id| in_cats(self.cat[id as usize]))
                     .count();
             }
         }
@@ -402,10 +450,25 @@ impl SearchIndex {
     pub fn build(store: &dyn Store) -> StoreResult<SearchIndex> {
         let mut inner = Inner::default();
         let mut dated: Vec<(i64, [u8; 20], u32)> = Vec::new();
-        store.for_each_torrent(&mut |record| {
-            let doc = inner.new_doc(&record);
-            dated.push((record.added, record.info_hash, inner.docs.len() as u32));
-            inner.docs.push(doc);
+        let mut hots: Vec<Hot> = Vec::new();
+        // The store decodes records on one thread while this one splits titles
+        // into words: the two halves of start-up run on two cores.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<TorrentRecord>(4096);
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
+                store.for_each_torrent(&mut |record| {
+                    let _ = tx.send(record);
+                })
+            });
+            for record in rx {
+                let doc = inner.new_doc(&record);
+                dated.push((record.added, record.info_hash, inner.docs.len() as u32));
+                hots.push(hot(&record));
+                inner.docs.push(doc);
+            }
+            reader
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Backend("index reader panicked".into())))
         })?;
         dated.sort_unstable();
         // Reorder the documents by date, then link them in that order so every list
@@ -415,14 +478,21 @@ impl SearchIndex {
             .map(Some)
             .collect();
         inner.docs.reserve_exact(slots.len());
+        for v in [&mut inner.cat, &mut inner.season, &mut inner.episode] {
+            v.reserve_exact(slots.len());
+        }
+        inner.owner.reserve_exact(slots.len());
+        inner.by_hash.reserve(slots.len());
         for (_, ih, old) in &dated {
             if let Some(doc) = slots[*old as usize].take() {
                 let id = inner.docs.len() as u32;
                 inner.docs.push(doc);
+                inner.set_hot(id, hots[*old as usize]);
                 inner.by_hash.insert(*ih, id);
                 inner.link(id);
             }
         }
+        drop((slots, hots, dated));
         inner.alive = inner.docs.len();
         for list in &mut inner.postings {
             list.shrink_to_fit();
@@ -435,10 +505,36 @@ impl SearchIndex {
         ] {
             map.values_mut().for_each(Vec::shrink_to_fit);
         }
+        inner.own.values_mut().for_each(Vec::shrink_to_fit);
         inner.doc_terms.shrink_to_fit();
         Ok(SearchIndex {
             inner: RwLock::new(inner),
         })
+    }
+
+    /// Approximate heap bytes the index holds (for the start-up log and the benchmark).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let i = self.read();
+        let lists = |m: &HashMap<u32, Vec<u32>>| {
+            m.capacity() * (size_of::<(u32, Vec<u32>)>() + 1)
+                + m.values().map(|v| v.capacity() * 4).sum::<usize>()
+        };
+        i.docs.capacity() * size_of::<Doc>()
+            + i.cat.capacity() * 6
+            + i.owner.capacity() * 4
+            + i.by_hash.capacity() * (size_of::<([u8; 20], u32)>() + 1)
+            + i.vocab.capacity() * (size_of::<(Box<str>, u32)>() + 1)
+            + i.vocab.keys().map(|k| k.len()).sum::<usize>()
+            + i.postings.capacity() * size_of::<Vec<u32>>()
+            + i.postings.iter().map(|p| p.capacity() * 4).sum::<usize>()
+            + i.doc_terms.capacity() * 4
+            + lists(&i.imdb)
+            + lists(&i.tmdb)
+            + lists(&i.tvdb)
+            + lists(&i.cats)
+            + i.own.capacity() * (size_of::<(u64, Vec<u32>)>() + 1)
+            + i.own.values().map(|v| v.capacity() * 4).sum::<usize>()
     }
 
     pub fn len(&self) -> usize {
