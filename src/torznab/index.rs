@@ -72,6 +72,10 @@ struct Inner {
     postings: Vec<Vec<u32>>,
     /// Term ids of every document, one slice each (a replaced slice is left unused).
     doc_terms: Vec<u32>,
+    /// Bitsets of the words found in a large share of titles (`1080p`, `the`, a
+    /// group's name…), made at start-up: testing a bit is what keeps a query
+    /// that pairs such a word with a rarer one cheap.
+    dense: HashMap<u32, Vec<u64>>,
     imdb: HashMap<u32, Vec<u32>>,
     tmdb: HashMap<u32, Vec<u32>>,
     tvdb: HashMap<u32, Vec<u32>>,
@@ -195,6 +199,9 @@ impl Inner {
         for i in range {
             let t = self.doc_terms[i] as usize;
             insert_sorted(&mut self.postings[t], id);
+            if let Some(bits) = self.dense.get_mut(&(t as u32)) {
+                set_bit(bits, id, true);
+            }
         }
         add_to(&mut self.imdb, imdb, id);
         add_to(&mut self.tmdb, tmdb, id);
@@ -210,6 +217,9 @@ impl Inner {
         for i in range {
             let t = self.doc_terms[i] as usize;
             remove_sorted(&mut self.postings[t], id);
+            if let Some(bits) = self.dense.get_mut(&(t as u32)) {
+                set_bit(bits, id, false);
+            }
         }
         remove_from(&mut self.imdb, imdb, id);
         remove_from(&mut self.tmdb, tmdb, id);
@@ -253,6 +263,23 @@ impl Inner {
         }
     }
 
+    /// Gives the common words their bitsets (once the index holds `min_docs` documents).
+    fn make_dense(&mut self, min_docs: usize) {
+        let n = self.docs.len();
+        if n < min_docs {
+            return;
+        }
+        for (t, list) in self.postings.iter().enumerate() {
+            if list.len() > n / DENSE_SHARE {
+                let mut bits = vec![0u64; n.div_ceil(64)];
+                for &id in list {
+                    set_bit(&mut bits, id, true);
+                }
+                self.dense.insert(t as u32, bits);
+            }
+        }
+    }
+
     /// The exact category ids a query selects (parents bring their children).
     fn selected_cats(&self, p: &SearchParams) -> Option<Vec<u16>> {
         let asked: Vec<u32> = if !p.cats.is_empty() {
@@ -286,6 +313,7 @@ impl Inner {
 
     fn search(&self, p: &SearchParams, caller: u64) -> Hits {
         let mut lists: Vec<&[u32]> = Vec::new();
+        let mut bitsets: Vec<&[u64]> = Vec::new();
         let tagged = |words: &[String], tag: Option<char>| -> Vec<String> {
             words
                 .iter()
@@ -300,7 +328,10 @@ impl Inner {
         keys.extend(tagged(&p.album, Some(ALBUM)));
         for k in &keys {
             match self.vocab.get(k.as_str()) {
-                Some(&t) => lists.push(&self.postings[t as usize]),
+                Some(&t) => match self.dense.get(&t) {
+                    Some(bits) => bitsets.push(bits),
+                    None => lists.push(&self.postings[t as usize]),
+                },
                 None => return Hits::default(),
             }
         }
@@ -343,6 +374,16 @@ impl Inner {
             hits.total += 1;
         };
 
+        if lists.is_empty() && !bitsets.is_empty() {
+            // Only common words: drive from the shortest of their lists.
+            let shortest = keys
+                .iter()
+                .filter_map(|k| self.vocab.get(k.as_str()))
+                .map(|&t| self.postings[t as usize].as_slice())
+                .min_by_key(|l| l.len())
+                .unwrap_or_default();
+            lists.push(shortest);
+        }
         if lists.is_empty() {
             if season == NONE16 && episode == NONE16 {
                 return self.feed(p, caller, cats.as_deref(), &accept);
@@ -361,6 +402,9 @@ impl Inner {
         let (drive, rest) = lists.split_first().expect("lists is not empty");
         let mut ends: Vec<usize> = rest.iter().map(|l| l.len()).collect();
         'ids: for &id in drive.iter().rev() {
+            if !bitsets.iter().all(|b| has_bit(b, id)) {
+                continue;
+            }
             for (list, end) in rest.iter().zip(ends.iter_mut()) {
                 let at = gallop_back(list, *end, id);
                 if at == 0 {
@@ -420,6 +464,28 @@ impl Inner {
         Hits { total, info_hashes }
     }
 }
+
+fn has_bit(bits: &[u64], id: u32) -> bool {
+    bits.get(id as usize / 64)
+        .is_some_and(|w| w & (1 << (id % 64)) != 0)
+}
+
+fn set_bit(bits: &mut Vec<u64>, id: u32, on: bool) {
+    let at = id as usize / 64;
+    if at >= bits.len() {
+        bits.resize(at + 1, 0);
+    }
+    if on {
+        bits[at] |= 1 << (id % 64);
+    } else {
+        bits[at] &= !(1 << (id % 64));
+    }
+}
+
+/// A word in more than 1/DENSE_SHARE of the titles gets a bitset (from
+/// `DENSE_MIN` documents on, where lists are long enough to matter).
+const DENSE_SHARE: usize = 64;
+const DENSE_MIN: usize = 8192;
 
 /// In `list[..end]` (sorted), the number of elements `<= id`, searching back from `end`.
 fn gallop_back(list: &[u32], end: usize, id: u32) -> usize {
@@ -494,6 +560,7 @@ impl SearchIndex {
         }
         drop((slots, hots, dated));
         inner.alive = inner.docs.len();
+        inner.make_dense(DENSE_MIN);
         for list in &mut inner.postings {
             list.shrink_to_fit();
         }
@@ -529,6 +596,10 @@ impl SearchIndex {
             + i.postings.capacity() * size_of::<Vec<u32>>()
             + i.postings.iter().map(|p| p.capacity() * 4).sum::<usize>()
             + i.doc_terms.capacity() * 4
+            + i.dense
+                .values()
+                .map(|b| b.capacity() * 8 + 40)
+                .sum::<usize>()
             + lists(&i.imdb)
             + lists(&i.tmdb)
             + lists(&i.tvdb)
@@ -627,6 +698,10 @@ mod tests {
         ));
         assert_eq!(q(&index, "t=search", 0), (4, vec![4, 3, 2, 1]));
         assert_eq!(q(&index, "t=search&q=bad%201080P", 0), (2, vec![2, 1]));
+        // The same with every word's bitset in play.
+        index.write().make_dense(0);
+        assert_eq!(q(&index, "t=search&q=bad%201080P", 0), (2, vec![2, 1]));
+        assert_eq!(q(&index, "t=search&q=s01e01%20bad", 0), (1, vec![2]));
         assert_eq!(
             q(&index, "t=search&q=1080p&limit=1&offset=1", 0),
             (3, vec![2])
