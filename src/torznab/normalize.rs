@@ -25,26 +25,30 @@ pub fn words(text: &str) -> Vec<String> {
     if !cur.is_empty() {
         tokens.push((cur, ' '));
     }
-    let mut out: Vec<String> = tokens.iter().map(|(w, _)| w.clone()).collect();
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len() + 1);
     let mut run = String::new();
     let mut run_len = 0;
-    for (w, sep) in &tokens {
+    let mut acronyms = Vec::new();
+    for (w, sep) in tokens {
         if w.chars().count() == 1 {
-            run.push_str(w);
+            run.push_str(&w);
             run_len += 1;
-            if *sep == '.' {
+            if sep == '.' {
+                out.push(w);
                 continue;
             }
         }
         if run_len >= 2 {
-            out.push(run.clone());
+            acronyms.push(std::mem::take(&mut run));
         }
         run.clear();
         run_len = 0;
+        out.push(w);
     }
     if run_len >= 2 {
-        out.push(run);
+        acronyms.push(run);
     }
+    out.extend(acronyms);
     out
 }
 
