@@ -182,6 +182,9 @@ async fn library(server: &Server, key: &str) {
     }
 }
 
+/// id, name, and the (id, name) of each subcategory.
+type CapsCategory = (String, String, Vec<(String, String)>);
+
 #[tokio::test]
 async fn caps_answers_with_or_without_a_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -214,7 +217,7 @@ async fn caps_answers_with_or_without_a_key() {
             assert_eq!(m.attribute("supportedParams"), Some(params), "{mode}");
         }
         assert_eq!(find("book-search").attribute("available"), Some("no"));
-        let cats: Vec<(String, String, Vec<(String, String)>)> = caps
+        let cats: Vec<CapsCategory> = caps
             .descendants()
             .filter(|n| n.has_tag_name("category"))
             .map(|c| {
@@ -369,6 +372,14 @@ async fn search_semantics() {
         search(&server, k, "t=movie&imdbid=tt9999999").await.total,
         0
     );
+    // Radarr sends every id it knows; one of them matching is enough.
+    let p = search(
+        &server,
+        k,
+        "t=movie&cat=2000&imdbid=tt0111161&tmdbid=999999",
+    )
+    .await;
+    assert_eq!(p.total, 1);
 
     // Seasons: packs and episodes of the season; specials are season 00; ep narrows.
     let p = search(&server, k, "t=tvsearch&tvdbid=81189&season=1").await;

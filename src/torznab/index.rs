@@ -323,7 +323,34 @@ impl Inner {
                 })
                 .collect()
         };
-        let mut keys = tagged(&p.words, None);
+        // Ids name the release: the apps send several for one show or film (and an
+        // upload may carry only some), so any given id matching is a match, and the
+        // title words of the same request are not required as well.
+        let given = [
+            (&self.imdb, p.imdb),
+            (&self.tmdb, p.tmdb),
+            (&self.tvdb, p.tvdb),
+        ];
+        let by_id = given.iter().any(|(_, id)| id.is_some());
+        let mut id_union: Vec<u32> = Vec::new();
+        for (map, id) in given {
+            if let Some(list) = id.and_then(|id| map.get(&id)) {
+                id_union.extend_from_slice(list);
+            }
+        }
+        id_union.sort_unstable();
+        id_union.dedup();
+        if by_id {
+            if id_union.is_empty() {
+                return Hits::default();
+            }
+            lists.push(&id_union);
+        }
+        let mut keys = if by_id {
+            Vec::new()
+        } else {
+            tagged(&p.words, None)
+        };
         keys.extend(tagged(&p.artist, Some(ARTIST)));
         keys.extend(tagged(&p.album, Some(ALBUM)));
         for k in &keys {
@@ -333,18 +360,6 @@ impl Inner {
                     None => lists.push(&self.postings[t as usize]),
                 },
                 None => return Hits::default(),
-            }
-        }
-        for (map, id) in [
-            (&self.imdb, p.imdb),
-            (&self.tmdb, p.tmdb),
-            (&self.tvdb, p.tvdb),
-        ] {
-            if let Some(id) = id {
-                match map.get(&id) {
-                    Some(l) => lists.push(l),
-                    None => return Hits::default(),
-                }
             }
         }
         let cats = self.selected_cats(p);
@@ -710,6 +725,10 @@ mod tests {
         assert_eq!(q(&index, "t=tvsearch&tvdbid=81189&season=1&ep=1", 0).1, [2]);
         assert_eq!(q(&index, "t=tvsearch&season=2", 0).1, [3]);
         assert_eq!(q(&index, "t=movie&imdbid=tt0111161", 0).1, [4]);
+        // Several ids: any one matching is enough, and q is not required with them.
+        assert_eq!(q(&index, "t=movie&imdbid=tt0111161&tmdbid=278", 0).1, [4]);
+        assert_eq!(q(&index, "t=movie&imdbid=tt0111161&q=other+name", 0).1, [4]);
+        assert_eq!(q(&index, "t=movie&imdbid=1&tmdbid=2", 0).0, 0);
         assert_eq!(q(&index, "t=search&cat=2000", 0).1, [4]);
         assert_eq!(q(&index, "t=search&cat=5040,2040", 0).0, 4);
         assert_eq!(q(&index, "t=search&cat=5030", 0).0, 0);
