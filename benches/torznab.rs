@@ -353,6 +353,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 struct Row {
     class: &'static str,
     example: String,
+    queries: Vec<String>,
+    /// The index alone, in-process (µs), sorted.
+    index_only: Vec<f64>,
     ours: Vec<f64>,
     totals: Vec<usize>,
     baseline: Vec<f64>,
@@ -577,6 +580,7 @@ fn main() {
         let mut ours = Vec::new();
         let mut totals = Vec::new();
         let mut sqls = Vec::new();
+        let mut queries = Vec::new();
         let mut example = String::new();
         // Warm-up: the first requests open connections and fault pages in.
         for _ in 0..5 {
@@ -602,6 +606,7 @@ fn main() {
                 .unwrap_or_else(|| panic!("no total in answer to {q}: {body:.300}"));
             ours.push(ms);
             totals.push(total);
+            queries.push(q);
             if sqls.len() < 30 {
                 sqls.push(sql);
             }
@@ -611,6 +616,8 @@ fn main() {
         rows.push(Row {
             class,
             example,
+            queries,
+            index_only: Vec::new(),
             ours,
             totals,
             baseline: Vec::new(),
@@ -623,6 +630,29 @@ fn main() {
         .arg(pid.to_string())
         .status();
     let _ = child.wait();
+
+    // --- the index alone, in this process, over the same store and queries
+    let store = RedbStore::open_dir(dir.path()).expect("reopen the store");
+    let t = Instant::now();
+    let index = privateindexer::torznab::SearchIndex::build(&store).expect("build the index");
+    let index_build = t.elapsed();
+    drop(store);
+    for row in &mut rows {
+        for q in &row.queries {
+            let params = privateindexer::torznab::query::Params::parse(q);
+            let Ok(privateindexer::torznab::query::Function::Search(p)) =
+                privateindexer::torznab::query::parse(&params)
+            else {
+                panic!("bad query {q}")
+            };
+            let t = Instant::now();
+            let hits = index.search(&p, 0);
+            row.index_only.push(t.elapsed().as_secs_f64() * 1e6);
+            std::hint::black_box(hits);
+        }
+        row.index_only.sort_by(f64::total_cmp);
+    }
+    drop(index);
 
     // --- the naive baseline
     let sqlite_ok = Command::new(&args.sqlite)
@@ -696,8 +726,8 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |p| p.get()),
         loadavg()
     );
-    println!("| query | example | matches (median) | ours p50 ms | ours p99 ms | ours max ms | LIKE baseline p50 ms | LIKE baseline p99 ms |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("| query | example | matches (median) | index only p50 µs | index only p99 µs | HTTP p50 ms | HTTP p99 ms | HTTP max ms | LIKE baseline p50 ms | LIKE baseline p99 ms |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let mut totals = r.totals.clone();
         totals.sort_unstable();
@@ -712,10 +742,12 @@ fn main() {
             }
         };
         println!(
-            "| {} | `{}` | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
+            "| {} | `{}` | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} |",
             r.class,
             r.example,
             totals[totals.len() / 2],
+            percentile(&r.index_only, 0.5),
+            percentile(&r.index_only, 0.99),
             percentile(&r.ours, 0.5),
             percentile(&r.ours, 0.99),
             r.ours.last().copied().unwrap_or(f64::NAN),
@@ -725,6 +757,7 @@ fn main() {
     }
     println!();
     println!("- server start-up over the {n}-torrent store (process start → listening): {startup:.2?} ({index_line})");
+    println!("- the same index built in the benchmark's own process: {index_build:.2?}");
     println!("- server memory after the run: VmRSS {rss}, peak VmHWM {hwm} (the index's own share is in the start-up line; the rest is mostly the store's page cache)");
     if let Some(t) = baseline_load {
         println!(
