@@ -411,6 +411,41 @@ impl Inner {
             return hits;
         }
 
+        // One word or id and nothing else to check per document: the total is the
+        // list's length less the caller's own, and the scan stops with the page.
+        if lists.len() == 1
+            && bitsets.is_empty()
+            && season == NONE16
+            && episode == NONE16
+            && cats.is_none()
+        {
+            let list = lists[0];
+            let mut total = list.len();
+            if !p.include_mine {
+                if let Some(mine) = self.own.get(&caller) {
+                    total -= mine
+                        .iter()
+                        .filter(|id| list.binary_search(id).is_ok())
+                        .count();
+                }
+            }
+            let want = p.offset.saturating_add(p.limit).min(total);
+            let mut seen = 0usize;
+            for &id in list.iter().rev() {
+                if seen >= want {
+                    break;
+                }
+                if accept(id) {
+                    if seen >= p.offset {
+                        hits.info_hashes.push(self.docs[id as usize].info_hash);
+                    }
+                    seen += 1;
+                }
+            }
+            hits.total = total;
+            return hits;
+        }
+
         // Drive from the shortest list; find each of its ids in the others by galloping
         // backwards, so the cost follows the rarest word, not the commonest.
         lists.sort_unstable_by_key(|l| l.len());
@@ -736,6 +771,12 @@ mod tests {
         assert_eq!(q(&index, "t=search", 7), (1, vec![4]));
         assert_eq!(q(&index, "t=search&include_my_uploads=1", 7).0, 4);
         assert_eq!(q(&index, "t=search&q=bad", 7).0, 0);
+        assert_eq!(q(&index, "t=search&q=1080p", 7), (1, vec![4]));
+        assert_eq!(q(&index, "t=search&q=1080p&limit=1", 0), (3, vec![4]));
+        assert_eq!(
+            q(&index, "t=search&q=1080p&offset=1&limit=1", 0),
+            (3, vec![2])
+        );
 
         index.remove(&[2; 20]);
         assert_eq!(q(&index, "t=search&q=bad", 0), (2, vec![3, 1]));
