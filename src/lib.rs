@@ -13,3 +13,4 @@ pub mod metainfo;
 pub mod panel;
 pub mod server;
 pub mod store;
+pub mod torznab;

@@ -22,6 +22,7 @@ use warp::Filter;
 use self::config::ServerArgs;
 use self::state::AppState;
 use crate::store::{RedbStore, Store};
+use crate::torznab::SearchIndex;
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
@@ -33,8 +34,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 /// All routes of the server's one port.
-pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    api::routes(state.clone())
+pub fn routes(state: Arc<AppState>, search: Arc<SearchIndex>) -> BoxedFilter<(Response,)> {
+    // Torznab's exact `/api` path goes before the client API's `/api/v1` group.
+    crate::torznab::routes(state.clone(), search)
+        .or(api::routes(state.clone()))
+        .unify()
         .or(admin_api::routes(state.clone()))
         .unify()
         .or(crate::panel::routes(state))
@@ -63,7 +67,24 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     config.set_bound_port(local.port());
     let flush_every = config.flush_interval;
-    let state = Arc::new(AppState::new(store, config, secret));
+    let search = {
+        let store = store.clone();
+        let started = std::time::Instant::now();
+        let index = tokio::task::spawn_blocking(move || SearchIndex::build(&*store))
+            .await
+            .context("search index task failed")?
+            .context("cannot build the search index from the store")?;
+        tracing::info!(
+            "search index: {} torrents in {} ms, ~{} MiB",
+            index.len(),
+            started.elapsed().as_millis(),
+            index.heap_bytes() >> 20
+        );
+        Arc::new(index)
+    };
+    let mut state = AppState::new(store, config, secret);
+    state.listeners.push(search.clone());
+    let state = Arc::new(state);
     if needs_setup {
         // The one secret-like value ever logged, by design: whoever can read the
         // server's log owns the server, so only they can claim a fresh one.
@@ -91,7 +112,7 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         "listening on http://{local} (store {})",
         state.config.data_dir.display()
     );
-    warp::serve(routes(state.clone()))
+    warp::serve(routes(state.clone(), search))
         .incoming(listener)
         .graceful(shutdown_signal())
         .run()

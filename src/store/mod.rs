@@ -52,6 +52,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a new torrent, or updates the metadata when the same uploader re-sends it.
     fn put_torrent(&self, record: &TorrentRecord, torrent: &[u8]) -> StoreResult<PutOutcome>;
     fn torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>>;
+    /// Several torrents in one read transaction, in the given order; unknown hashes are skipped.
+    fn torrents(&self, info_hashes: &[[u8; 20]]) -> StoreResult<Vec<TorrentRecord>>;
     /// The v1 hash a v2 (full SHA-256) info-hash belongs to.
     fn v1_for_v2(&self, v2: &[u8; 32]) -> StoreResult<Option<[u8; 20]>>;
     fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>>;

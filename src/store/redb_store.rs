@@ -351,6 +351,18 @@ impl Store for RedbStore {
         v.map(|v| from_json(v.value())).transpose()
     }
 
+    fn torrents(&self, info_hashes: &[[u8; 20]]) -> StoreResult<Vec<TorrentRecord>> {
+        let tx = self.db.begin_read().map_err(be)?;
+        let t = tx.open_table(TORRENTS).map_err(be)?;
+        let mut out = Vec::with_capacity(info_hashes.len());
+        for ih in info_hashes {
+            if let Some(v) = t.get(&ih[..]).map_err(be)? {
+                out.push(from_json(v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
     fn v1_for_v2(&self, v2: &[u8; 32]) -> StoreResult<Option<[u8; 20]>> {
         let tx = self.db.begin_read().map_err(be)?;
         let t = tx.open_table(V2_TO_V1).map_err(be)?;
