@@ -8,7 +8,10 @@ use common::*;
 
 fn admin(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(bin());
-    cmd.arg("admin").args(args).env_remove("ADMIN_PASSWORD").env("NO_COLOR", "1");
+    cmd.arg("admin")
+        .args(args)
+        .env_remove("ADMIN_PASSWORD")
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -34,33 +37,71 @@ async fn cli_manages_members_and_backs_up_a_running_server() {
     assert!(out.status.success(), "{}", stderr(&out));
     let keys: Keys = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(keys.label, "dave");
-    let me = client().get(server.url("/api/v1/me")).header("X-Api-Key", &keys.api_key).send().await.unwrap();
+    let me = client()
+        .get(server.url("/api/v1/me"))
+        .header("X-Api-Key", &keys.api_key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
 
     let t = single_file_torrent("backup-me", 40, 30_000);
     let ih = info_hash_hex(&t);
-    assert_eq!(upload(&server, &keys.api_key, t, serde_json::json!({"category": 2040})).await.0, 201);
+    assert_eq!(
+        upload(
+            &server,
+            &keys.api_key,
+            t,
+            serde_json::json!({"category": 2040})
+        )
+        .await
+        .0,
+        201
+    );
 
     let out = admin(&["--server", &url, "list-users"], &env);
     assert!(stdout(&out).contains("dave") && !stdout(&out).contains(&keys.api_key));
 
-    let out = admin(&["--server", &url, "--json", "rotate", &keys.id.to_string()], &env);
+    let out = admin(
+        &["--server", &url, "--json", "rotate", &keys.id.to_string()],
+        &env,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let rotated: Keys = serde_json::from_slice(&out.stdout).unwrap();
-    let old = client().get(server.url("/api/v1/me")).header("X-Api-Key", &keys.api_key).send().await.unwrap();
+    let old = client()
+        .get(server.url("/api/v1/me"))
+        .header("X-Api-Key", &keys.api_key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.status(), 401);
 
     let out = admin(&["--server", &url, "disable", &keys.id.to_string()], &env);
     assert!(out.status.success());
-    let me = client().get(server.url("/api/v1/me")).header("X-Api-Key", &rotated.api_key).send().await.unwrap();
+    let me = client()
+        .get(server.url("/api/v1/me"))
+        .header("X-Api-Key", &rotated.api_key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 403);
-    assert!(admin(&["--server", &url, "enable", &keys.id.to_string()], &env).status.success());
+    assert!(
+        admin(&["--server", &url, "enable", &keys.id.to_string()], &env)
+            .status
+            .success()
+    );
 
     // Backup while the server runs, then restore it into a fresh data dir.
     let backup = dir.path().join("copy.redb");
-    let out = admin(&["--server", &url, "backup", backup.to_str().unwrap()], &env);
+    let out = admin(
+        &["--server", &url, "backup", backup.to_str().unwrap()],
+        &env,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = admin(&["--server", &url, "backup", backup.to_str().unwrap()], &env);
+    let out = admin(
+        &["--server", &url, "backup", backup.to_str().unwrap()],
+        &env,
+    );
     assert!(!out.status.success() && stderr(&out).contains("already exists"));
 
     let out = admin(&["--server", &url, "delete", &keys.id.to_string()], &env);
@@ -68,14 +109,25 @@ async fn cli_manages_members_and_backs_up_a_running_server() {
     let out = admin(&["--server", &url, "delete", "9999"], &env);
     assert!(!out.status.success() && stderr(&out).contains("404"));
 
-    let wrong = admin(&["--server", &url, "list-users"], &[("ADMIN_PASSWORD", "not the password")]);
+    let wrong = admin(
+        &["--server", &url, "list-users"],
+        &[("ADMIN_PASSWORD", "not the password")],
+    );
     assert!(!wrong.status.success() && stderr(&wrong).contains("401"));
     let missing = admin(&["--server", &url, "list-users"], &[]);
     assert!(!missing.status.success() && stderr(&missing).contains("ADMIN_PASSWORD"));
     drop(server);
 
     let restored = tempfile::tempdir().unwrap();
-    let out = admin(&["--data-dir", restored.path().to_str().unwrap(), "restore", backup.to_str().unwrap()], &[]);
+    let out = admin(
+        &[
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+            "restore",
+            backup.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let server = Server::start(restored.path());
     let resp = client()
@@ -84,14 +136,21 @@ async fn cli_manages_members_and_backs_up_a_running_server() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200, "the restored store holds the member and the torrent");
+    assert_eq!(
+        resp.status(),
+        200,
+        "the restored store holds the member and the torrent"
+    );
 }
 
 #[tokio::test]
 async fn offline_tasks_work_on_the_store_and_refuse_a_store_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let out = admin(&["--data-dir", d, "set-password"], &[("ADMIN_PASSWORD", "short")]);
+    let out = admin(
+        &["--data-dir", d, "set-password"],
+        &[("ADMIN_PASSWORD", "short")],
+    );
     assert!(!out.status.success() && stderr(&out).contains("at least 12"));
     let mut child = Command::new(bin())
         .args(["admin", "--data-dir", d, "set-password"])
@@ -101,19 +160,35 @@ async fn offline_tasks_work_on_the_store_and_refuse_a_store_in_use() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"an offline password\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"an offline password\n")
+        .unwrap();
     assert!(child.wait().unwrap().success());
 
-    let out = admin(&["--data-dir", d, "--json", "add-user", "erin"], &[("EXTERNAL_TRACKER_URL", "https://t.example.org/")]);
+    let out = admin(
+        &["--data-dir", d, "--json", "add-user", "erin"],
+        &[("EXTERNAL_TRACKER_URL", "https://t.example.org/")],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let keys: Keys = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(keys.announce_url, format!("https://t.example.org/announce/{}", keys.passkey));
+    assert_eq!(
+        keys.announce_url,
+        format!("https://t.example.org/announce/{}", keys.passkey)
+    );
     let out = admin(&["--data-dir", d, "add-user", "erin"], &[]);
     assert!(!out.status.success() && stderr(&out).contains("already exists"));
 
     // The server takes the offline password and the member's key.
     let server = Server::start_with(dir.path(), &[("ADMIN_PASSWORD", "")]);
-    let me = client().get(server.url("/api/v1/me")).header("X-Api-Key", &keys.api_key).send().await.unwrap();
+    let me = client()
+        .get(server.url("/api/v1/me"))
+        .header("X-Api-Key", &keys.api_key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
     let stats = client()
         .get(server.url("/admin/api/stats"))
@@ -134,16 +209,25 @@ fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("BIND", "not-an-address")], "--bind"),
         (&[("EXTERNAL_SERVER_URL", "ftp://x")], "EXTERNAL_SERVER_URL"),
-        (&[("EXTERNAL_TRACKER_URL", "http://h/x?y=1")], "EXTERNAL_TRACKER_URL"),
+        (
+            &[("EXTERNAL_TRACKER_URL", "http://h/x?y=1")],
+            "EXTERNAL_TRACKER_URL",
+        ),
         (&[("ADMIN_PASSWORD", "short")], "ADMIN_PASSWORD"),
-        (&[("ADMIN_PASSWORD_FILE", "/nonexistent/pw")], "ADMIN_PASSWORD_FILE"),
+        (
+            &[("ADMIN_PASSWORD_FILE", "/nonexistent/pw")],
+            "ADMIN_PASSWORD_FILE",
+        ),
         (&[("LOG_LEVEL", "loud[")], "LOG_LEVEL"),
         (&[("FLUSH_INTERVAL", "0")], "--flush-interval"),
         (&[("SITE_NAME", " ")], "SITE_NAME"),
     ];
     for (env, needle) in cases {
         let mut cmd = Command::new(bin());
-        cmd.arg("server").env("DATA_DIR", dir.path()).env("BIND", "127.0.0.1:0").env_remove("ADMIN_PASSWORD");
+        cmd.arg("server")
+            .env("DATA_DIR", dir.path())
+            .env("BIND", "127.0.0.1:0")
+            .env_remove("ADMIN_PASSWORD");
         for (k, v) in *env {
             cmd.env(k, v);
         }
@@ -151,6 +235,9 @@ fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
         let err = stderr(&out);
         assert!(!out.status.success(), "{env:?} should fail");
         assert!(err.contains(needle), "{env:?}: {err}");
-        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
     }
 }

@@ -81,7 +81,10 @@ impl ServerArgs {
             bail!("SITE_NAME: must be a non-empty single line");
         }
         // An empty ADMIN_PASSWORD (e.g. `ADMIN_PASSWORD=` in a compose file) means unset.
-        let admin_password = match (self.admin_password.filter(|p| !p.is_empty()), &self.admin_password_file) {
+        let admin_password = match (
+            self.admin_password.filter(|p| !p.is_empty()),
+            &self.admin_password_file,
+        ) {
             (Some(p), _) => Some(p),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(path)
