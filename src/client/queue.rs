@@ -153,10 +153,9 @@ impl ClientDb {
                     torrents.insert(rec.info_hash.as_str(), b.as_slice())?;
                 }
             }
-            let mut next = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
-            for job in &batch.jobs {
-                outbox.insert(next, serde_json::to_vec(job)?.as_slice())?;
-                next += 1;
+            let first = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
+            for (seq, job) in (first..).zip(&batch.jobs) {
+                outbox.insert(seq, serde_json::to_vec(job)?.as_slice())?;
             }
         }
         tx.commit()?;
