@@ -138,7 +138,10 @@ impl Client {
     }
 
     async fn reconcile(&self, complete: bool) {
-        match sync::reconcile(&self.db, &self.server, complete).await {
+        let result = sync::reconcile(&self.db, &self.server, complete).await;
+        // Jobs may have been queued: the uploader must not wait for its next poll.
+        self.scanner.wake.notify_one();
+        match result {
             Ok(r) if r.reuploads + r.withdrawals > 0 => tracing::info!(
                 "sync: {} re-upload(s), {} withdrawal(s) queued",
                 r.reuploads,
