@@ -1,10 +1,10 @@
 //! The long-running client: folder watching and reconciliation with the server.
 
 mod common;
-#[path = "common/client_harness.rs"]
-mod harness;
 #[path = "common/fake_arr.rs"]
 mod fake_arr;
+#[path = "common/client_harness.rs"]
+mod harness;
 
 use std::time::{Duration, Instant};
 
@@ -58,7 +58,12 @@ async fn a_new_import_is_shared_without_waiting_for_a_rescan() {
     let mut env = apps.env(&media);
     // Rescans are an hour apart: only the folder watch can notice the import.
     env.push(("SCAN_INTERVAL".into(), "1h".into()));
-    let client = RunningClient::start(&server.url(""), &member.api_key, &tmp.path().join("c"), &env);
+    let client = RunningClient::start(
+        &server.url(""),
+        &member.api_key,
+        &tmp.path().join("c"),
+        &env,
+    );
     wait_count(&server, &member.api_key, 12, &client).await;
     client.wait_log("the movies folder being watched", |l| {
         l.contains(&format!("watching {}", media.join("movies").display()))
@@ -102,7 +107,12 @@ async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_droppe
     env.push(("SCAN_INTERVAL".into(), "1h".into()));
     env.push(("SYNC_INTERVAL".into(), "1s".into()));
     env.push(("NO_WATCH".into(), "true".into()));
-    let client = RunningClient::start(&server.url(""), &member.api_key, &tmp.path().join("c"), &env);
+    let client = RunningClient::start(
+        &server.url(""),
+        &member.api_key,
+        &tmp.path().join("c"),
+        &env,
+    );
     wait_count(&server, &member.api_key, 12, &client).await;
 
     // The admin removes one of the member's torrents: the next sync sends it again.
@@ -115,7 +125,10 @@ async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_droppe
         .unwrap();
     assert_eq!(resp.status(), 204);
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !server_hashes(&server, &member.api_key).await.contains(&gone) {
+    while !server_hashes(&server, &member.api_key)
+        .await
+        .contains(&gone)
+    {
         assert!(Instant::now() < deadline, "{}", client.log_text());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
