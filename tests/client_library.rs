@@ -291,6 +291,29 @@ async fn renames_upgrades_deletions_and_a_partial_outage() {
         .media
         .join("movies/Paper Moons (2023)/Paper Moons (2023) WEBDL-2160p.mkv")
         .exists());
+
+    // Radarr suddenly listing nothing (a broken restore) and Lidarr unreachable:
+    // nothing is withdrawn.
+    let server = Server::start(&s.server_dir);
+    s.apps.radarr.set(movies, serde_json::json!([]));
+    let mut env = s.apps.env(&s.media);
+    for (k, v) in env.iter_mut() {
+        if k == "LIDARR_URL" {
+            *v = "http://127.0.0.1:9".into();
+        }
+    }
+    let (status, log) = run_once(&server.url(""), &member.api_key, &s.client_dir, &env);
+    assert!(status.success(), "{log}");
+    assert!(log.contains("Radarr lists no media any more"), "{log}");
+    assert!(
+        log.contains("Lidarr scan failed, nothing withdrawn"),
+        "{log}"
+    );
+    assert_eq!(
+        server_hashes(&server, &member.api_key).await.len(),
+        11,
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

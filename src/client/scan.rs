@@ -206,8 +206,17 @@ impl Scanner {
         }
         progress.finish();
 
+        // An app that suddenly lists nothing (restoring a backup, a fresh
+        // database at the same URL) is far likelier broken than emptied on purpose.
+        let emptied = keep.is_empty() && !existing.is_empty();
+        if emptied {
+            tracing::warn!(
+                "{app} lists no media any more; its {} torrent(s) are kept (delete the client's data dir to start over)",
+                existing.len()
+            );
+        }
         for (key, rec) in &existing {
-            if keep.contains(key) {
+            if emptied || keep.contains(key) {
                 continue;
             }
             // No longer in the app's library (deleted, renamed, or now part of a pack).
