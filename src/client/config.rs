@@ -22,18 +22,21 @@ pub struct ClientArgs {
     /// Radarr base URL (e.g. http://radarr:7878); Radarr is skipped when unset.
     #[arg(long, env = "RADARR_URL")]
     pub radarr_url: Option<String>,
+    /// Radarr API key (its Settings → General).
     #[arg(long, env = "RADARR_API_KEY", hide_env_values = true)]
     pub radarr_api_key: Option<String>,
 
     /// Sonarr base URL (e.g. http://sonarr:8989); Sonarr is skipped when unset.
     #[arg(long, env = "SONARR_URL")]
     pub sonarr_url: Option<String>,
+    /// Sonarr API key (its Settings → General).
     #[arg(long, env = "SONARR_API_KEY", hide_env_values = true)]
     pub sonarr_api_key: Option<String>,
 
     /// Lidarr base URL (e.g. http://lidarr:8686); Lidarr is skipped when unset.
     #[arg(long, env = "LIDARR_URL")]
     pub lidarr_url: Option<String>,
+    /// Lidarr API key (its Settings → General).
     #[arg(long, env = "LIDARR_API_KEY", hide_env_values = true)]
     pub lidarr_api_key: Option<String>,
 

@@ -42,7 +42,12 @@ impl ServerClient {
             .build()
             .unwrap_or_default();
         ServerClient {
-            base: base.as_str().trim_end_matches('/').to_string(),
+            // Accept the API root too (`…/api/v1`), as the reference system's setting held.
+            base: base
+                .as_str()
+                .trim_end_matches('/')
+                .trim_end_matches("/api/v1")
+                .to_string(),
             key: key.to_string(),
             http,
         }
