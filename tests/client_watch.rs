@@ -146,3 +146,50 @@ async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_droppe
     // 13 for a moment, then back to the client's 12.
     wait_count(&server, &member.api_key, 12, &client).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_periodic_rescan_catches_a_rename_without_folder_watching() {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    lay_out_library(&media);
+    let server = Server::start(&tmp.path().join("server"));
+    let member = add_member(&server, "carol").await;
+    let apps = Apps::start();
+    let mut env = apps.env(&media);
+    env.push(("SCAN_INTERVAL".into(), "2s".into()));
+    env.push(("NO_WATCH".into(), "true".into()));
+    let client = RunningClient::start(
+        &server.url(""),
+        &member.api_key,
+        &tmp.path().join("c"),
+        &env,
+    );
+    wait_count(&server, &member.api_key, 12, &client).await;
+    let before = server_hashes(&server, &member.api_key).await;
+
+    // Lidarr renames a track of the incomplete album: one torrent is replaced.
+    let old = "/media/music/Marrow Lights/Paper Satellites (2021)/Marrow Lights - Paper Satellites - 01 - Uplink.mp3";
+    let new = "/media/music/Marrow Lights/Paper Satellites (2021)/01 - Uplink.mp3";
+    std::fs::rename(
+        fake_arr::local(&media, "/media", old),
+        fake_arr::local(&media, "/media", new),
+    )
+    .unwrap();
+    apps.lidarr.edit("/api/v1/trackfile?artistId=1", |v| {
+        for f in v.as_array_mut().unwrap() {
+            if f["path"] == old {
+                f["path"] = new.into();
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let now = server_hashes(&server, &member.api_key).await;
+        let gone = before.iter().filter(|h| !now.contains(h)).count();
+        if now.len() == 12 && gone == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", client.log_text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
