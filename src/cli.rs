@@ -25,6 +25,8 @@ pub enum Command {
     Server(Box<ServerArgs>),
     /// Operator tasks: admin password, members, backups.
     Admin(Box<AdminArgs>),
+    /// Share the member's *arr libraries: scan, shape torrents, upload, keep in sync.
+    Client(Box<crate::client::ClientArgs>),
     /// Make a private .torrent from a file or folder (the engine the client uses).
     Create(crate::create::CreateArgs),
 }

@@ -5,6 +5,7 @@ pub mod admin_password;
 pub mod bencode;
 pub mod categories;
 pub mod cli;
+pub mod client;
 pub mod create;
 pub mod keys;
 pub mod logging;

@@ -9,6 +9,7 @@ fn main() -> ExitCode {
         Command::Server(args) => privateindexer::server::run(*args),
         Command::Admin(args) => privateindexer::admin_cli::run(*args),
         Command::Create(args) => privateindexer::create::run(args),
+        Command::Client(args) => privateindexer::client::run(*args),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,237 @@
+//! Client settings: every one a flag and an environment variable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use url::Url;
+
+use super::arr::App;
+
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Base URL of the PrivateIndexer server (its client API lives under /api/v1).
+    #[arg(long, env = "INDEXER_API_URL")]
+    pub indexer_api_url: Option<String>,
+
+    /// This member's API key for the server.
+    #[arg(long, env = "API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Radarr base URL (e.g. http://radarr:7878); Radarr is skipped when unset.
+    #[arg(long, env = "RADARR_URL")]
+    pub radarr_url: Option<String>,
+    /// Radarr API key (its Settings → General).
+    #[arg(long, env = "RADARR_API_KEY", hide_env_values = true)]
+    pub radarr_api_key: Option<String>,
+
+    /// Sonarr base URL (e.g. http://sonarr:8989); Sonarr is skipped when unset.
+    #[arg(long, env = "SONARR_URL")]
+    pub sonarr_url: Option<String>,
+    /// Sonarr API key (its Settings → General).
+    #[arg(long, env = "SONARR_API_KEY", hide_env_values = true)]
+    pub sonarr_api_key: Option<String>,
+
+    /// Lidarr base URL (e.g. http://lidarr:8686); Lidarr is skipped when unset.
+    #[arg(long, env = "LIDARR_URL")]
+    pub lidarr_url: Option<String>,
+    /// Lidarr API key (its Settings → General).
+    #[arg(long, env = "LIDARR_API_KEY", hide_env_values = true)]
+    pub lidarr_api_key: Option<String>,
+
+    /// Time between full rescans of the *arr apps: seconds, or with a unit (90s, 15m, 6h).
+    #[arg(long, env = "SCAN_INTERVAL", default_value = "1h")]
+    pub scan_interval: String,
+
+    /// Time between reconciliations with the server (/api/v1/sync).
+    #[arg(long, env = "SYNC_INTERVAL", default_value = "15m")]
+    pub sync_interval: String,
+
+    /// Folder for the client's state (redb database, hash cache).
+    #[arg(
+        long = "data-dir",
+        env = "CLIENT_DATA_DIR",
+        default_value = "./client-data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Where media the *arr apps see under one path lives for this client:
+    /// `ARR_PATH=LOCAL_PATH`, comma-separated or repeated (e.g. `/media=/mnt/media`).
+    #[arg(long = "path-map", env = "PATH_MAPPINGS", value_delimiter = ',')]
+    pub path_map: Vec<String>,
+
+    /// `source` tag written in every torrent, naming the swarm.
+    #[arg(long, env = "TORRENT_SOURCE", default_value = "PrivateIndexer")]
+    pub source: String,
+
+    /// Hide this member's label on the torrents it shares.
+    #[arg(long, env = "ANONYMOUS", default_value_t = false)]
+    pub anonymous: bool,
+
+    /// Do not watch the root folders (rescans still run every SCAN_INTERVAL).
+    #[arg(long, env = "NO_WATCH", default_value_t = false)]
+    pub no_watch: bool,
+
+    /// Scan once, upload everything, reconcile, then exit (for cron jobs and benchmarks).
+    #[arg(long, default_value_t = false)]
+    pub once: bool,
+}
+
+/// One *arr app as configured.
+#[derive(Debug, Clone)]
+pub struct ArrConfig {
+    pub app: App,
+    pub url: Url,
+    pub api_key: String,
+}
+
+/// `ARR_PATH=LOCAL_PATH` prefix rewrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathMap {
+    pub arr: String,
+    pub local: PathBuf,
+}
+
+/// Settings after checks.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub server: Url,
+    pub api_key: String,
+    pub apps: Vec<ArrConfig>,
+    pub scan_interval: Duration,
+    pub sync_interval: Duration,
+    pub data_dir: PathBuf,
+    pub path_maps: Vec<PathMap>,
+    pub source: String,
+    pub anonymous: bool,
+    pub watch: bool,
+    pub once: bool,
+}
+
+fn http_url(s: &str, setting: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(s.trim()).with_context(|| format!("{setting}: not a URL: {s:?}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        bail!("{setting}: must be an http:// or https:// URL, got {s:?}");
+    }
+    Ok(url)
+}
+
+/// Parses `90`, `90s`, `15m`, `6h`, `1d`.
+pub fn parse_duration(s: &str, setting: &str) -> anyhow::Result<Duration> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1),
+        Some((i, 'm')) => (&t[..i], 60),
+        Some((i, 'h')) => (&t[..i], 3600),
+        Some((i, 'd')) => (&t[..i], 86400),
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .with_context(|| {
+            format!("{setting}: expected a positive duration like 90s, 15m or 6h, got {s:?}")
+        })?;
+    Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
+
+pub fn parse_path_map(s: &str) -> anyhow::Result<PathMap> {
+    let (arr, local) = s
+        .split_once('=')
+        .filter(|(a, l)| !a.trim().is_empty() && !l.trim().is_empty())
+        .with_context(|| format!("PATH_MAPPINGS: expected ARR_PATH=LOCAL_PATH, got {s:?}"))?;
+    Ok(PathMap {
+        arr: arr.trim().trim_end_matches(['/', '\\']).to_string(),
+        local: PathBuf::from(local.trim()),
+    })
+}
+
+impl ClientArgs {
+    pub fn check(&self) -> anyhow::Result<ClientConfig> {
+        let server = http_url(
+            self.indexer_api_url
+                .as_deref()
+                .context("INDEXER_API_URL is not set (the server's base URL)")?,
+            "INDEXER_API_URL",
+        )?;
+        let api_key = self
+            .api_key
+            .clone()
+            .filter(|k| !k.trim().is_empty())
+            .context("API_KEY is not set (this member's key for the server)")?
+            .trim()
+            .to_string();
+        let mut apps = Vec::new();
+        for (app, url, key) in [
+            (App::Radarr, &self.radarr_url, &self.radarr_api_key),
+            (App::Sonarr, &self.sonarr_url, &self.sonarr_api_key),
+            (App::Lidarr, &self.lidarr_url, &self.lidarr_api_key),
+        ] {
+            let name = app.env_prefix();
+            match (url.as_deref().filter(|u| !u.trim().is_empty()), key) {
+                (None, _) => {}
+                (Some(u), Some(k)) if !k.trim().is_empty() => apps.push(ArrConfig {
+                    app,
+                    url: http_url(u, &format!("{name}_URL"))?,
+                    api_key: k.trim().to_string(),
+                }),
+                (Some(_), _) => bail!("{name}_API_KEY is not set but {name}_URL is"),
+            }
+        }
+        if apps.is_empty() {
+            bail!("no *arr app configured: set RADARR_URL, SONARR_URL and/or LIDARR_URL with their _API_KEY");
+        }
+        let path_maps = self
+            .path_map
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| parse_path_map(s))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(ClientConfig {
+            server,
+            api_key,
+            apps,
+            scan_interval: parse_duration(&self.scan_interval, "SCAN_INTERVAL")?,
+            sync_interval: parse_duration(&self.sync_interval, "SYNC_INTERVAL")?,
+            data_dir: self.data_dir.clone(),
+            path_maps,
+            source: self.source.clone(),
+            anonymous: self.anonymous,
+            watch: !self.no_watch,
+            once: self.once,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90", "X").unwrap(), Duration::from_secs(90));
+        assert_eq!(
+            parse_duration("15m", "X").unwrap(),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            parse_duration("6h", "X").unwrap(),
+            Duration::from_secs(21600)
+        );
+        assert!(parse_duration("0", "X").is_err());
+        assert!(parse_duration("soon", "X").is_err());
+        assert!(parse_duration("", "X").is_err());
+    }
+
+    #[test]
+    fn path_maps() {
+        let m = parse_path_map("/media/=/mnt/m").unwrap();
+        assert_eq!(m.arr, "/media");
+        assert_eq!(m.local, PathBuf::from("/mnt/m"));
+        assert!(parse_path_map("/media").is_err());
+        assert!(parse_path_map("=/x").is_err());
+    }
+}

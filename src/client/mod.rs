@@ -1,0 +1,327 @@
+//! `privateindexer client`, the sharing half: reads the member's *arr apps and
+//! media folders, shapes torrents, uploads them and keeps the server in sync.
+//! (Seeding, downloading and the qBittorrent API plug in beside this loop.)
+
+pub mod arr;
+pub mod config;
+pub mod naming;
+pub mod queue;
+pub mod scan;
+pub mod server;
+pub mod shaping;
+pub mod sync;
+pub mod uploader;
+pub mod watch;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::bail;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+pub use config::ClientArgs;
+
+use arr::{App, ArrError, ArrHttp};
+use config::ClientConfig;
+use queue::ClientDb;
+use scan::Scanner;
+use server::{ServerClient, ServerError};
+use uploader::{Drained, Uploader};
+
+/// After a folder event, scan again this much later too: the app may record
+/// an import a moment after the file lands.
+const FOLLOW_UP: Duration = Duration::from_secs(8);
+
+pub fn run(args: ClientArgs) -> anyhow::Result<()> {
+    let cfg = args.check()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run_async(cfg))
+}
+
+async fn check_server(server: &ServerClient) -> anyhow::Result<()> {
+    match server.me().await {
+        Ok(me) => {
+            tracing::info!("server {}: signed in as {:?}", server.base(), me.label);
+            Ok(())
+        }
+        Err(ServerError::BadKey(s)) => {
+            bail!(
+                "API_KEY: the server at {} refused it (HTTP {s})",
+                server.base()
+            )
+        }
+        Err(e) => {
+            tracing::warn!(
+                "INDEXER_API_URL {}: {e}; uploads wait in the queue until it answers",
+                server.base()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Checks each app; a misconfigured one is disabled, an unreachable one kept
+/// (its scans fail, withdrawing nothing, until it answers).
+async fn check_apps(cfg: &ClientConfig) -> Vec<ArrHttp> {
+    let mut ok = Vec::new();
+    for a in &cfg.apps {
+        let http = ArrHttp::new(a.app, &a.url, &a.api_key);
+        match http.check_status().await {
+            Ok(version) => {
+                tracing::info!("{} {version} at {}: OK", a.app, http.base());
+                ok.push(http);
+            }
+            Err(e @ (ArrError::Unreachable { .. } | ArrError::Status { status: 500.., .. })) => {
+                tracing::warn!("{e}; will keep trying at each scan");
+                ok.push(http);
+            }
+            Err(e) => tracing::error!("{} disabled: {e}", a.app),
+        }
+    }
+    ok
+}
+
+struct Client {
+    cfg: ClientConfig,
+    apps: Vec<ArrHttp>,
+    scanner: Arc<Scanner>,
+    db: Arc<ClientDb>,
+    server: ServerClient,
+    roots: HashMap<App, Vec<PathBuf>>,
+}
+
+impl Client {
+    /// Scans the given apps; true when every one was read completely.
+    async fn scan(&mut self, which: &BTreeSet<App>) -> bool {
+        let mut complete = true;
+        for http in self.apps.iter().filter(|h| which.contains(&h.app())) {
+            match self.scanner.scan_app(http).await {
+                Ok(s) => {
+                    let r = &s.report;
+                    tracing::info!(
+                        app = %http.app(),
+                        planned = r.planned,
+                        created = r.created,
+                        unchanged = r.unchanged,
+                        updated = r.updated,
+                        withdrawn = r.withdrawn,
+                        skipped = r.skipped,
+                        bytes_hashed = r.bytes_hashed,
+                        "scan complete"
+                    );
+                    self.roots.insert(http.app(), s.roots);
+                }
+                Err(e) => {
+                    complete = false;
+                    tracing::warn!("{} scan failed, nothing withdrawn: {e}", http.app());
+                }
+            }
+        }
+        complete
+    }
+
+    fn all_apps(&self) -> BTreeSet<App> {
+        self.apps.iter().map(ArrHttp::app).collect()
+    }
+
+    fn root_list(&self) -> Vec<(App, PathBuf)> {
+        self.roots
+            .iter()
+            .flat_map(|(a, rs)| rs.iter().map(move |r| (*a, r.clone())))
+            .collect()
+    }
+
+    async fn reconcile(&self, complete: bool) {
+        let result = sync::reconcile(&self.db, &self.server, complete).await;
+        // Jobs may have been queued: the uploader must not wait for its next poll.
+        self.scanner.wake.notify_one();
+        match result {
+            Ok(r) if r.reuploads + r.withdrawals > 0 => tracing::info!(
+                "sync: {} re-upload(s), {} withdrawal(s) queued",
+                r.reuploads,
+                r.withdrawals
+            ),
+            Ok(_) => tracing::debug!("sync: server and client agree"),
+            Err(e) => tracing::warn!("sync: {e}"),
+        }
+    }
+}
+
+async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
+    let db = Arc::new(ClientDb::open_in(&cfg.data_dir)?);
+    let cache = match crate::create::HashCache::open_in(&cfg.data_dir) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            tracing::warn!("hash cache unavailable ({e}); every scan hashes again");
+            None
+        }
+    };
+    let server = ServerClient::new(&cfg.server, &cfg.api_key);
+    check_server(&server).await?;
+    let apps = check_apps(&cfg).await;
+    if apps.is_empty() {
+        bail!("every configured *arr app failed its start-up check (see above)");
+    }
+    let wake = Arc::new(Notify::new());
+    let scanner = Arc::new(Scanner {
+        db: db.clone(),
+        cache,
+        mapper: shaping::PathMapper::new(cfg.path_maps.clone()),
+        source: cfg.source.clone(),
+        anonymous: cfg.anonymous,
+        wake: wake.clone(),
+        hashed_total: Arc::new(AtomicU64::new(0)),
+    });
+    let uploader = Arc::new(Uploader {
+        db: db.clone(),
+        server: server.clone(),
+        wake,
+    });
+    let mut client = Client {
+        cfg,
+        apps,
+        scanner,
+        db,
+        server,
+        roots: HashMap::new(),
+    };
+
+    if client.cfg.once {
+        let all = client.all_apps();
+        let complete = client.scan(&all).await;
+        if let Drained::GaveUp(n) = uploader.drain(5).await {
+            bail!(
+                "the server did not answer after {n} tries; {} job(s) stay queued for the next run",
+                client.db.pending_jobs().unwrap_or(0)
+            );
+        }
+        client.reconcile(complete).await;
+        uploader.drain(5).await;
+        tracing::info!(
+            "done: {} job(s) left in the queue",
+            client.db.pending_jobs().unwrap_or(0)
+        );
+        return Ok(());
+    }
+
+    let up = uploader.clone();
+    let upload_task = tokio::spawn(async move { up.run().await });
+
+    let (mut watcher, mut events) = if client.cfg.watch {
+        match watch::Watcher::new() {
+            Ok((w, rx)) => (Some(w), Some(rx)),
+            Err(e) => {
+                tracing::warn!("folder watching unavailable ({e}); relying on rescans");
+                (None, None)
+            }
+        }
+    } else {
+        (None, None)
+    };
+
+    let mut next_full = Instant::now();
+    let mut next_sync = Instant::now() + client.cfg.sync_interval;
+    let mut last_complete = false;
+    // Apps to rescan because their folders changed, and when.
+    let mut pending: Vec<(Instant, App)> = Vec::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let next_pending = pending.iter().map(|p| p.0).min();
+        tokio::select! {
+            _ = &mut shutdown => {
+                tracing::info!("stopping; queued uploads are kept for the next start");
+                break;
+            }
+            _ = tokio::time::sleep_until(next_full) => {
+                let all = client.all_apps();
+                last_complete = client.scan(&all).await;
+                pending.clear();
+                if let Some(w) = watcher.as_mut() {
+                    let roots: Vec<PathBuf> = client.root_list().into_iter().map(|r| r.1).collect();
+                    w.watch_roots(&roots);
+                }
+                client.reconcile(last_complete).await;
+                next_full = Instant::now() + client.cfg.scan_interval;
+                next_sync = Instant::now() + client.cfg.sync_interval;
+            }
+            _ = sleep_until_opt(next_pending) => {
+                let now = Instant::now();
+                let due: BTreeSet<App> = pending.iter().filter(|p| p.0 <= now).map(|p| p.1).collect();
+                pending.retain(|p| p.0 > now);
+                client.scan(&due).await;
+            }
+            _ = tokio::time::sleep_until(next_sync) => {
+                client.reconcile(last_complete).await;
+                next_sync = Instant::now() + client.cfg.sync_interval;
+            }
+            Some(paths) = recv_opt(&mut events) => {
+                let roots = client.root_list();
+                let apps: BTreeSet<App> = paths
+                    .iter()
+                    .filter(|p| !is_noise(p))
+                    .filter_map(|p| scan::app_for_path(&roots, p))
+                    .collect();
+                let now = Instant::now();
+                for app in apps {
+                    tracing::debug!("{app}: folder changed, rescanning");
+                    pending.push((now, app));
+                    pending.push((now + FOLLOW_UP, app));
+                }
+            }
+        }
+    }
+    upload_task.abort();
+    Ok(())
+}
+
+/// Partial downloads and hidden files never become torrents; ignore their churn.
+fn is_noise(p: &std::path::Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(crate::create::walk::is_skipped)
+}
+
+async fn sleep_until_opt(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_opt(
+    rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Vec<PathBuf>>>,
+) -> Option<Vec<PathBuf>> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

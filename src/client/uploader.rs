@@ -1,0 +1,133 @@
+//! Works through the outbox in order: uploads and withdrawals, retried with
+//! exponential backoff while the server is unreachable. Jobs leave the outbox
+//! only once the server answered, so a restart resumes where it stopped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::queue::{ClientDb, Job, Status};
+use super::server::{ServerClient, ServerError, UploadOutcome};
+
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+pub struct Uploader {
+    pub db: Arc<ClientDb>,
+    pub server: ServerClient,
+    /// Rung when new jobs are queued.
+    pub wake: Arc<Notify>,
+}
+
+/// How a drain ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Drained {
+    Empty,
+    /// Gave up after this many failed attempts in a row; the jobs stay queued.
+    GaveUp(u32),
+}
+
+impl Uploader {
+    /// Runs forever (until the task is dropped).
+    pub async fn run(&self) {
+        let _ = self.work(None).await;
+    }
+
+    /// Works until the outbox is empty, or until `max_failures` transient failures in a row.
+    pub async fn drain(&self, max_failures: u32) -> Drained {
+        self.work(Some(max_failures)).await
+    }
+
+    async fn work(&self, max_failures: Option<u32>) -> Drained {
+        let mut backoff = FIRST_BACKOFF;
+        let mut failures = 0u32;
+        loop {
+            let next = match self.db.next_job() {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!("upload queue unreadable: {e:#}");
+                    None
+                }
+            };
+            let Some((seq, job)) = next else {
+                if max_failures.is_some() {
+                    return Drained::Empty;
+                }
+                // Also wake now and then in case a notification was missed.
+                let _ = tokio::time::timeout(Duration::from_secs(60), self.wake.notified()).await;
+                continue;
+            };
+            match self.process(seq, &job).await {
+                Ok(()) => {
+                    backoff = FIRST_BACKOFF;
+                    failures = 0;
+                }
+                Err(e) => {
+                    failures += 1;
+                    if max_failures.is_some_and(|m| failures >= m) {
+                        return Drained::GaveUp(failures);
+                    }
+                    tracing::warn!(
+                        "{e}; {} queued job(s) kept, retrying in {}s",
+                        self.db.pending_jobs().unwrap_or(0),
+                        backoff.as_secs()
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// Ok when the job is done with (sent, or refused for good); Err to retry.
+    async fn process(&self, seq: u64, job: &Job) -> Result<(), ServerError> {
+        let finish = |outcome: Option<(&str, &str, Status)>| {
+            if let Err(e) = self.db.finish_job(seq, outcome) {
+                tracing::error!("cannot update the upload queue: {e:#}");
+            }
+        };
+        match job {
+            Job::Upload { key, info_hash } => {
+                let record = self.db.record(key).ok().flatten();
+                let bytes = self.db.torrent(info_hash).ok().flatten();
+                let (Some(rec), Some(bytes)) =
+                    (record.filter(|r| &r.info_hash == info_hash), bytes)
+                else {
+                    // Superseded by a newer torrent for the same path, or removed.
+                    finish(None);
+                    return Ok(());
+                };
+                let mut meta = rec.meta.clone();
+                meta.title = Some(rec.title.clone());
+                match self.server.upload(bytes, &meta).await {
+                    Ok(UploadOutcome::Stored(r)) => {
+                        tracing::info!(info_hash = %r.info_hash, created = r.created, "uploaded {:?}", rec.title);
+                        finish(Some((key, info_hash, Status::Uploaded)));
+                    }
+                    Ok(UploadOutcome::Duplicate) => {
+                        tracing::info!(info_hash = %info_hash, "{:?} is already shared by another member", rec.title);
+                        finish(Some((key, info_hash, Status::Duplicate)));
+                    }
+                    Err(ServerError::Refused { status, message }) => {
+                        tracing::error!(info_hash = %info_hash, "server refused {:?} (HTTP {status}): {message}", rec.title);
+                        finish(Some((key, info_hash, Status::Rejected(message))));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Job::Withdraw { info_hash } => match self.server.withdraw(info_hash).await {
+                Ok(()) => {
+                    tracing::info!(info_hash = %info_hash, "withdrawn");
+                    finish(None);
+                }
+                Err(ServerError::Refused { status, message }) => {
+                    tracing::warn!(info_hash = %info_hash, "withdrawal refused (HTTP {status}): {message}");
+                    finish(None);
+                }
+                Err(e) => return Err(e),
+            },
+        }
+        Ok(())
+    }
+}

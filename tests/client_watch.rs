@@ -1,0 +1,195 @@
+//! The long-running client: folder watching and reconciliation with the server.
+
+mod common;
+#[path = "common/fake_arr.rs"]
+mod fake_arr;
+#[path = "common/client_harness.rs"]
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use common::{add_member, Server};
+use fake_arr::lay_out_library;
+use harness::{Apps, RunningClient};
+
+async fn server_hashes(server: &Server, key: &str) -> Vec<String> {
+    let resp: serde_json::Value = common::client()
+        .post(server.url("/api/v1/sync"))
+        .header("X-Api-Key", key)
+        .json(&serde_json::json!({"info_hashes": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["orphaned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Polls until the server holds `n` torrents of this member (generous deadline).
+async fn wait_count(server: &Server, key: &str, n: usize, client: &RunningClient) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if server_hashes(server, key).await.len() == n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server never held {n} torrents; client log:\n{}",
+            client.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_import_is_shared_without_waiting_for_a_rescan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    lay_out_library(&media);
+    let server = Server::start(&tmp.path().join("server"));
+    let member = add_member(&server, "alice").await;
+    let apps = Apps::start();
+    let mut env = apps.env(&media);
+    // Rescans are an hour apart: only the folder watch can notice the import.
+    env.push(("SCAN_INTERVAL".into(), "1h".into()));
+    let client = RunningClient::start(
+        &server.url(""),
+        &member.api_key,
+        &tmp.path().join("c"),
+        &env,
+    );
+    wait_count(&server, &member.api_key, 12, &client).await;
+    client.wait_log("the movies folder being watched", |l| {
+        l.contains(&format!("watching {}", media.join("movies").display()))
+    });
+
+    // Radarr imports Northern Static: the file lands, then Radarr records it.
+    let arr_path = "/media/movies/Northern Static (2024)/Northern Static (2024) WEBDL-1080p.mkv";
+    let file = fake_arr::local(&media, "/media", arr_path);
+    fake_arr::write_file(&file, 77, 1_234_567);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    apps.radarr.edit("/api/v3/movie", |v| {
+        for m in v.as_array_mut().unwrap() {
+            if m["id"] == 4 {
+                m["hasFile"] = true.into();
+                m["movieFile"] = serde_json::json!({
+                    "movieId": 4, "id": 9, "path": arr_path, "size": 1_234_567,
+                    "relativePath": "Northern Static (2024) WEBDL-1080p.mkv",
+                    "releaseGroup": "FROST",
+                    "quality": {"quality": {"id": 3, "name": "WEBDL-1080p", "source": "webdl", "resolution": 1080, "modifier": "none"},
+                                "revision": {"version": 1, "real": 0, "isRepack": false}},
+                    "mediaInfo": {"audioCodec": "AAC", "audioChannels": 2, "videoCodec": "h264", "videoDynamicRangeType": ""}
+                });
+            }
+        }
+    });
+    wait_count(&server, &member.api_key, 13, &client).await;
+    assert!(client
+        .log_text()
+        .contains("uploaded \"Northern Static (2024) [WEBDL-1080p][AAC 2.0][h264]-FROST\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    lay_out_library(&media);
+    let server = Server::start(&tmp.path().join("server"));
+    let member = add_member(&server, "bob").await;
+    let apps = Apps::start();
+    let mut env = apps.env(&media);
+    env.push(("SCAN_INTERVAL".into(), "1h".into()));
+    env.push(("SYNC_INTERVAL".into(), "1s".into()));
+    env.push(("NO_WATCH".into(), "true".into()));
+    let client = RunningClient::start(
+        &server.url(""),
+        &member.api_key,
+        &tmp.path().join("c"),
+        &env,
+    );
+    wait_count(&server, &member.api_key, 12, &client).await;
+
+    // The admin removes one of the member's torrents: the next sync sends it again.
+    let gone = server_hashes(&server, &member.api_key).await[0].clone();
+    let resp = common::client()
+        .delete(server.url(&format!("/api/v1/torrents/{gone}")))
+        .basic_auth("admin", Some(common::ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !server_hashes(&server, &member.api_key)
+        .await
+        .contains(&gone)
+    {
+        assert!(Instant::now() < deadline, "{}", client.log_text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Something under the member's name the client does not share is withdrawn.
+    let stray = common::single_file_torrent("stray.mkv", 5, 40_000);
+    let (status, _) = common::upload(
+        &server,
+        &member.api_key,
+        stray,
+        serde_json::json!({"category": 2000}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // 13 for a moment, then back to the client's 12.
+    wait_count(&server, &member.api_key, 12, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_periodic_rescan_catches_a_rename_without_folder_watching() {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    lay_out_library(&media);
+    let server = Server::start(&tmp.path().join("server"));
+    let member = add_member(&server, "carol").await;
+    let apps = Apps::start();
+    let mut env = apps.env(&media);
+    env.push(("SCAN_INTERVAL".into(), "2s".into()));
+    env.push(("NO_WATCH".into(), "true".into()));
+    let client = RunningClient::start(
+        &server.url(""),
+        &member.api_key,
+        &tmp.path().join("c"),
+        &env,
+    );
+    wait_count(&server, &member.api_key, 12, &client).await;
+    let before = server_hashes(&server, &member.api_key).await;
+
+    // Lidarr renames a track of the incomplete album: one torrent is replaced.
+    let old = "/media/music/Marrow Lights/Paper Satellites (2021)/Marrow Lights - Paper Satellites - 01 - Uplink.mp3";
+    let new = "/media/music/Marrow Lights/Paper Satellites (2021)/01 - Uplink.mp3";
+    std::fs::rename(
+        fake_arr::local(&media, "/media", old),
+        fake_arr::local(&media, "/media", new),
+    )
+    .unwrap();
+    apps.lidarr.edit("/api/v1/trackfile?artistId=1", |v| {
+        for f in v.as_array_mut().unwrap() {
+            if f["path"] == old {
+                f["path"] = new.into();
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let now = server_hashes(&server, &member.api_key).await;
+        let gone = before.iter().filter(|h| !now.contains(h)).count();
+        if now.len() == 12 && gone == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", client.log_text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
