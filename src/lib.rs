@@ -11,3 +11,4 @@ pub mod members;
 pub mod metainfo;
 pub mod server;
 pub mod store;
+pub mod tracker;

@@ -21,6 +21,7 @@ use warp::Filter;
 use self::config::ServerArgs;
 use self::state::AppState;
 use crate::store::{RedbStore, Store};
+use crate::tracker::Tracker;
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
@@ -32,8 +33,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 /// All routes of the server's one port.
-pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    api::routes(state.clone())
+pub fn routes(state: Arc<AppState>, tracker: Arc<Tracker>) -> BoxedFilter<(Response,)> {
+    // The tracker first: announces are most of the traffic.
+    crate::tracker::routes::routes(tracker, state.clone())
+        .or(api::routes(state.clone()))
+        .unify()
         .or(admin_api::routes(state))
         .unify()
         .or(warp::any()
@@ -59,16 +63,56 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("BIND: cannot listen on {}", config.bind))?;
     let local = listener.local_addr()?;
     let flush_every = config.flush_interval;
-    let state = Arc::new(AppState::new(store, config, secret));
+    let tracker = Arc::new(
+        Tracker::new(store.clone(), config.tracker.clone())
+            .context("cannot load members and torrents for the tracker")?,
+    );
+    let tracker_listener = match config.tracker.bind {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("TRACKER_BIND: cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
+    let mut state = AppState::new(store, config, secret);
+    state.listeners.push(tracker.clone());
+    state.swarm = tracker.clone();
+    let state = Arc::new(state);
+    let sweeper = crate::tracker::spawn_sweeper(tracker.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let tracker_server = match tracker_listener {
+        Some(l) => {
+            tracing::info!("tracker also on http://{}", l.local_addr()?);
+            Some(tokio::spawn(
+                warp::serve(crate::tracker::routes::standalone(
+                    tracker.clone(),
+                    state.clone(),
+                ))
+                .incoming(l)
+                .graceful(stopped(stop_rx.clone()))
+                .run(),
+            ))
+        }
+        None => None,
+    };
 
     let flusher = {
         let state = state.clone();
+        let tracker2 = tracker.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(flush_every);
             tick.tick().await;
             loop {
                 tick.tick().await;
-                flush(&state).await;
+                flush(&state, &tracker2).await;
             }
         })
     };
@@ -77,20 +121,30 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         "listening on http://{local} (store {})",
         state.config.data_dir.display()
     );
-    warp::serve(routes(state.clone()))
+    warp::serve(routes(state.clone(), tracker.clone()))
         .incoming(listener)
-        .graceful(shutdown_signal())
+        .graceful(stopped(stop_rx))
         .run()
         .await;
+    if let Some(t) = tracker_server {
+        let _ = t.await;
+    }
+    sweeper.abort();
     flusher.abort();
-    flush(&state).await;
+    flush(&state, &tracker).await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn flush(state: &Arc<AppState>) {
-    let st = state.clone();
-    let result = tokio::task::spawn_blocking(move || st.counters.flush(&*st.store)).await;
+async fn flush(state: &Arc<AppState>, tracker: &Arc<Tracker>) {
+    let (st, tr) = (state.clone(), tracker.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        if let Err(e) = tr.flush(&*st.store) {
+            tracing::error!("snatch flush failed (kept for the next try): {e}");
+        }
+        st.counters.flush(&*st.store)
+    })
+    .await;
     match result {
         Ok(Ok(n)) if n > 0 => tracing::debug!("flushed counters of {n} members"),
         Ok(Ok(_)) => {}
