@@ -75,11 +75,30 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let udp_socket = match config.tracker.udp_bind {
+        Some(addr) => Some(
+            tokio::net::UdpSocket::bind(addr)
+                .await
+                .with_context(|| format!("TRACKER_UDP_BIND: cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
     let mut state = AppState::new(store, config, secret);
     state.listeners.push(tracker.clone());
     state.swarm = tracker.clone();
     let state = Arc::new(state);
     let sweeper = crate::tracker::spawn_sweeper(tracker.clone());
+    let udp = match udp_socket {
+        Some(socket) => {
+            tracing::info!("tracker UDP on udp://{}", socket.local_addr()?);
+            Some(tokio::spawn(crate::tracker::udp::run(
+                tracker.clone(),
+                state.clone(),
+                socket,
+            )))
+        }
+        None => None,
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -130,6 +149,9 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         let _ = t.await;
     }
     sweeper.abort();
+    if let Some(u) = udp {
+        u.abort();
+    }
     flusher.abort();
     flush(&state, &tracker).await;
     tracing::info!("stopped");

@@ -8,6 +8,7 @@ pub mod registry;
 pub mod response;
 pub mod routes;
 pub mod swarm;
+pub mod udp;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
