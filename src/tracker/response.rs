@@ -81,7 +81,7 @@ fn ip_text(ip: IpAddr) -> String {
 /// One `files` entry of a scrape: (info-hash as asked, complete, incomplete, downloaded).
 pub fn scrape(files: &[([u8; 20], u32, u32, u64)]) -> Vec<u8> {
     let mut sorted: Vec<_> = files.to_vec();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_by_key(|a| a.0);
     sorted.dedup_by(|a, b| a.0 == b.0);
     let mut out = Vec::with_capacity(16 + sorted.len() * 80);
     out.push(b'd');
