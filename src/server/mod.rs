@@ -110,15 +110,12 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
     let tracker_server = match tracker_listener {
         Some(l) => {
             tracing::info!("tracker also on http://{}", l.local_addr()?);
-            Some(tokio::spawn(
-                warp::serve(crate::tracker::routes::standalone(
-                    tracker.clone(),
-                    state.clone(),
-                ))
-                .incoming(l)
-                .graceful(stopped(stop_rx.clone()))
-                .run(),
-            ))
+            Some(tokio::spawn(crate::tracker::http1::serve(
+                l,
+                tracker.clone(),
+                state.clone(),
+                stop_rx.clone(),
+            )))
         }
         None => None,
     };

@@ -4,6 +4,7 @@
 pub mod accounting;
 pub mod announce;
 pub mod config;
+pub mod http1;
 pub mod registry;
 pub mod response;
 pub mod routes;

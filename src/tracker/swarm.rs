@@ -421,7 +421,13 @@ impl Swarm {
                     return;
                 }
                 let p = &self.peers[(start + k) % n];
-                if p.stale || p.seeder() != want_seeders || p.peer_id == up.peer_id {
+                // Also skip the announcer's own address: a restarted client under a new
+                // peer_id must not be told to connect to itself.
+                if p.stale
+                    || p.seeder() != want_seeders
+                    || p.peer_id == up.peer_id
+                    || (p.port == up.port && p.ip == up.ip)
+                {
                     continue;
                 }
                 if compact {
