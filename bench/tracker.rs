@@ -237,10 +237,12 @@ fn main() {
 
     // --- both trackers
     let ours_port = free_port();
+    let ours_tracker_port = free_port();
     let ours = Killed(
         Command::new(env!("CARGO_BIN_EXE_privateindexer"))
             .arg("server")
             .env("BIND", format!("127.0.0.1:{ours_port}"))
+            .env("TRACKER_BIND", format!("127.0.0.1:{ours_tracker_port}"))
             .env("DATA_DIR", &data)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("LOG_LEVEL", "warn")
@@ -269,6 +271,7 @@ fn main() {
             .expect("start opentracker"),
     );
     wait_port(ours_port);
+    wait_port(ours_tracker_port);
     wait_port(ot_port);
 
     // Both must really serve the pool, not refuse it.
@@ -277,7 +280,11 @@ fn main() {
         passkeys[0],
         enc(&hashes[0])
     );
-    for (name, port) in [("privateindexer", ours_port), ("opentracker", ot_port)] {
+    for (name, port) in [
+        ("privateindexer", ours_port),
+        ("privateindexer TRACKER_BIND", ours_tracker_port),
+        ("opentracker", ot_port),
+    ] {
         let body = http_get(port, &probe);
         assert!(
             !body.windows(14).any(|w| w == b"failure reason") && body.starts_with(b"d"),
@@ -290,29 +297,58 @@ fn main() {
     wrk(dir.path(), ours_port, false, 5);
     wrk(dir.path(), ot_port, true, 5);
 
-    let (mut ours_close, mut ot_close, mut ours_ka) = (Vec::new(), Vec::new(), Vec::new());
+    // Interleaved rounds, so load from elsewhere on the machine hits all alike.
+    let cases: [(&str, &str, u16, bool); 5] = [
+        (
+            "privateindexer, TRACKER_BIND port",
+            "new per announce",
+            ours_tracker_port,
+            true,
+        ),
+        ("opentracker", "new per announce", ot_port, true),
+        (
+            "privateindexer, main port (warp)",
+            "new per announce",
+            ours_port,
+            true,
+        ),
+        (
+            "privateindexer, TRACKER_BIND port",
+            "keep-alive",
+            ours_tracker_port,
+            false,
+        ),
+        (
+            "privateindexer, main port (warp)",
+            "keep-alive",
+            ours_port,
+            false,
+        ),
+    ];
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); cases.len()];
     for round in 0..rounds {
-        ours_close.push(wrk(dir.path(), ours_port, true, secs));
-        ot_close.push(wrk(dir.path(), ot_port, true, secs));
-        ours_ka.push(wrk(dir.path(), ours_port, false, secs));
-        eprintln!(
-            "round {}: ours close {:.0}/s, opentracker close {:.0}/s, ours keep-alive {:.0}/s",
-            round + 1,
-            ours_close[round as usize].rps,
-            ot_close[round as usize].rps,
-            ours_ka[round as usize].rps
-        );
+        let mut line = format!("round {}:", round + 1);
+        for (i, (name, conn, port, close)) in cases.iter().enumerate() {
+            let r = wrk(dir.path(), *port, *close, secs);
+            line.push_str(&format!(" [{name} {conn}: {:.0}/s]", r.rps));
+            runs[i].push(r);
+        }
+        eprintln!("{line}");
     }
-    let (oc, tc, ok) = (median(ours_close), median(ot_close), median(ours_ka));
+    let medians: Vec<Run> = runs.into_iter().map(median).collect();
     let (ours_rss, ot_rss) = (rss_kib(ours.0.id()), rss_kib(ot.0.id()));
     drop(ours);
     drop(ot);
 
-    println!("\n## Tracker HTTP announces (median of {rounds} rounds of {secs} s, wrk -t{} -c{}, loopback)\n",
-        env_num("BENCH_THREADS", 1), env_num("BENCH_CONNS", 64));
+    println!(
+        "\n## Tracker HTTP announces (median of {rounds} rounds of {secs} s, wrk -t{} -c{}, loopback)\n",
+        env_num("BENCH_THREADS", 1),
+        env_num("BENCH_CONNS", 64)
+    );
     println!("| tracker | connection | announces/s | p50 ms | p99 ms | errors | failure replies | RSS after |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    let row = |name: &str, conn: &str, r: &Run, rss: u64| {
+    for ((name, conn, port, _), r) in cases.iter().zip(&medians) {
+        let rss = if *port == ot_port { ot_rss } else { ours_rss };
         println!(
             "| {name} | {conn} | {:.0} | {:.2} | {:.2} | {} | {} | {:.1} MiB |",
             r.rps,
@@ -321,15 +357,16 @@ fn main() {
             r.errors,
             r.failures,
             rss as f64 / 1024.0
-        )
-    };
-    row("privateindexer", "new per announce", &oc, ours_rss);
-    row("opentracker", "new per announce", &tc, ot_rss);
-    row("privateindexer", "keep-alive", &ok, ours_rss);
+        );
+    }
+    let (oc, tc, wc) = (medians[0], medians[1], medians[2]);
     println!(
-        "\nratio privateindexer / opentracker, new connection per announce: throughput {:.2}x, p99 latency {:.2}x, RSS {:.2}x",
+        "\nratio privateindexer / opentracker, new connection per announce: \
+         TRACKER_BIND port {:.2}x throughput, {:.2}x p99; main port {:.2}x throughput, {:.2}x p99; RSS {:.2}x",
         oc.rps / tc.rps,
         oc.p99_ms / tc.p99_ms,
+        wc.rps / tc.rps,
+        wc.p99_ms / tc.p99_ms,
         ours_rss as f64 / ot_rss.max(1) as f64
     );
 
