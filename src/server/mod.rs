@@ -110,12 +110,15 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
     let tracker_server = match tracker_listener {
         Some(l) => {
             tracing::info!("tracker also on http://{}", l.local_addr()?);
-            Some(tokio::spawn(crate::tracker::http1::serve(
-                l,
-                tracker.clone(),
-                state.clone(),
-                stop_rx.clone(),
-            )))
+            Some(
+                crate::tracker::http1::spawn_dedicated(
+                    l.into_std()?,
+                    tracker.clone(),
+                    state.clone(),
+                    stop_rx.clone(),
+                )
+                .context("TRACKER_BIND: cannot start the tracker thread")?,
+            )
         }
         None => None,
     };
@@ -143,7 +146,7 @@ async fn serve(config: config::ServerConfig) -> anyhow::Result<()> {
         .run()
         .await;
     if let Some(t) = tracker_server {
-        let _ = t.await;
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
     sweeper.abort();
     if let Some(u) = udp {

@@ -18,6 +18,29 @@ const MAX_HEAD: usize = 8 * 1024;
 /// Idle keep-alive connections are closed after this long.
 const IDLE: Duration = Duration::from_secs(30);
 
+/// Runs the tracker port on its own thread with a single-threaded runtime, as
+/// opentracker does: short announce connections then never hop between cores.
+pub fn spawn_dedicated(
+    listener: std::net::TcpListener,
+    tracker: Arc<Tracker>,
+    state: Arc<AppState>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("tracker-http".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(l) => serve(l, tracker, state, stop).await,
+                    Err(e) => tracing::error!("TRACKER_BIND: cannot use the listener: {e}"),
+                }
+            })
+        })
+}
+
 /// Accepts until `stop` turns true.
 pub async fn serve(
     listener: TcpListener,
