@@ -597,3 +597,33 @@ async fn forwarded_addresses_only_from_trusted_proxies() {
         "untrusted forwarding is ignored"
     );
 }
+
+#[tokio::test]
+async fn tracker_port_keeps_connections_alive_and_answers_pipelined_requests() {
+    use std::io::{Read, Write};
+    let (_dir, server, _alice, bob, ih) = setup(&[("TRACKER_BIND", "127.0.0.1:0")]).await;
+    let addr = tracker_port(&server);
+    let q = Ann::new(&ih, 2, 100).query();
+    let req = format!(
+        "GET /announce/{}?{q} HTTP/1.1\r\nHost: x\r\n\r\n",
+        bob.passkey
+    );
+    let last = format!(
+        "GET /scrape/{}?info_hash={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        bob.passkey,
+        enc(&ih)
+    );
+    let text = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(format!("{req}{req}{last}").as_bytes()).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap(); // ends because the last request asked to close
+        String::from_utf8_lossy(&out).into_owned()
+    })
+    .await
+    .unwrap();
+    assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 3, "{text}");
+    assert_eq!(text.matches("8:intervali").count(), 2, "{text}");
+    assert!(text.contains("5:filesd20:"), "{text}");
+    assert!(!text.contains("failure reason"), "{text}");
+}
