@@ -60,12 +60,3 @@ pub fn routes(tracker: Arc<Tracker>, state: Arc<AppState>) -> BoxedFilter<(Respo
         .map(move |pk: Option<String>, q: String| bencoded(tracker.http_scrape(pk.as_deref(), &q)));
     announce.or(scrape).unify().boxed()
 }
-
-/// The routes of the optional TRACKER_BIND port: the tracker, and a bencoded
-/// refusal for anything else so torrent clients read a reason.
-pub fn standalone(tracker: Arc<Tracker>, state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    routes(tracker, state)
-        .or(warp::any().map(|| bencoded(super::response::failure("no such tracker route"))))
-        .unify()
-        .boxed()
-}
