@@ -15,3 +15,4 @@ pub mod panel;
 pub mod server;
 pub mod store;
 pub mod torznab;
+pub mod tracker;

@@ -509,7 +509,10 @@ async fn items_carry_every_field_and_links_work_until_the_key_rotates() {
             "application/x-bittorrent".into()
         )
     );
-    assert_eq!(it.comments, format!("{base}/view/{ih}"));
+    assert_eq!(
+        it.comments,
+        format!("{base}/view/{ih}?apikey={}", bob.api_key)
+    );
     assert_eq!(it.size, "70000");
     assert_eq!(it.categories, ["5040", "5000"]);
     // RFC 822, from the upload time (within the last few minutes).

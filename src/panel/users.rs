@@ -163,6 +163,8 @@ pub async fn create(ctx: Ctx, form: Form) -> Response {
     match made {
         Ok(k) => {
             tracing::info!(member = k.id, "member created in the panel");
+            // The tracker learns the new passkey through this hook.
+            a.ctx.state.notify(|l| l.member_changed(k.id));
             render(
                 &a,
                 StatusCode::OK,

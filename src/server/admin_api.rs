@@ -193,6 +193,7 @@ async fn create_user(state: Arc<AppState>, body: bytes::Bytes) -> Result<Respons
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
     .map_err(member_error)?;
     tracing::info!(member = issued.id, label = %issued.label, "member created");
+    state.notify(|l| l.member_changed(issued.id));
     Ok(warp::reply::with_status(warp::reply::json(&issued), StatusCode::CREATED).into_response())
 }
 

@@ -40,6 +40,9 @@ pub struct ServerArgs {
     /// Seconds between flushes of member counters to the store.
     #[arg(long, env = "FLUSH_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub flush_interval: u64,
+
+    #[command(flatten)]
+    pub tracker: crate::tracker::TrackerArgs,
 }
 
 /// Settings after checks, as the running server uses them.
@@ -57,6 +60,7 @@ pub struct ServerConfig {
     pub site_name: String,
     pub admin_password: Option<String>,
     pub flush_interval: std::time::Duration,
+    pub tracker: crate::tracker::TrackerConfig,
 }
 
 fn base_url(url: &Url, setting: &str) -> anyhow::Result<String> {
@@ -71,6 +75,7 @@ fn base_url(url: &Url, setting: &str) -> anyhow::Result<String> {
 
 impl ServerArgs {
     pub fn resolve(self) -> anyhow::Result<ServerConfig> {
+        let tracker = self.tracker.resolve()?;
         let server_url = match &self.external_server_url {
             Some(u) => base_url(u, "EXTERNAL_SERVER_URL")?,
             None => format!("http://localhost:{}", self.bind.port()),
@@ -117,6 +122,7 @@ impl ServerArgs {
             site_name,
             admin_password,
             flush_interval: std::time::Duration::from_secs(self.flush_interval),
+            tracker,
         })
     }
 }

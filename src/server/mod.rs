@@ -23,6 +23,7 @@ use self::config::ServerArgs;
 use self::state::AppState;
 use crate::store::{RedbStore, Store};
 use crate::torznab::SearchIndex;
+use crate::tracker::Tracker;
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
@@ -34,9 +35,16 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 /// All routes of the server's one port.
-pub fn routes(state: Arc<AppState>, search: Arc<SearchIndex>) -> BoxedFilter<(Response,)> {
-    // Torznab's exact `/api` path goes before the client API's `/api/v1` group.
-    crate::torznab::routes(state.clone(), search)
+pub fn routes(
+    state: Arc<AppState>,
+    search: Arc<SearchIndex>,
+    tracker: Arc<Tracker>,
+) -> BoxedFilter<(Response,)> {
+    // The tracker first: announces are most of the traffic. Torznab's exact
+    // `/api` path goes before the client API's `/api/v1` group.
+    crate::tracker::routes::routes(tracker, state.clone())
+        .or(crate::torznab::routes(state.clone(), search))
+        .unify()
         .or(api::routes(state.clone()))
         .unify()
         .or(admin_api::routes(state.clone()))
@@ -82,8 +90,31 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         );
         Arc::new(index)
     };
+    let tracker = Arc::new(
+        Tracker::new(store.clone(), config.tracker.clone())
+            .context("cannot load members and torrents for the tracker")?,
+    );
+    let tracker_listener = match config.tracker.bind {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("TRACKER_BIND: cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
+    let udp_socket = match config.tracker.udp_bind {
+        Some(addr) => Some(
+            tokio::net::UdpSocket::bind(addr)
+                .await
+                .with_context(|| format!("TRACKER_UDP_BIND: cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
     let mut state = AppState::new(store, config, secret);
     state.listeners.push(search.clone());
+    state.listeners.push(tracker.clone());
+    state.swarm = tracker.clone();
+    state.activity = tracker.activity.clone();
     let state = Arc::new(state);
     if needs_setup {
         // The one secret-like value ever logged, by design: whoever can read the
@@ -95,15 +126,51 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
             state.config.server_url
         );
     }
+    let sweeper = crate::tracker::spawn_sweeper(tracker.clone());
+    let udp = match udp_socket {
+        Some(socket) => {
+            tracing::info!("tracker UDP on udp://{}", socket.local_addr()?);
+            Some(tokio::spawn(crate::tracker::udp::run(
+                tracker.clone(),
+                state.clone(),
+                socket,
+            )))
+        }
+        None => None,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let tracker_server = match tracker_listener {
+        Some(l) => {
+            tracing::info!("tracker also on http://{}", l.local_addr()?);
+            Some(
+                crate::tracker::http1::spawn_dedicated(
+                    l.into_std()?,
+                    tracker.clone(),
+                    state.clone(),
+                    stop_rx.clone(),
+                )
+                .context("TRACKER_BIND: cannot start the tracker thread")?,
+            )
+        }
+        None => None,
+    };
 
     let flusher = {
         let state = state.clone();
+        let tracker2 = tracker.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(flush_every);
             tick.tick().await;
             loop {
                 tick.tick().await;
-                flush(&state).await;
+                flush(&state, &tracker2).await;
             }
         })
     };
@@ -112,20 +179,33 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         "listening on http://{local} (store {})",
         state.config.data_dir.display()
     );
-    warp::serve(routes(state.clone(), search))
+    warp::serve(routes(state.clone(), search, tracker.clone()))
         .incoming(listener)
-        .graceful(shutdown_signal())
+        .graceful(stopped(stop_rx))
         .run()
         .await;
+    if let Some(t) = tracker_server {
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
+    sweeper.abort();
+    if let Some(u) = udp {
+        u.abort();
+    }
     flusher.abort();
-    flush(&state).await;
+    flush(&state, &tracker).await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn flush(state: &Arc<AppState>) {
-    let st = state.clone();
-    let result = tokio::task::spawn_blocking(move || st.counters.flush(&*st.store)).await;
+async fn flush(state: &Arc<AppState>, tracker: &Arc<Tracker>) {
+    let (st, tr) = (state.clone(), tracker.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        if let Err(e) = tr.flush(&*st.store) {
+            tracing::error!("snatch flush failed (kept for the next try): {e}");
+        }
+        st.counters.flush(&*st.store)
+    })
+    .await;
     match result {
         Ok(Ok(n)) if n > 0 => tracing::debug!("flushed counters of {n} members"),
         Ok(Ok(_)) => {}

@@ -61,7 +61,7 @@ pub struct AppState {
     pub swarm: Arc<dyn SwarmView>,
     pub admin_failures: FailureLimiter,
     /// Announces and searches per minute, for the admin overview.
-    pub activity: super::activity::Activity,
+    pub activity: Arc<super::activity::Activity>,
     /// Admin panel sessions (in memory: a restart logs everyone out).
     pub sessions: crate::panel::session::Sessions,
     /// One-time token of the first-run setup form, while no admin password is set.

@@ -145,7 +145,12 @@ fn write_item<W: io::Write>(w: &mut Writer<W>, f: &Feed, key: &str, item: &Item)
             .with_attribute(("isPermaLink", "false"))
             .write_text_content(BytesText::new(&ih))?;
         text(w, "link", &link)?;
-        text(w, "comments", &format!("{}/view/{ih}", f.server_url))?;
+        // The member page authenticates like the download link.
+        text(
+            w,
+            "comments",
+            &format!("{}/view/{ih}?apikey={key}", f.server_url),
+        )?;
         text(w, "pubDate", &rfc822(r.added))?;
         text(w, "size", &size)?;
         for c in &cats {

@@ -1,0 +1,434 @@
+//! Tracker load benchmark: our tracker (release build, real server process)
+//! against Debian's opentracker, both driven by wrk from a separate process on
+//! loopback with the same announce mix (bench/announce.lua), plus the memory
+//! that 100k peers across 10k torrents take in the tracker.
+//!
+//! Run: `cargo bench --bench tracker` (needs `wrk` and `opentracker`:
+//! `apt-get install wrk opentracker`). Knobs (env): BENCH_SECS (10),
+//! BENCH_CONNS (64), BENCH_THREADS (1), BENCH_ROUNDS (3), BENCH_TORRENTS (1000),
+//! BENCH_PEERS (20000).
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use privateindexer::server::counters::Counters;
+use privateindexer::server::state::CatalogListener;
+use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
+use privateindexer::tracker::announce::{Announce, Event};
+use privateindexer::tracker::swarm::Picked;
+use privateindexer::tracker::{Tracker, TrackerConfig};
+use sha1::{Digest, Sha1};
+
+const ADMIN_PASSWORD: &str = "bench password 123";
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn bench_hash(t: u64) -> [u8; 20] {
+    Sha1::digest(format!("bench torrent {t}").as_bytes()).into()
+}
+
+fn record(ih: [u8; 20], uploader: u64) -> TorrentRecord {
+    TorrentRecord {
+        info_hash: ih,
+        info_hash_v2: None,
+        name: format!("bench-{}", hex::encode(ih)),
+        size: 1 << 30,
+        file_count: 1,
+        piece_length: 1 << 20,
+        uploader,
+        added: 0,
+        meta: TorrentMeta {
+            category: 2040,
+            ..TorrentMeta::default()
+        },
+        grabs: 0,
+        snatches: 0,
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "port {port} never opened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One plain HTTP/1.0 GET; the body.
+fn http_get(port: u16, path: &str) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0);
+    out.split_off(at + 4)
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    failures: u64,
+}
+
+fn wrk(dir: &Path, port: u16, close: bool, secs: u64) -> Run {
+    let threads = env_num("BENCH_THREADS", 1);
+    let conns = env_num("BENCH_CONNS", 64);
+    let out = Command::new("wrk")
+        .args([
+            &format!("-t{threads}"),
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(dir.join("announce.lua"))
+        .arg(format!("http://127.0.0.1:{port}"))
+        .env("BENCH_DATA", dir.join("bench-data.lua"))
+        .env("BENCH_CLOSE", if close { "1" } else { "0" })
+        .env("BENCH_PEERS", env_num("BENCH_PEERS", 20_000).to_string())
+        .output()
+        .expect("run wrk");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("RESULT"))
+        .unwrap_or_else(|| panic!("wrk said: {text}{}", String::from_utf8_lossy(&out.stderr)));
+    let get = |k: &str| -> u64 {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Run {
+        rps: get("requests") as f64 / (get("duration_us") as f64 / 1e6),
+        p50_ms: get("p50_us") as f64 / 1e3,
+        p99_ms: get("p99_us") as f64 / 1e3,
+        errors: get("errors") + get("non2xx"),
+        failures: get("failures"),
+    }
+}
+
+fn median(mut runs: Vec<Run>) -> Run {
+    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    let mut m = runs[runs.len() / 2];
+    m.errors = runs.iter().map(|r| r.errors).sum();
+    m.failures = runs.iter().map(|r| r.failures).sum();
+    m
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else is taken.
+    for tool in ["wrk", "opentracker"] {
+        if !have(tool) {
+            eprintln!(
+                "NOTICE: `{tool}` is missing (apt-get install wrk opentracker); benchmark skipped"
+            );
+            return;
+        }
+    }
+    let secs = env_num("BENCH_SECS", 10);
+    let rounds = env_num("BENCH_ROUNDS", 3).max(1);
+    let torrents = env_num("BENCH_TORRENTS", 1000);
+    let members = 50u64;
+    let dir = tempfile::tempdir().unwrap();
+    // opentracker reads its whitelist as `nobody`.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+
+    // --- a store with members and registered torrents
+    let t0 = Instant::now();
+    let (passkeys, hashes) = {
+        let store = RedbStore::open_dir(&data).unwrap();
+        let secret = privateindexer::keys::server_secret(&store).unwrap();
+        let mut passkeys = Vec::new();
+        let mut first = 0;
+        for i in 0..members {
+            let k = privateindexer::members::create(
+                &store,
+                &secret,
+                "http://127.0.0.1",
+                &format!("m{i}"),
+                0,
+            )
+            .unwrap();
+            first = if i == 0 { k.id } else { first };
+            passkeys.push(k.passkey);
+        }
+        let hashes: Vec<[u8; 20]> = (0..torrents).map(bench_hash).collect();
+        for ih in &hashes {
+            store.put_torrent(&record(*ih, first), b"de").unwrap();
+        }
+        (passkeys, hashes)
+    };
+    eprintln!(
+        "store ready: {members} members, {torrents} torrents ({:.1?})",
+        t0.elapsed()
+    );
+
+    let enc = |h: &[u8; 20]| h.iter().map(|b| format!("%{b:02X}")).collect::<String>();
+    let mut lua = String::from("hashes = {\n");
+    for h in &hashes {
+        lua.push_str(&format!("\"{}\",\n", enc(h)));
+    }
+    lua.push_str("}\npasskeys = {\n");
+    for p in &passkeys {
+        lua.push_str(&format!("\"{p}\",\n"));
+    }
+    lua.push_str("}\n");
+    std::fs::write(dir.path().join("bench-data.lua"), lua).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/bench/announce.lua"),
+        dir.path().join("announce.lua"),
+    )
+    .unwrap();
+    let whitelist: String = hashes.iter().map(|h| hex::encode(h) + "\n").collect();
+    std::fs::write(dir.path().join("whitelist"), whitelist).unwrap();
+
+    // --- both trackers
+    let ours_port = free_port();
+    let ours_tracker_port = free_port();
+    let ours = Killed(
+        Command::new(env!("CARGO_BIN_EXE_privateindexer"))
+            .arg("server")
+            .env("BIND", format!("127.0.0.1:{ours_port}"))
+            .env("TRACKER_BIND", format!("127.0.0.1:{ours_tracker_port}"))
+            .env("DATA_DIR", &data)
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start privateindexer"),
+    );
+    let ot_port = free_port();
+    let ot = Killed(
+        Command::new("opentracker")
+            .args([
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &ot_port.to_string(),
+                "-P",
+                &free_port().to_string(),
+            ])
+            // It refuses to run as root: it drops to `nobody`, chrooted to its directory.
+            .args(["-d", &dir.path().to_string_lossy(), "-w", "whitelist"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start opentracker"),
+    );
+    wait_port(ours_port);
+    wait_port(ours_tracker_port);
+    wait_port(ot_port);
+
+    // Both must really serve the pool, not refuse it.
+    let probe = format!(
+        "/announce?passkey={}&info_hash={}&peer_id=-PR0001-000000000001&port=7000&uploaded=0&downloaded=0&left=5&compact=1",
+        passkeys[0],
+        enc(&hashes[0])
+    );
+    for (name, port) in [
+        ("privateindexer", ours_port),
+        ("privateindexer TRACKER_BIND", ours_tracker_port),
+        ("opentracker", ot_port),
+    ] {
+        let body = http_get(port, &probe);
+        assert!(
+            !body.windows(14).any(|w| w == b"failure reason") && body.starts_with(b"d"),
+            "{name} refused the probe: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+
+    // Warm-up fills the swarms of both.
+    wrk(dir.path(), ours_port, false, 5);
+    wrk(dir.path(), ot_port, true, 5);
+
+    // Interleaved rounds, so load from elsewhere on the machine hits all alike.
+    let cases: [(&str, &str, u16, bool); 5] = [
+        (
+            "privateindexer, TRACKER_BIND port",
+            "new per announce",
+            ours_tracker_port,
+            true,
+        ),
+        ("opentracker", "new per announce", ot_port, true),
+        (
+            "privateindexer, main port (warp)",
+            "new per announce",
+            ours_port,
+            true,
+        ),
+        (
+            "privateindexer, TRACKER_BIND port",
+            "keep-alive",
+            ours_tracker_port,
+            false,
+        ),
+        (
+            "privateindexer, main port (warp)",
+            "keep-alive",
+            ours_port,
+            false,
+        ),
+    ];
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); cases.len()];
+    for round in 0..rounds {
+        let mut line = format!("round {}:", round + 1);
+        for (i, (name, conn, port, close)) in cases.iter().enumerate() {
+            let r = wrk(dir.path(), *port, *close, secs);
+            line.push_str(&format!(" [{name} {conn}: {:.0}/s]", r.rps));
+            runs[i].push(r);
+        }
+        eprintln!("{line}");
+    }
+    let medians: Vec<Run> = runs.into_iter().map(median).collect();
+    let (ours_rss, ot_rss) = (rss_kib(ours.0.id()), rss_kib(ot.0.id()));
+    drop(ours);
+    drop(ot);
+
+    println!(
+        "\n## Tracker HTTP announces (median of {rounds} rounds of {secs} s, wrk -t{} -c{}, loopback)\n",
+        env_num("BENCH_THREADS", 1),
+        env_num("BENCH_CONNS", 64)
+    );
+    println!("| tracker | connection | announces/s | p50 ms | p99 ms | errors | failure replies | RSS after |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for ((name, conn, port, _), r) in cases.iter().zip(&medians) {
+        let rss = if *port == ot_port { ot_rss } else { ours_rss };
+        println!(
+            "| {name} | {conn} | {:.0} | {:.2} | {:.2} | {} | {} | {:.1} MiB |",
+            r.rps,
+            r.p50_ms,
+            r.p99_ms,
+            r.errors,
+            r.failures,
+            rss as f64 / 1024.0
+        );
+    }
+    let (oc, tc, wc) = (medians[0], medians[1], medians[2]);
+    println!(
+        "\nratio privateindexer / opentracker, new connection per announce: \
+         TRACKER_BIND port {:.2}x throughput, {:.2}x p99; main port {:.2}x throughput, {:.2}x p99; RSS {:.2}x",
+        oc.rps / tc.rps,
+        oc.p99_ms / tc.p99_ms,
+        wc.rps / tc.rps,
+        wc.p99_ms / tc.p99_ms,
+        ours_rss as f64 / ot_rss.max(1) as f64
+    );
+
+    memory_of_100k_peers();
+}
+
+/// 100k peers across 10k torrents, announced in-process; RSS of this process before and after.
+fn memory_of_100k_peers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(dir.path()).unwrap());
+    let tracker = Tracker::new(store, TrackerConfig::default()).unwrap();
+    let me = std::process::id();
+    let before = rss_kib(me);
+    for t in 0..10_000 {
+        tracker.torrent_stored(&record(bench_hash(t), 1));
+    }
+    let registered = rss_kib(me);
+    let counters = Counters::default();
+    let start = Instant::now();
+    let mut picked = Picked::default();
+    for p in 0u32..100_000 {
+        let mut peer_id = *b"-MB0001-000000000000";
+        peer_id[8..20].copy_from_slice(format!("{p:012}").as_bytes());
+        let req = Announce {
+            info_hash: bench_hash(u64::from(p % 10_000)),
+            peer_id,
+            port: 1024 + (p / 10_000) as u16,
+            uploaded: 0,
+            downloaded: 0,
+            left: if p % 3 == 0 { 0 } else { 1000 },
+            event: Event::Started,
+            numwant: 50,
+            compact: true,
+            no_peer_id: false,
+            key: None,
+            ip: None,
+            passkey: None,
+        };
+        let ip = IpAddr::from(p.to_be_bytes().map(|b| b.max(1)));
+        picked.compact4.clear();
+        picked.compact6.clear();
+        tracker
+            .announce(u64::from(p % 50), &req, ip, &counters, &mut picked)
+            .unwrap();
+    }
+    let took = start.elapsed();
+    let after = rss_kib(me);
+    println!("\n## Memory: 100k peers across 10k torrents (in-process, RSS delta)\n");
+    println!("| what | RSS delta |");
+    println!("|---|---:|");
+    println!(
+        "| 10k registered torrents | {:.1} MiB |",
+        (registered - before) as f64 / 1024.0
+    );
+    println!(
+        "| 100k peers in 10k swarms | {:.1} MiB ({:.0} bytes/peer) |",
+        (after - registered) as f64 / 1024.0,
+        (after - registered) as f64 * 1024.0 / 100_000.0
+    );
+    println!(
+        "\n(100k in-process announces took {:.0?}: {:.0} announces/s on one thread, without HTTP)",
+        took,
+        100_000.0 / took.as_secs_f64()
+    );
+}

@@ -1,0 +1,361 @@
+//! The private tracker: announce and scrape for enabled members and
+//! registered torrents, peers in memory, accounting flushed in batches.
+
+pub mod accounting;
+pub mod announce;
+pub mod config;
+pub mod http1;
+pub mod registry;
+pub mod response;
+pub mod routes;
+pub mod swarm;
+pub mod udp;
+
+use crate::server::activity::Activity;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use self::announce::{Announce, Event, ParamError};
+pub use self::config::{TrackerArgs, TrackerConfig};
+use self::registry::Registry;
+use self::swarm::{PeerUpdate, Picked, SwarmError, Swarms};
+use crate::server::admin_api::SwarmFigures;
+use crate::server::counters::Counters;
+use crate::server::state::{CatalogListener, PeerCounts, SwarmView};
+use crate::store::{Store, StoreResult, TorrentRecord};
+
+/// Why an announce or scrape is refused; the text goes out as `failure reason`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("missing passkey: use your personal announce URL")]
+    NoPasskey,
+    #[error("unknown passkey: download the .torrent again for your current announce URL")]
+    UnknownPasskey,
+    #[error("your membership is disabled")]
+    Disabled,
+    #[error("torrent not registered with this tracker")]
+    Unregistered,
+    #[error("full scrape is not allowed; name the info_hash values")]
+    FullScrape,
+    #[error("{0}")]
+    Param(#[from] ParamError),
+    #[error("{0}")]
+    Swarm(#[from] SwarmError),
+}
+
+/// Where an announce came from, as the HTTP layer saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub remote: Option<IpAddr>,
+    pub forwarded_for: Option<String>,
+    pub real_ip: Option<String>,
+}
+
+pub struct Tracker {
+    pub config: TrackerConfig,
+    registry: Registry,
+    swarms: Swarms,
+    store: Arc<dyn Store>,
+    accounting: accounting::Pending,
+    started: Instant,
+    /// Per-minute announce counts, shared with the panel's overview.
+    pub activity: Arc<Activity>,
+}
+
+impl Tracker {
+    /// Loads members and torrents from the store.
+    pub fn new(store: Arc<dyn Store>, config: TrackerConfig) -> StoreResult<Tracker> {
+        let registry = Registry::load(&*store)?;
+        Ok(Tracker {
+            config,
+            registry,
+            swarms: Swarms::default(),
+            store,
+            accounting: accounting::Pending::default(),
+            started: Instant::now(),
+            activity: Arc::default(),
+        })
+    }
+
+    /// Seconds since start: the tracker's clock for peer ages.
+    pub fn now(&self) -> u32 {
+        self.started.elapsed().as_secs() as u32
+    }
+
+    /// `interval` spread by ±ANNOUNCE_JITTER_PERCENT.
+    pub fn interval(&self) -> u32 {
+        let base = self.config.interval;
+        let spread = base * self.config.jitter_percent / 100;
+        if spread == 0 {
+            return base;
+        }
+        let v = rand::random_range(base - spread..=base + spread);
+        v.max(self.config.min_interval)
+    }
+
+    /// The member a passkey belongs to, if enabled.
+    pub fn authenticate(&self, passkey: Option<&str>) -> Result<u64, Refusal> {
+        let passkey = passkey.ok_or(Refusal::NoPasskey)?;
+        if !crate::keys::well_formed(passkey) {
+            return Err(Refusal::UnknownPasskey);
+        }
+        let m = self
+            .registry
+            .member(&crate::keys::hash_key(passkey))
+            .ok_or(Refusal::UnknownPasskey)?;
+        if !m.enabled {
+            return Err(Refusal::Disabled);
+        }
+        Ok(m.id)
+    }
+
+    fn trusted(&self, ip: IpAddr) -> bool {
+        self.config.trusted_proxies.iter().any(|c| c.contains(ip))
+    }
+
+    /// The peer's address: the connection's, unless it comes from a trusted proxy,
+    /// whose `ip` parameter, X-Real-IP or X-Forwarded-For (the last hop that is not
+    /// itself a trusted proxy) is believed instead.
+    pub fn peer_ip(&self, origin: &Origin, ip_param: Option<IpAddr>) -> Option<IpAddr> {
+        let remote = config::canonical_ip(origin.remote?);
+        if self.config.trusted_proxies.is_empty() || !self.trusted(remote) {
+            return Some(remote);
+        }
+        if let Some(ip) = ip_param {
+            return Some(config::canonical_ip(ip));
+        }
+        if let Some(ip) = origin
+            .real_ip
+            .as_deref()
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            return Some(config::canonical_ip(ip));
+        }
+        if let Some(xff) = &origin.forwarded_for {
+            let hops: Vec<IpAddr> = xff
+                .split(',')
+                .filter_map(|h| h.trim().parse::<IpAddr>().ok())
+                .map(config::canonical_ip)
+                .collect();
+            if let Some(ip) = hops.iter().rev().find(|ip| !self.trusted(**ip)) {
+                return Some(*ip);
+            }
+            if let Some(first) = hops.first() {
+                return Some(*first);
+            }
+        }
+        Some(remote)
+    }
+
+    /// Handles a parsed announce from member `user` at address `ip`.
+    pub fn announce(
+        &self,
+        user: u64,
+        req: &Announce,
+        ip: IpAddr,
+        counters: &Counters,
+        picked: &mut Picked,
+    ) -> Result<swarm::Outcome, Refusal> {
+        self.activity.record_announce();
+        let reg = self
+            .registry
+            .torrent(&req.info_hash)
+            .ok_or(Refusal::Unregistered)?;
+        let up = PeerUpdate {
+            peer_id: req.peer_id,
+            user,
+            ip,
+            port: req.port,
+            uploaded: req.uploaded,
+            downloaded: req.downloaded,
+            left: req.left,
+            key: req.key,
+            event: req.event,
+            numwant: if req.event == Event::Stopped {
+                0
+            } else {
+                req.numwant
+            },
+        };
+        let out = self.swarms.announce(
+            &reg.swarm,
+            reg.stored_snatches,
+            &up,
+            self.now(),
+            req.compact,
+            picked,
+        )?;
+        self.accounting.record(
+            counters,
+            user,
+            &reg.swarm,
+            &out,
+            crate::server::state::now(),
+        );
+        Ok(out)
+    }
+
+    /// The whole HTTP announce: passkey, parameters, answer (always bencode).
+    pub fn http_announce(
+        &self,
+        path_passkey: Option<&str>,
+        query: &str,
+        origin: &Origin,
+        counters: &Counters,
+    ) -> Vec<u8> {
+        match self.try_http_announce(path_passkey, query, origin, counters) {
+            Ok(body) => body,
+            Err(r) => response::failure(&r.to_string()),
+        }
+    }
+
+    fn try_http_announce(
+        &self,
+        path_passkey: Option<&str>,
+        query: &str,
+        origin: &Origin,
+        counters: &Counters,
+    ) -> Result<Vec<u8>, Refusal> {
+        let req = announce::parse_announce(query)?;
+        let user = self.authenticate(path_passkey.or(req.passkey.as_deref()))?;
+        let ip = self
+            .peer_ip(origin, req.ip)
+            .ok_or(Refusal::Param(ParamError::Missing("peer address")))?;
+        let mut picked = Picked::default();
+        let out = self.announce(user, &req, ip, counters, &mut picked)?;
+        Ok(response::announce(&response::AnnounceReply {
+            complete: out.complete,
+            incomplete: out.incomplete,
+            downloaded: out.downloaded,
+            interval: self.interval(),
+            min_interval: self.config.min_interval,
+            compact: req.compact,
+            no_peer_id: req.no_peer_id,
+            peers: &picked,
+        }))
+    }
+
+    /// (complete, incomplete, downloaded) of a registered torrent under any of its hashes.
+    pub fn scrape_one(&self, ih: &[u8; 20]) -> Option<(u32, u32, u64)> {
+        let reg = self.registry.torrent(ih)?;
+        Some(
+            self.swarms
+                .scrape(&reg.swarm)
+                .unwrap_or((0, 0, reg.stored_snatches)),
+        )
+    }
+
+    pub fn http_scrape(&self, path_passkey: Option<&str>, query: &str) -> Vec<u8> {
+        let result = announce::parse_scrape(query)
+            .map_err(Refusal::from)
+            .and_then(|s| {
+                self.authenticate(path_passkey.or(s.passkey.as_deref()))?;
+                if s.info_hashes.is_empty() {
+                    return Err(Refusal::FullScrape);
+                }
+                let files: Vec<_> = s
+                    .info_hashes
+                    .iter()
+                    .filter_map(|ih| self.scrape_one(ih).map(|(c, i, d)| (*ih, c, i, d)))
+                    .collect();
+                Ok(response::scrape(&files))
+            });
+        result.unwrap_or_else(|r| response::failure(&r.to_string()))
+    }
+
+    /// Marks stale peers and drops timed-out ones.
+    pub fn sweep(&self) -> usize {
+        self.swarms.sweep(
+            self.now(),
+            self.config.stale_threshold.as_secs() as u32,
+            self.config.peer_timeout.as_secs() as u32,
+        )
+    }
+
+    /// How often the sweeper runs: often enough that stale marks lag little.
+    pub fn sweep_every(&self) -> Duration {
+        (self.config.stale_threshold / 8).clamp(Duration::from_secs(1), Duration::from_secs(60))
+    }
+
+    /// Writes pending per-torrent completions to the store.
+    pub fn flush(&self, store: &dyn Store) -> StoreResult<usize> {
+        self.accounting.flush(store)
+    }
+
+    pub fn registered_torrents(&self) -> usize {
+        self.registry.torrent_count()
+    }
+}
+
+impl CatalogListener for Tracker {
+    fn torrent_stored(&self, record: &TorrentRecord) {
+        self.registry.add_torrent(record);
+    }
+
+    fn torrent_removed(&self, record: &TorrentRecord) {
+        self.registry.remove_torrent(record);
+        self.swarms.remove(&record.info_hash);
+    }
+
+    fn member_changed(&self, user_id: u64) {
+        // A rare admin action: one small store read keeps the map exact.
+        match self.store.user(user_id) {
+            Ok(user) => {
+                self.registry.refresh_member(user_id, user.as_ref());
+                if !user.is_some_and(|u| u.enabled) {
+                    self.swarms.remove_member(user_id);
+                }
+            }
+            Err(e) => {
+                // Fail closed: without a fresh record the member cannot announce.
+                tracing::error!(
+                    member = user_id,
+                    "cannot reload member for the tracker: {e}"
+                );
+                self.registry.refresh_member(user_id, None);
+                self.swarms.remove_member(user_id);
+            }
+        }
+    }
+
+    fn member_peers(&self, user_id: u64) -> Option<(u64, u64)> {
+        let p = self.swarms.member_peers(user_id);
+        Some((u64::from(p.seeding), u64::from(p.leeching)))
+    }
+
+    fn swarm_figures(&self) -> Option<SwarmFigures> {
+        let t = self.swarms.totals();
+        Some(SwarmFigures {
+            peers: t.seeders + t.leechers,
+            seeders: t.seeders,
+            leechers: t.leechers,
+        })
+    }
+}
+
+impl SwarmView for Tracker {
+    fn counts(&self, info_hash: &[u8; 20]) -> PeerCounts {
+        match self.scrape_one(info_hash) {
+            Some((seeders, leechers, _)) => PeerCounts { seeders, leechers },
+            None => PeerCounts::default(),
+        }
+    }
+}
+
+/// Runs the sweeper until the process ends.
+pub fn spawn_sweeper(tracker: Arc<Tracker>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(tracker.sweep_every());
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let t = tracker.clone();
+            match tokio::task::spawn_blocking(move || t.sweep()).await {
+                Ok(n) if n > 0 => tracing::debug!("tracker dropped {n} timed-out peers"),
+                Ok(_) => {}
+                Err(e) => tracing::error!("tracker sweep failed: {e}"),
+            }
+        }
+    })
+}

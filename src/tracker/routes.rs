@@ -1,0 +1,62 @@
+//! HTTP routes: `/announce/{passkey}`, `/scrape/{passkey}` and their `?passkey=` forms.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use warp::filters::BoxedFilter;
+use warp::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use super::{Origin, Tracker};
+use crate::server::filters::raw_query;
+use crate::server::state::AppState;
+
+fn bencoded(body: Vec<u8>) -> Response {
+    let mut resp = warp::http::Response::new(body).into_response();
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// The passkey path segment, or none for the `?passkey=` form.
+fn passkey_segment() -> BoxedFilter<(Option<String>,)> {
+    warp::path::param::<String>()
+        .map(Some)
+        .or(warp::any().map(|| None))
+        .unify()
+        .and(warp::path::end())
+        .boxed()
+}
+
+fn origin() -> BoxedFilter<(Origin,)> {
+    warp::addr::remote()
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(warp::header::optional::<String>("x-real-ip"))
+        .map(
+            |remote: Option<SocketAddr>, forwarded_for, real_ip| Origin {
+                remote: remote.map(|a| a.ip()),
+                forwarded_for,
+                real_ip,
+            },
+        )
+        .boxed()
+}
+
+/// Announce and scrape; every answer is bencode with HTTP 200.
+pub fn routes(tracker: Arc<Tracker>, state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let t = tracker.clone();
+    let announce = warp::path("announce")
+        .and(passkey_segment())
+        .and(raw_query())
+        .and(origin())
+        .map(move |pk: Option<String>, q: String, o: Origin| {
+            bencoded(t.http_announce(pk.as_deref(), &q, &o, &state.counters))
+        });
+    let scrape = warp::path("scrape")
+        .and(passkey_segment())
+        .and(raw_query())
+        .map(move |pk: Option<String>, q: String| bencoded(tracker.http_scrape(pk.as_deref(), &q)));
+    announce.or(scrape).unify().boxed()
+}

@@ -1,0 +1,619 @@
+//! Peers in memory: swarms sharded by info-hash behind plain mutexes, so
+//! announces on different torrents rarely meet on a lock.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use super::announce::Event;
+
+const SHARDS: usize = 64;
+const MEMBER_SHARDS: usize = 16;
+
+/// Info-hashes are SHA digests and only registered ones are ever inserted,
+/// so their first bytes are already a good hash; SipHash would be wasted work.
+#[derive(Default)]
+pub struct HashKeyHasher(u64);
+
+impl Hasher for HashKeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Arrays hash their length first (as usize), then the bytes: keep the bytes.
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
+        }
+    }
+    fn write_usize(&mut self, _: usize) {}
+}
+
+pub type HashKeyMap<V> = HashMap<[u8; 20], V, BuildHasherDefault<HashKeyHasher>>;
+
+/// Everything the tracker keeps about one peer.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub peer_id: [u8; 20],
+    pub user: u64,
+    pub ip: IpAddr,
+    pub port: u16,
+    /// Totals the client reported last, the base of the next delta.
+    pub uploaded: u64,
+    pub downloaded: u64,
+    pub left: u64,
+    pub key: Option<u64>,
+    /// Tracker clock (seconds) of the last announce.
+    pub last: u32,
+    pub stale: bool,
+    /// A completion was already counted for this session.
+    pub completed: bool,
+}
+
+impl Peer {
+    fn seeder(&self) -> bool {
+        self.left == 0
+    }
+}
+
+/// One announce as the swarm sees it.
+#[derive(Debug, Clone)]
+pub struct PeerUpdate {
+    pub peer_id: [u8; 20],
+    pub user: u64,
+    pub ip: IpAddr,
+    pub port: u16,
+    pub uploaded: u64,
+    pub downloaded: u64,
+    pub left: u64,
+    pub key: Option<u64>,
+    pub event: Event,
+    pub numwant: usize,
+}
+
+/// What an announce changed, for accounting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub credit_uploaded: u64,
+    pub credit_downloaded: u64,
+    pub snatched: bool,
+    pub complete: u32,
+    pub incomplete: u32,
+    pub downloaded: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SwarmError {
+    #[error("this peer_id belongs to another member's client")]
+    PeerIdTaken,
+    #[error("key does not match this peer's session")]
+    KeyMismatch,
+}
+
+/// Peers picked for an answer.
+#[derive(Debug, Default)]
+pub struct Picked {
+    /// BEP 23: 4-byte address + 2-byte port, network order.
+    pub compact4: Vec<u8>,
+    /// BEP 7: 16-byte address + 2-byte port.
+    pub compact6: Vec<u8>,
+    /// The dictionary model (compact=0).
+    pub dicts: Vec<(IpAddr, u16, [u8; 20])>,
+}
+
+#[derive(Default)]
+pub struct Swarm {
+    peers: Vec<Peer>,
+    index: HashMap<[u8; 20], usize>,
+    /// Non-stale counts.
+    seeders: u32,
+    leechers: u32,
+    /// Completions ever (stored ones plus those seen since start).
+    downloaded: u64,
+}
+
+/// Live seeding/leeching peers of one member.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberPeers {
+    pub seeding: u32,
+    pub leeching: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub torrents: u64,
+    pub peers: u64,
+    pub seeders: u64,
+    pub leechers: u64,
+}
+
+pub struct Swarms {
+    shards: Box<[Mutex<HashKeyMap<Swarm>>]>,
+    members: Box<[Mutex<HashMap<u64, MemberPeers>>]>,
+}
+
+impl Default for Swarms {
+    fn default() -> Self {
+        Swarms {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            members: (0..MEMBER_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere must not take the tracker down with it.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Swarms {
+    fn shard(&self, ih: &[u8; 20]) -> &Mutex<HashKeyMap<Swarm>> {
+        &self.shards[ih[19] as usize % SHARDS]
+    }
+
+    /// Adds `d` (seeding, leeching) to a member's live peer counts.
+    fn member_add(&self, user: u64, seeding: i32, leeching: i32) {
+        if seeding == 0 && leeching == 0 {
+            return;
+        }
+        let mut m = lock(&self.members[user as usize % MEMBER_SHARDS]);
+        let e = m.entry(user).or_default();
+        e.seeding = e.seeding.saturating_add_signed(seeding);
+        e.leeching = e.leeching.saturating_add_signed(leeching);
+        if *e == MemberPeers::default() {
+            m.remove(&user);
+        }
+    }
+
+    pub fn member_peers(&self, user: u64) -> MemberPeers {
+        lock(&self.members[user as usize % MEMBER_SHARDS])
+            .get(&user)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Records an announce on the swarm `ih` and picks peers for the answer.
+    /// `base_downloaded` seeds the completion count of a swarm seen for the first time.
+    pub fn announce(
+        &self,
+        ih: &[u8; 20],
+        base_downloaded: u64,
+        up: &PeerUpdate,
+        now: u32,
+        compact: bool,
+        picked: &mut Picked,
+    ) -> Result<Outcome, SwarmError> {
+        let mut shard = lock(self.shard(ih));
+        let swarm = shard.entry(*ih).or_insert_with(|| Swarm {
+            downloaded: base_downloaded,
+            ..Swarm::default()
+        });
+        let mut out = Outcome::default();
+        let mut member = (0i32, 0i32);
+        let existing = swarm.index.get(&up.peer_id).copied();
+        if let Some(i) = existing {
+            let old = &swarm.peers[i];
+            if old.user != up.user {
+                return Err(SwarmError::PeerIdTaken);
+            }
+            if old.ip != up.ip && old.key.is_some() && up.key != old.key {
+                return Err(SwarmError::KeyMismatch);
+            }
+        }
+        match existing {
+            Some(i) => {
+                let old = swarm.peers[i].clone();
+                if !old.stale {
+                    swarm.uncount(&old, &mut member);
+                }
+                let new_session = up.event == Event::Started;
+                if !new_session {
+                    // Deltas since the last announce; a counter that went backwards
+                    // (client restart without `started`) is a new base, never a debit.
+                    out.credit_uploaded = up.uploaded.saturating_sub(old.uploaded);
+                    out.credit_downloaded = up.downloaded.saturating_sub(old.downloaded);
+                }
+                if up.event == Event::Completed && !old.completed && old.left > 0 {
+                    out.snatched = true;
+                }
+                if up.event == Event::Stopped {
+                    swarm.remove_at(i);
+                } else {
+                    let p = &mut swarm.peers[i];
+                    p.ip = up.ip;
+                    p.port = up.port;
+                    p.uploaded = up.uploaded;
+                    p.downloaded = up.downloaded;
+                    p.left = up.left;
+                    if up.key.is_some() {
+                        p.key = up.key;
+                    }
+                    p.last = now;
+                    p.stale = false;
+                    p.completed = (p.completed && !new_session) || out.snatched;
+                    let p = p.clone();
+                    swarm.count(&p, &mut member);
+                }
+            }
+            None if up.event == Event::Stopped => {}
+            None => {
+                out.snatched = up.event == Event::Completed;
+                let p = Peer {
+                    peer_id: up.peer_id,
+                    user: up.user,
+                    ip: up.ip,
+                    port: up.port,
+                    uploaded: up.uploaded,
+                    downloaded: up.downloaded,
+                    left: up.left,
+                    key: up.key,
+                    last: now,
+                    stale: false,
+                    completed: out.snatched,
+                };
+                swarm.count(&p, &mut member);
+                swarm.index.insert(p.peer_id, swarm.peers.len());
+                swarm.peers.push(p);
+            }
+        }
+        if out.snatched {
+            swarm.downloaded += 1;
+        }
+        if up.event != Event::Stopped {
+            swarm.pick(up, compact, picked);
+        }
+        out.complete = swarm.seeders;
+        out.incomplete = swarm.leechers;
+        out.downloaded = swarm.downloaded;
+        drop(shard);
+        self.member_add(up.user, member.0, member.1);
+        Ok(out)
+    }
+
+    /// (complete, incomplete, downloaded) of a swarm, if it has been announced to.
+    pub fn scrape(&self, ih: &[u8; 20]) -> Option<(u32, u32, u64)> {
+        lock(self.shard(ih))
+            .get(ih)
+            .map(|s| (s.seeders, s.leechers, s.downloaded))
+    }
+
+    /// Drops a withdrawn torrent's swarm.
+    pub fn remove(&self, ih: &[u8; 20]) {
+        let removed = lock(self.shard(ih)).remove(ih);
+        if let Some(s) = removed {
+            for p in s.peers.iter().filter(|p| !p.stale) {
+                let (s, l) = if p.seeder() { (-1, 0) } else { (0, -1) };
+                self.member_add(p.user, s, l);
+            }
+        }
+    }
+
+    /// Drops every peer of a member (disabled or deleted).
+    pub fn remove_member(&self, user: u64) {
+        for shard in self.shards.iter() {
+            let mut shard = lock(shard);
+            for swarm in shard.values_mut() {
+                swarm.retain(|p| p.user != user, &mut (0, 0));
+            }
+        }
+        lock(&self.members[user as usize % MEMBER_SHARDS]).remove(&user);
+    }
+
+    /// Marks peers silent for `stale` seconds stale and drops those silent for `timeout`.
+    /// Returns how many peers were dropped.
+    pub fn sweep(&self, now: u32, stale: u32, timeout: u32) -> usize {
+        let mut dropped = 0;
+        let mut member: HashMap<u64, (i32, i32)> = HashMap::new();
+        for shard in self.shards.iter() {
+            let mut shard = lock(shard);
+            for swarm in shard.values_mut() {
+                let before = swarm.peers.len();
+                let mut i = 0;
+                while i < swarm.peers.len() {
+                    let p = &swarm.peers[i];
+                    let age = now.saturating_sub(p.last);
+                    if age >= timeout {
+                        let p = p.clone();
+                        if !p.stale {
+                            let m = member.entry(p.user).or_default();
+                            swarm.uncount(&p, m);
+                        }
+                        swarm.remove_at(i);
+                        continue;
+                    }
+                    if age >= stale && !p.stale {
+                        let p = p.clone();
+                        let m = member.entry(p.user).or_default();
+                        swarm.uncount(&p, m);
+                        swarm.peers[i].stale = true;
+                    }
+                    i += 1;
+                }
+                dropped += before - swarm.peers.len();
+            }
+        }
+        for (user, (s, l)) in member {
+            self.member_add(user, s, l);
+        }
+        dropped
+    }
+
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            t.torrents += shard.len() as u64;
+            for s in shard.values() {
+                t.peers += s.peers.len() as u64;
+                t.seeders += u64::from(s.seeders);
+                t.leechers += u64::from(s.leechers);
+            }
+        }
+        t
+    }
+}
+
+impl Swarm {
+    fn count(&mut self, p: &Peer, member: &mut (i32, i32)) {
+        if p.seeder() {
+            self.seeders += 1;
+            member.0 += 1;
+        } else {
+            self.leechers += 1;
+            member.1 += 1;
+        }
+    }
+
+    fn uncount(&mut self, p: &Peer, member: &mut (i32, i32)) {
+        if p.seeder() {
+            self.seeders = self.seeders.saturating_sub(1);
+            member.0 -= 1;
+        } else {
+            self.leechers = self.leechers.saturating_sub(1);
+            member.1 -= 1;
+        }
+    }
+
+    /// Removes peer `i` (already uncounted) by swapping the last one into its place.
+    fn remove_at(&mut self, i: usize) {
+        let p = self.peers.swap_remove(i);
+        self.index.remove(&p.peer_id);
+        if let Some(moved) = self.peers.get(i) {
+            self.index.insert(moved.peer_id, i);
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&Peer) -> bool, member: &mut (i32, i32)) {
+        let mut i = 0;
+        while i < self.peers.len() {
+            if keep(&self.peers[i]) {
+                i += 1;
+                continue;
+            }
+            let p = self.peers[i].clone();
+            if !p.stale {
+                self.uncount(&p, member);
+            }
+            self.remove_at(i);
+        }
+    }
+
+    /// Picks up to `numwant` live peers other than the announcer: a leecher gets
+    /// seeders first, a seeder gets only leechers (seeders have nothing to gain
+    /// from each other). The walk starts at a random place so everyone gets a turn.
+    fn pick(&self, up: &PeerUpdate, compact: bool, out: &mut Picked) {
+        let n = self.peers.len();
+        if n <= 1 || up.numwant == 0 {
+            return;
+        }
+        let start = rand::random_range(0..n);
+        let mut taken = 0;
+        let passes: &[bool] = if up.left == 0 {
+            &[false]
+        } else {
+            &[true, false]
+        };
+        for &want_seeders in passes {
+            for k in 0..n {
+                if taken == up.numwant {
+                    return;
+                }
+                let p = &self.peers[(start + k) % n];
+                // Also skip the announcer's own address: a restarted client under a new
+                // peer_id must not be told to connect to itself.
+                if p.stale
+                    || p.seeder() != want_seeders
+                    || p.peer_id == up.peer_id
+                    || (p.port == up.port && p.ip == up.ip)
+                {
+                    continue;
+                }
+                if compact {
+                    match p.ip {
+                        IpAddr::V4(a) => {
+                            out.compact4.extend_from_slice(&a.octets());
+                            out.compact4.extend_from_slice(&p.port.to_be_bytes());
+                        }
+                        IpAddr::V6(a) => {
+                            out.compact6.extend_from_slice(&a.octets());
+                            out.compact6.extend_from_slice(&p.port.to_be_bytes());
+                        }
+                    }
+                } else {
+                    out.dicts.push((p.ip, p.port, p.peer_id));
+                }
+                taken += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IH: [u8; 20] = [7; 20];
+
+    fn up(id: u8, user: u64, left: u64, event: Event) -> PeerUpdate {
+        PeerUpdate {
+            peer_id: [id; 20],
+            user,
+            ip: IpAddr::from([127, 0, 0, id]),
+            port: 6000 + u16::from(id),
+            uploaded: 0,
+            downloaded: 0,
+            left,
+            key: None,
+            event,
+            numwant: 50,
+        }
+    }
+
+    fn announce(s: &Swarms, u: &PeerUpdate, now: u32) -> (Outcome, Picked) {
+        let mut picked = Picked::default();
+        let o = s.announce(&IH, 3, u, now, true, &mut picked).unwrap();
+        (o, picked)
+    }
+
+    #[test]
+    fn leechers_get_seeders_first_and_never_themselves() {
+        let s = Swarms::default();
+        announce(&s, &up(1, 1, 10, Event::Started), 0);
+        announce(&s, &up(2, 2, 0, Event::Started), 0);
+        announce(&s, &up(3, 3, 0, Event::Started), 0);
+        let mut l = up(4, 4, 10, Event::Started);
+        l.numwant = 2;
+        let (o, p) = announce(&s, &l, 0);
+        assert_eq!((o.complete, o.incomplete, o.downloaded), (2, 2, 3));
+        // Two seeders (ids 2 and 3), not the other leecher, not itself.
+        let ids: Vec<u8> = p.compact4.chunks(6).map(|c| c[3]).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![2, 3]);
+        // A seeder gets leechers only.
+        let (_, p) = announce(&s, &up(2, 2, 0, Event::None), 1);
+        let mut ids: Vec<u8> = p.compact4.chunks(6).map(|c| c[3]).collect();
+        ids.sort();
+        assert_eq!(ids, vec![1, 4]);
+    }
+
+    #[test]
+    fn deltas_are_credited_once_and_never_negative() {
+        let s = Swarms::default();
+        let mut u = up(1, 9, 100, Event::Started);
+        u.uploaded = 500; // a resumed client's totals are a base, not a credit
+        let (o, _) = announce(&s, &u, 0);
+        assert_eq!(o.credit_uploaded, 0);
+        u.event = Event::None;
+        u.uploaded = 800;
+        u.downloaded = 40;
+        let (o, _) = announce(&s, &u, 1);
+        assert_eq!((o.credit_uploaded, o.credit_downloaded), (300, 40));
+        u.uploaded = 100; // went backwards: new base, no debit
+        let (o, _) = announce(&s, &u, 2);
+        assert_eq!((o.credit_uploaded, o.credit_downloaded), (0, 0));
+        u.uploaded = 150;
+        u.event = Event::Stopped;
+        let (o, _) = announce(&s, &u, 3);
+        assert_eq!(o.credit_uploaded, 50);
+        assert_eq!(s.scrape(&IH), Some((0, 0, 3)));
+        assert_eq!(s.member_peers(9), MemberPeers::default());
+    }
+
+    #[test]
+    fn completion_counts_once_and_member_counts_follow() {
+        let s = Swarms::default();
+        let mut u = up(1, 5, 100, Event::Started);
+        announce(&s, &u, 0);
+        assert_eq!(
+            s.member_peers(5),
+            MemberPeers {
+                seeding: 0,
+                leeching: 1
+            }
+        );
+        u.left = 0;
+        u.event = Event::Completed;
+        let (o, _) = announce(&s, &u, 1);
+        assert!(o.snatched);
+        assert_eq!((o.complete, o.incomplete, o.downloaded), (1, 0, 4));
+        let (o, _) = announce(&s, &u, 2);
+        assert!(
+            !o.snatched,
+            "a repeated completed event is not a second snatch"
+        );
+        assert_eq!(
+            s.member_peers(5),
+            MemberPeers {
+                seeding: 1,
+                leeching: 0
+            }
+        );
+    }
+
+    #[test]
+    fn another_members_peer_id_is_refused() {
+        let s = Swarms::default();
+        announce(&s, &up(1, 1, 10, Event::Started), 0);
+        let mut picked = Picked::default();
+        let r = s.announce(&IH, 0, &up(1, 2, 10, Event::None), 0, true, &mut picked);
+        assert_eq!(r, Err(SwarmError::PeerIdTaken));
+    }
+
+    #[test]
+    fn sweep_marks_stale_then_drops() {
+        let s = Swarms::default();
+        announce(&s, &up(1, 1, 10, Event::Started), 0);
+        announce(&s, &up(2, 2, 0, Event::Started), 50);
+        assert_eq!(s.sweep(60, 30, 100), 0);
+        assert_eq!(s.scrape(&IH), Some((1, 0, 3)), "stale leecher not counted");
+        assert_eq!(s.member_peers(1), MemberPeers::default());
+        // A stale peer is not handed out.
+        let (_, p) = announce(&s, &up(3, 3, 10, Event::Started), 60);
+        assert_eq!(p.compact4.len(), 6);
+        assert_eq!(s.sweep(101, 30, 100), 1);
+        assert_eq!(s.totals().peers, 2);
+        // The member whose peer came back is counted again.
+        announce(&s, &up(2, 2, 0, Event::None), 102);
+        assert_eq!(
+            s.member_peers(2),
+            MemberPeers {
+                seeding: 1,
+                leeching: 0
+            }
+        );
+    }
+
+    #[test]
+    fn removal_drops_swarm_and_member_counts() {
+        let s = Swarms::default();
+        announce(&s, &up(1, 1, 10, Event::Started), 0);
+        announce(&s, &up(2, 1, 0, Event::Started), 0);
+        assert_eq!(
+            s.member_peers(1),
+            MemberPeers {
+                seeding: 1,
+                leeching: 1
+            }
+        );
+        s.remove(&IH);
+        assert_eq!(s.member_peers(1), MemberPeers::default());
+        assert_eq!(s.scrape(&IH), None);
+        announce(&s, &up(1, 1, 10, Event::Started), 0);
+        s.remove_member(1);
+        assert_eq!(s.scrape(&IH), Some((0, 0, 3)));
+    }
+
+    #[test]
+    fn ipv6_peers_go_to_peers6() {
+        let s = Swarms::default();
+        let mut a = up(1, 1, 0, Event::Started);
+        a.ip = "::1".parse().unwrap();
+        announce(&s, &a, 0);
+        let (_, p) = announce(&s, &up(2, 2, 10, Event::Started), 0);
+        assert!(p.compact4.is_empty());
+        assert_eq!(p.compact6.len(), 18);
+    }
+}
