@@ -66,7 +66,7 @@ impl ServerClient {
             .header("X-Api-Key", &self.key)
             .send()
             .await
-            .map_err(|e| ServerError::Transient(describe(&e)))?;
+            .map_err(|e| ServerError::Transient(super::arr::http::error_chain(&e)))?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED {
             return Err(ServerError::BadKey(status.as_u16()));
@@ -159,21 +159,4 @@ impl ServerClient {
             .await
             .map_err(|e| ServerError::Transient(format!("unreadable sync answer: {e}")))
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "connection failed".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut src = std::error::Error::source(e);
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s
 }

@@ -179,7 +179,7 @@ impl ArrHttp {
 }
 
 /// The error with its causes, never the URL's query (no keys go in URLs anyway).
-fn error_chain(e: &reqwest::Error) -> String {
+pub fn error_chain(e: &reqwest::Error) -> String {
     let mut s = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
