@@ -284,15 +284,7 @@ async fn bad_uploads_are_refused_with_a_named_reason_and_nothing_is_stored() {
         download_status(&server, &good_ih, &alice.api_key).await,
         404
     );
-    let stats: serde_json::Value = client()
-        .get(server.url("/admin/api/stats"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: serde_json::Value = admin_stats(&server).await;
     assert_eq!(stats["torrents"], 0);
 }
 
@@ -349,11 +341,7 @@ async fn rotation_and_disabling_take_effect_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let alice = add_member(&server, "alice").await;
-    let admin = |path: String| {
-        client()
-            .post(server.url(&path))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
-    };
+    let admin = |path: String| admin_request(&server, reqwest::Method::POST, &path);
 
     let rotated: Keys = admin(format!("/admin/api/users/{}/rotate", alice.id))
         .send()
@@ -410,9 +398,7 @@ async fn rotation_and_disabling_take_effect_at_once() {
         200
     );
 
-    let list: serde_json::Value = client()
-        .get(server.url("/admin/api/users"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+    let list: serde_json::Value = admin_request(&server, reqwest::Method::GET, "/admin/api/users")
         .send()
         .await
         .unwrap()
@@ -426,12 +412,14 @@ async fn rotation_and_disabling_take_effect_at_once() {
     );
     assert_eq!(list[0]["label"], "alice");
 
-    let del = client()
-        .delete(server.url(&format!("/admin/api/users/{}", alice.id)))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let del = admin_request(
+        &server,
+        reqwest::Method::DELETE,
+        &format!("/admin/api/users/{}", alice.id),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(del.status(), 204);
     assert_eq!(
         get(&server, "/api/v1/me", &rotated.api_key).await.status(),
@@ -482,9 +470,7 @@ async fn admin_api_refuses_bad_credentials_and_bad_labels() {
     assert_eq!(resp.status(), 401);
 
     let post = |body: serde_json::Value| {
-        client()
-            .post(server.url("/admin/api/users"))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
+        admin_request(&server, reqwest::Method::POST, "/admin/api/users")
             .json(&body)
             .send()
     };
@@ -522,9 +508,7 @@ async fn repeated_admin_failures_are_rate_limited() {
     }
     assert_eq!(last, 429);
     // Even the right password waits out the block.
-    let resp = client()
-        .get(server.url("/admin/api/stats"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+    let resp = admin_request(&server, reqwest::Method::GET, "/admin/api/stats")
         .send()
         .await
         .unwrap();

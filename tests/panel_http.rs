@@ -343,9 +343,7 @@ async fn failed_logins_are_rate_limited_per_address() {
     );
     assert!(v.session().is_none());
     // The JSON admin API shares the limit.
-    let resp = client()
-        .get(server.url("/admin/api/users"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+    let resp = admin_request(&server, reqwest::Method::GET, "/admin/api/users")
         .send()
         .await
         .unwrap();
@@ -388,9 +386,7 @@ async fn members_page_creates_disables_rotates_and_deletes() {
     let (_, list) = v.page("/admin/users").await;
     assert!(!list.contains(&api_key) && !list.contains(&announce));
     assert!(!list.contains(evil));
-    let id = client()
-        .get(server.url("/admin/api/users"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+    let id = admin_request(&server, reqwest::Method::GET, "/admin/api/users")
         .send()
         .await
         .unwrap()
@@ -825,12 +821,14 @@ async fn members_view_a_torrent_with_their_api_key() {
         404
     );
     // A disabled member is refused.
-    let resp = client()
-        .post(server.url(&format!("/admin/api/users/{}/disable", alice.id)))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let resp = admin_request(
+        &server,
+        reqwest::Method::POST,
+        &format!("/admin/api/users/{}/disable", alice.id),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 204);
     assert_eq!(
         get(format!("/view/{named_ih}?apikey={}", alice.api_key))

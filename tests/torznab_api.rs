@@ -564,12 +564,14 @@ async fn items_carry_every_field_and_links_work_until_the_key_rotates() {
     assert_eq!(p.items[0].attr("grabs"), Some("1"));
 
     // Rotating bob's keys revokes the old link at once.
-    let resp = client()
-        .post(server.url(&format!("/admin/api/users/{}/rotate", bob.id)))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let resp = admin_request(
+        &server,
+        reqwest::Method::POST,
+        &format!("/admin/api/users/{}/rotate", bob.id),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 200);
     let new_key = resp.json::<serde_json::Value>().await.unwrap()["api_key"]
         .as_str()
@@ -667,12 +669,14 @@ async fn errors_are_torznab_xml_never_500() {
         201
     );
 
-    let resp = client()
-        .post(server.url(&format!("/admin/api/users/{}/disable", carol.id)))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let resp = admin_request(
+        &server,
+        reqwest::Method::POST,
+        &format!("/admin/api/users/{}/disable", carol.id),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 204);
     assert_eq!(
         error_code(&get(&server, &format!("/api?apikey={}&t=search", carol.api_key)).await),

@@ -179,12 +179,7 @@ async fn refusals_are_bencoded_failures() {
 
     // Disabled: refused at once; enabled again: served.
     assert!(failure(&announce(&announce_url(&server, &alice), &ok).await).is_none());
-    let admin = |path: String| {
-        client()
-            .post(server.url(&path))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
-            .send()
-    };
+    let admin = |path: String| admin_request(&server, reqwest::Method::POST, &path).send();
     assert_eq!(
         admin(format!("/admin/api/users/{}/disable", alice.id))
             .await
@@ -325,15 +320,7 @@ async fn peers_meet_with_counts_jitter_and_both_peer_models() {
     assert_eq!(peer_ports(&r), vec![6003]);
 
     // Admin stats see the live swarm.
-    let stats: serde_json::Value = client()
-        .get(server.url("/admin/api/stats"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: serde_json::Value = admin_stats(&server).await;
     assert_eq!(
         (stats["seeders"].as_u64(), stats["leechers"].as_u64()),
         (Some(1), Some(1))
@@ -341,15 +328,14 @@ async fn peers_meet_with_counts_jitter_and_both_peer_models() {
 }
 
 async fn member(server: &Server, id: u64) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = client()
-        .get(server.url("/admin/api/users"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<serde_json::Value> =
+        admin_request(server, reqwest::Method::GET, "/admin/api/users")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     list.into_iter().find(|m| m["id"] == id).unwrap()
 }
 
@@ -495,15 +481,7 @@ async fn hybrid_torrent_is_one_swarm_and_withdrawal_drops_it() {
         let r = announce(&announce_url(&server, &bob), &Ann::new(ih, 2, 100)).await;
         assert!(failure(&r).unwrap().contains("not registered"));
     }
-    let stats: serde_json::Value = client()
-        .get(server.url("/admin/api/stats"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: serde_json::Value = admin_stats(&server).await;
     assert_eq!(stats["peers"].as_u64(), Some(0));
 }
 

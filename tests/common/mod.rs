@@ -132,10 +132,30 @@ pub struct Keys {
     pub announce_url: String,
 }
 
-pub async fn add_member(server: &Server, label: &str) -> Keys {
-    let resp = client()
-        .post(server.url("/admin/api/users"))
+/// A request to the admin API, authenticated with the test admin password.
+pub fn admin_request(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    client()
+        .request(method, server.url(path))
         .basic_auth("admin", Some(ADMIN_PASSWORD))
+}
+
+/// `GET /admin/api/stats` as JSON.
+pub async fn admin_stats(server: &Server) -> serde_json::Value {
+    admin_request(server, reqwest::Method::GET, "/admin/api/stats")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+pub async fn add_member(server: &Server, label: &str) -> Keys {
+    let resp = admin_request(server, reqwest::Method::POST, "/admin/api/users")
         .json(&serde_json::json!({ "label": label }))
         .send()
         .await
