@@ -12,7 +12,7 @@ use std::path::Path;
 
 use common::{add_member, Server};
 use fake_arr::{lay_out_library, local};
-use harness::{bytes_hashed, run_once, snapshot, Apps};
+use harness::{bytes_hashed, run_once, server_hashes, snapshot, Apps};
 use privateindexer::store::{RedbStore, Store, TorrentRecord};
 
 /// The torrents on a stopped server's store, by torrent name.
@@ -25,28 +25,6 @@ fn stored(data_dir: &Path) -> BTreeMap<String, TorrentRecord> {
         })
         .unwrap();
     out
-}
-
-/// The info-hashes the server holds for this member (sync with an empty list).
-async fn server_hashes(server: &Server, key: &str) -> Vec<String> {
-    let resp: serde_json::Value = common::client()
-        .post(server.url("/api/v1/sync"))
-        .header("X-Api-Key", key)
-        .json(&serde_json::json!({"info_hashes": []}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut v: Vec<String> = resp["orphaned"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
 }
 
 struct Setup {

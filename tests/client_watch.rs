@@ -10,26 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{add_member, Server};
 use fake_arr::lay_out_library;
-use harness::{Apps, RunningClient};
-
-async fn server_hashes(server: &Server, key: &str) -> Vec<String> {
-    let resp: serde_json::Value = common::client()
-        .post(server.url("/api/v1/sync"))
-        .header("X-Api-Key", key)
-        .json(&serde_json::json!({"info_hashes": []}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["orphaned"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_string())
-        .collect()
-}
+use harness::{server_hashes, Apps, RunningClient};
 
 /// Polls until the server holds `n` torrents of this member (generous deadline).
 async fn wait_count(server: &Server, key: &str, n: usize, client: &RunningClient) {

@@ -178,3 +178,25 @@ pub fn snapshot(root: &Path) -> Vec<(PathBuf, u64, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// The info-hashes the server holds for this member (sync with an empty list), sorted.
+pub async fn server_hashes(server: &crate::common::Server, key: &str) -> Vec<String> {
+    let resp: serde_json::Value = crate::common::client()
+        .post(server.url("/api/v1/sync"))
+        .header("X-Api-Key", key)
+        .json(&serde_json::json!({"info_hashes": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut v: Vec<String> = resp["orphaned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
