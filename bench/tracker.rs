@@ -82,6 +82,44 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user + system, all threads) a process has used so far, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised name: utime and stime are the 12th and 13th.
+    let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let ticks: u64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / clock_ticks_per_sec()
+}
+
+/// CPU time (user + system) of all waited-for children so far, in seconds.
+fn children_cpu_secs() -> f64 {
+    // SAFETY: getrusage only writes the rusage struct it is given.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
+        u
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
 struct Killed(Child);
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -115,9 +153,16 @@ struct Run {
     p99_ms: f64,
     errors: u64,
     failures: u64,
+    /// The tracker process's CPU time per answered announce.
+    cpu_us: f64,
+    /// wrk's CPU time per answered announce.
+    wrk_cpu_us: f64,
 }
 
-fn wrk(dir: &Path, port: u16, close: bool, secs: u64) -> Run {
+/// One wrk run against `port`; `pid` is the tracker process whose CPU time is measured.
+fn wrk(dir: &Path, port: u16, pid: u32, close: bool, secs: u64) -> Run {
+    let cpu_before = cpu_secs(pid);
+    let wrk_before = children_cpu_secs();
     let threads = env_num("BENCH_THREADS", 1);
     let conns = env_num("BENCH_CONNS", 64);
     let out = Command::new("wrk")
@@ -135,6 +180,8 @@ fn wrk(dir: &Path, port: u16, close: bool, secs: u64) -> Run {
         .env("BENCH_PEERS", env_num("BENCH_PEERS", 20_000).to_string())
         .output()
         .expect("run wrk");
+    let cpu = cpu_secs(pid) - cpu_before;
+    let wrk_cpu = children_cpu_secs() - wrk_before;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
@@ -148,6 +195,8 @@ fn wrk(dir: &Path, port: u16, close: bool, secs: u64) -> Run {
     };
     Run {
         rps: get("requests") as f64 / (get("duration_us") as f64 / 1e6),
+        cpu_us: cpu * 1e6 / get("requests").max(1) as f64,
+        wrk_cpu_us: wrk_cpu * 1e6 / get("requests").max(1) as f64,
         p50_ms: get("p50_us") as f64 / 1e3,
         p99_ms: get("p99_us") as f64 / 1e3,
         errors: get("errors") + get("non2xx"),
@@ -293,50 +342,59 @@ fn main() {
         );
     }
 
+    let (ours_pid, ot_pid) = (ours.0.id(), ot.0.id());
     // Warm-up fills the swarms of both.
-    wrk(dir.path(), ours_port, false, 5);
-    wrk(dir.path(), ot_port, true, 5);
+    wrk(dir.path(), ours_port, ours_pid, false, 5);
+    wrk(dir.path(), ot_port, ot_pid, true, 5);
 
     // Interleaved rounds, so load from elsewhere on the machine hits all alike.
-    let cases: [(&str, &str, u16, bool); 5] = [
+    // opentracker closes every connection after one answer, whatever the client asks.
+    const NEW: &str = "new per announce";
+    const KEEP: &str = "keep-alive";
+    let cases: [(&str, &str, u16, u32, bool); 6] = [
         (
             "privateindexer, TRACKER_BIND port",
-            "new per announce",
+            NEW,
             ours_tracker_port,
+            ours_pid,
             true,
         ),
-        ("opentracker", "new per announce", ot_port, true),
+        ("opentracker", NEW, ot_port, ot_pid, true),
         (
             "privateindexer, main port (warp)",
-            "new per announce",
+            NEW,
             ours_port,
+            ours_pid,
             true,
         ),
         (
             "privateindexer, TRACKER_BIND port",
-            "keep-alive",
+            KEEP,
             ours_tracker_port,
+            ours_pid,
             false,
         ),
+        ("opentracker (closes each)", KEEP, ot_port, ot_pid, false),
         (
             "privateindexer, main port (warp)",
-            "keep-alive",
+            KEEP,
             ours_port,
+            ours_pid,
             false,
         ),
     ];
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); cases.len()];
     for round in 0..rounds {
         let mut line = format!("round {}:", round + 1);
-        for (i, (name, conn, port, close)) in cases.iter().enumerate() {
-            let r = wrk(dir.path(), *port, *close, secs);
+        for (i, (name, conn, port, pid, close)) in cases.iter().enumerate() {
+            let r = wrk(dir.path(), *port, *pid, *close, secs);
             line.push_str(&format!(" [{name} {conn}: {:.0}/s]", r.rps));
             runs[i].push(r);
         }
         eprintln!("{line}");
     }
     let medians: Vec<Run> = runs.into_iter().map(median).collect();
-    let (ours_rss, ot_rss) = (rss_kib(ours.0.id()), rss_kib(ot.0.id()));
+    let (ours_rss, ot_rss) = (rss_kib(ours_pid), rss_kib(ot_pid));
     drop(ours);
     drop(ot);
 
@@ -345,30 +403,51 @@ fn main() {
         env_num("BENCH_THREADS", 1),
         env_num("BENCH_CONNS", 64)
     );
-    println!("| tracker | connection | announces/s | p50 ms | p99 ms | errors | failure replies | RSS after |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    for ((name, conn, port, _), r) in cases.iter().zip(&medians) {
-        let rss = if *port == ot_port { ot_rss } else { ours_rss };
+    println!(
+        "| tracker | connection | announces/s | p50 ms | p99 ms | tracker CPU µs/announce \
+         | wrk CPU µs/announce | errors | failure replies | RSS after |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for ((name, conn, _, pid, _), r) in cases.iter().zip(&medians) {
+        let rss = if *pid == ot_pid { ot_rss } else { ours_rss };
         println!(
-            "| {name} | {conn} | {:.0} | {:.2} | {:.2} | {} | {} | {:.1} MiB |",
+            "| {name} | {conn} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {:.1} MiB |",
             r.rps,
             r.p50_ms,
             r.p99_ms,
+            r.cpu_us,
+            r.wrk_cpu_us,
             r.errors,
             r.failures,
             rss as f64 / 1024.0
         );
     }
-    let (oc, tc, wc) = (medians[0], medians[1], medians[2]);
-    println!(
-        "\nratio privateindexer / opentracker, new connection per announce: \
-         TRACKER_BIND port {:.2}x throughput, {:.2}x p99; main port {:.2}x throughput, {:.2}x p99; RSS {:.2}x",
-        oc.rps / tc.rps,
-        oc.p99_ms / tc.p99_ms,
-        wc.rps / tc.rps,
-        wc.p99_ms / tc.p99_ms,
-        ours_rss as f64 / ot_rss.max(1) as f64
+    let ratio = |what: &str, ours: Run, ot: Run| {
+        println!(
+            "- {what}: {:.2}x throughput, {:.2}x p99, {:.2}x announces per tracker CPU-second",
+            ours.rps / ot.rps,
+            ours.p99_ms / ot.p99_ms,
+            ot.cpu_us / ours.cpu_us
+        );
+    };
+    println!("\nratios privateindexer / opentracker:\n");
+    ratio(
+        "keep-alive asked, TRACKER_BIND port",
+        medians[3],
+        medians[4],
     );
+    ratio("keep-alive asked, main port", medians[5], medians[4]);
+    ratio(
+        "new connection per announce, TRACKER_BIND port",
+        medians[0],
+        medians[1],
+    );
+    ratio(
+        "new connection per announce, main port",
+        medians[2],
+        medians[1],
+    );
+    println!("- RSS: {:.2}x", ours_rss as f64 / ot_rss.max(1) as f64);
 
     memory_of_100k_peers();
 }

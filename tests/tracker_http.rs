@@ -605,3 +605,113 @@ async fn tracker_port_keeps_connections_alive_and_answers_pipelined_requests() {
     assert!(text.contains("5:filesd20:"), "{text}");
     assert!(!text.contains("failure reason"), "{text}");
 }
+
+/// Sends `parts` with a pause between them on one connection; everything read until the server closes.
+async fn raw_exchange(addr: String, parts: Vec<Vec<u8>>) -> Vec<u8> {
+    use std::io::{Read, Write};
+    tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(150));
+            }
+            s.write_all(part).unwrap();
+        }
+        let mut out = Vec::new();
+        // A reset after the answer (unread bytes at close) still leaves the answer read.
+        let _ = s.read_to_end(&mut out);
+        out
+    })
+    .await
+    .unwrap()
+}
+
+/// Status line and body of one HTTP answer; the body length must match Content-Length.
+fn status_and_body(answer: &[u8]) -> (String, Vec<u8>) {
+    let text = String::from_utf8_lossy(answer);
+    let at = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head in {text:?}"));
+    let head = String::from_utf8_lossy(&answer[..at]);
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap_or_else(|| panic!("no Content-Length in {head}"))
+        .parse()
+        .unwrap();
+    let body = answer[at + 4..].to_vec();
+    assert_eq!(body.len(), len, "{text}");
+    (head.lines().next().unwrap().to_string(), body)
+}
+
+#[tokio::test]
+async fn tracker_port_serves_slow_and_closing_clients_and_refuses_bad_heads() {
+    let (_dir, server, alice, bob, ih) = setup(&[("TRACKER_BIND", "127.0.0.1:0")]).await;
+    let addr = tracker_port(&server);
+
+    // A request trickling in over three writes is served once it is whole.
+    let req = format!(
+        "GET /announce/{}?{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        alice.passkey,
+        Ann::new(&ih, 1, 0).query()
+    )
+    .into_bytes();
+    let parts = vec![req[..10].to_vec(), req[10..60].to_vec(), req[60..].to_vec()];
+    let answer = raw_exchange(addr.clone(), parts).await;
+    let (status, body) = status_and_body(&answer);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        failure(&body).is_none(),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(String::from_utf8_lossy(&answer).contains("\r\nConnection: close\r\n"));
+
+    // An HTTP/1.0 request in one write (answered inline) sees that peer, then the server closes.
+    let req = format!(
+        "GET /announce/{}?{} HTTP/1.0\r\n\r\n",
+        bob.passkey,
+        Ann::new(&ih, 2, 100).query()
+    );
+    let answer = raw_exchange(addr.clone(), vec![req.into_bytes()]).await;
+    let (status, body) = status_and_body(&answer);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(peer_ports(&body), vec![6001]);
+
+    // Bad heads: refused with an HTTP error and closed, never answered as announces.
+    let long = format!(
+        "GET /announce/{} HTTP/1.1\r\nX-Pad: {}\r\n\r\n",
+        bob.passkey,
+        "a".repeat(9000)
+    );
+    let with_body = format!(
+        "GET /announce/{} HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+        bob.passkey
+    );
+    let not_utf8 = b"GET /announce/\xff\xfe HTTP/1.1\r\n\r\n".to_vec();
+    for (bad, want) in [
+        (
+            long.into_bytes(),
+            "HTTP/1.1 431 Request Header Fields Too Large",
+        ),
+        (with_body.into_bytes(), "HTTP/1.1 400 Bad Request"),
+        (not_utf8, "HTTP/1.1 400 Bad Request"),
+        (b"\r\n\r\n".to_vec(), "HTTP/1.1 400 Bad Request"),
+    ] {
+        let answer = raw_exchange(addr.clone(), vec![bad]).await;
+        let (status, body) = status_and_body(&answer);
+        assert_eq!(status, want);
+        assert!(body.is_empty());
+    }
+
+    // The port still serves, and the refused requests announced nothing.
+    let r = announce(
+        &format!("http://{addr}/announce/{}", alice.passkey),
+        &Ann::new(&ih, 3, 100),
+    )
+    .await;
+    assert_eq!(peer_ports(&r), vec![6001, 6002]);
+}

@@ -2,13 +2,23 @@
 //! GETs, so parsing just the request line and three headers saves most of a
 //! general-purpose stack's per-connection cost. Keep-alive and pipelining are
 //! honoured; anything that is not a tracker route gets a bencoded refusal.
+//!
+//! Most BitTorrent clients open a new connection per announce, so that path is
+//! kept short: the kernel hands a connection to accept() only once its request
+//! has arrived (TCP_DEFER_ACCEPT), the request is read and answered right in the
+//! accept loop without registering the socket with epoll, and the answer of a
+//! closing request leaves in the same segment as the FIN (MSG_MORE, then close).
+//! Only slow, partial, pipelined or keep-alive connections become tasks.
 
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use socket2::SockRef;
+use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use super::{response, Origin, Tracker};
 use crate::server::state::AppState;
@@ -17,6 +27,14 @@ use crate::server::state::AppState;
 const MAX_HEAD: usize = 8 * 1024;
 /// Idle keep-alive connections are closed after this long.
 const IDLE: Duration = Duration::from_secs(30);
+/// Connections accepted per wake-up before the connection tasks get a turn.
+const ACCEPT_BATCH: usize = 64;
+const READ_CHUNK: usize = 2048;
+
+const BAD_REQUEST: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const TOO_LARGE: &[u8] =
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 /// Runs the tracker port on its own thread with a single-threaded runtime, as
 /// opentracker does: short announce connections then never hop between cores.
@@ -33,7 +51,7 @@ pub fn spawn_dedicated(
         .name("tracker-http".into())
         .spawn(move || {
             runtime.block_on(async move {
-                match TcpListener::from_std(listener) {
+                match prepare(listener) {
                     Ok(l) => serve(l, tracker, state, stop).await,
                     Err(e) => tracing::error!("TRACKER_BIND: cannot use the listener: {e}"),
                 }
@@ -41,9 +59,52 @@ pub fn spawn_dedicated(
         })
 }
 
+fn prepare(listener: std::net::TcpListener) -> io::Result<AsyncFd<std::net::TcpListener>> {
+    listener.set_nonblocking(true)?;
+    defer_accept(&listener);
+    // SAFETY: the AsyncFd owns the listener; its descriptor is neither closed
+    // nor replaced while registered.
+    unsafe { AsyncFd::register_with_interest(listener, tokio::io::Interest::READABLE) }
+        .map_err(|e| e.into_parts().1)
+}
+
+/// Wake accept() only when the request is there (or after a few seconds), so
+/// the first read of a new connection does not wait, and connections that
+/// never send anything cost no task.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn defer_accept(listener: &std::net::TcpListener) {
+    use std::os::fd::AsRawFd;
+    let secs: libc::c_int = 5;
+    // SAFETY: a valid socket descriptor and a pointer to a c_int of the length given.
+    let rc = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&secs as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        tracing::debug!(
+            "TRACKER_BIND: TCP_DEFER_ACCEPT not set: {}",
+            io::Error::last_os_error()
+        );
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn defer_accept(_: &std::net::TcpListener) {}
+
+/// send() flag for an answer followed by close(): hold it so the FIN goes out with it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const LAST_SEND: libc::c_int = libc::MSG_MORE;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const LAST_SEND: libc::c_int = 0;
+
 /// Accepts until `stop` turns true.
-pub async fn serve(
-    listener: TcpListener,
+async fn serve(
+    listener: AsyncFd<std::net::TcpListener>,
     tracker: Arc<Tracker>,
     state: Arc<AppState>,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -54,30 +115,207 @@ pub async fn serve(
     };
     tokio::pin!(stopped);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, remote)) => {
-                    let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(stream, remote, tracker.clone(), state.clone()));
-                }
+        let mut ready = tokio::select! {
+            ready = listener.readable() => match ready {
+                Ok(r) => r,
                 Err(e) => {
-                    tracing::debug!("tracker accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    tracing::error!("TRACKER_BIND: listener failed: {e}");
+                    return;
                 }
             },
             _ = &mut stopped => return,
+        };
+        let mut failed = false;
+        for _ in 0..ACCEPT_BATCH {
+            match listener.get_ref().accept() {
+                Ok((stream, remote)) => first_request(stream, remote, &tracker, &state),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready.clear_ready();
+                    break;
+                }
+                Err(e) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tracing::debug!("tracker accept failed: {e}");
+                    failed = true;
+                    break;
+                }
+            }
         }
+        drop(ready);
+        if failed {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// What is buffered on a connection and what it still owes.
+struct Conn {
+    /// Received bytes not answered yet.
+    buf: Vec<u8>,
+    /// Answer bytes not sent yet.
+    out: Vec<u8>,
+    /// False once a request asked to close: `out` is the last thing sent.
+    open: bool,
+}
+
+/// Serves a freshly accepted connection's first request inline; hands anything
+/// that cannot finish at once to a task.
+fn first_request(
+    stream: std::net::TcpStream,
+    remote: SocketAddr,
+    tracker: &Arc<Tracker>,
+    state: &Arc<AppState>,
+) {
+    if stream.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut conn = Conn {
+        buf: Vec::new(),
+        out: Vec::new(),
+        open: true,
+    };
+    let mut chunk = [0u8; READ_CHUNK];
+    match (&stream).read(&mut chunk) {
+        Ok(0) => return,
+        Ok(n) => {
+            conn.buf.extend_from_slice(&chunk[..n]);
+            match step(&conn.buf, tracker, state, remote, &mut conn.out) {
+                Step::NeedMore => {}
+                Step::Reject(answer) => {
+                    let _ = (&stream).write(answer);
+                    return;
+                }
+                Step::Reply {
+                    keep_alive,
+                    consumed,
+                } => {
+                    conn.buf.drain(..consumed);
+                    conn.open = keep_alive;
+                    let flags = if keep_alive { 0 } else { LAST_SEND };
+                    match SockRef::from(&stream).send_with_flags(&conn.out, flags) {
+                        Ok(sent) => drop(conn.out.drain(..sent)),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => return,
+                    }
+                    if !conn.open && conn.out.is_empty() {
+                        return; // dropping the socket closes it: answer + FIN
+                    }
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(_) => return,
+    }
+    let Ok(stream) = TcpStream::from_std(stream) else {
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    tokio::spawn(connection(
+        stream,
+        remote,
+        tracker.clone(),
+        state.clone(),
+        conn,
+    ));
+}
+
+/// Serves a connection until it closes, idles out, or asks to close.
+async fn connection(
+    mut stream: TcpStream,
+    remote: SocketAddr,
+    tracker: Arc<Tracker>,
+    state: Arc<AppState>,
+    mut conn: Conn,
+) {
+    let mut chunk = [0u8; READ_CHUNK];
+    loop {
+        if !conn.out.is_empty() {
+            if stream.write_all(&conn.out).await.is_err() {
+                return;
+            }
+            conn.out.clear();
+        }
+        if !conn.open {
+            return;
+        }
+        match step(&conn.buf, &tracker, &state, remote, &mut conn.out) {
+            Step::NeedMore => match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => conn.buf.extend_from_slice(&chunk[..n]),
+                _ => return,
+            },
+            Step::Reply {
+                keep_alive,
+                consumed,
+            } => {
+                conn.buf.drain(..consumed);
+                conn.open = keep_alive;
+            }
+            Step::Reject(answer) => {
+                let _ = stream.write_all(answer).await;
+                return;
+            }
+        }
+    }
+}
+
+enum Step {
+    /// No whole request head buffered yet.
+    NeedMore,
+    /// The answer to the first `consumed` bytes was appended to `out`.
+    Reply { keep_alive: bool, consumed: usize },
+    /// Send this and close.
+    Reject(&'static [u8]),
+}
+
+/// Answers the first request buffered in `buf`, if it is all there.
+fn step(
+    buf: &[u8],
+    tracker: &Tracker,
+    state: &AppState,
+    remote: SocketAddr,
+    out: &mut Vec<u8>,
+) -> Step {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return if buf.len() > MAX_HEAD {
+            Step::Reject(TOO_LARGE)
+        } else {
+            Step::NeedMore
+        };
+    };
+    if end > MAX_HEAD {
+        return Step::Reject(TOO_LARGE);
+    }
+    let Some(h) = std::str::from_utf8(&buf[..end]).ok().and_then(parse_head) else {
+        return Step::Reject(BAD_REQUEST);
+    };
+    let body = answer(tracker, state, &h, remote);
+    out.extend_from_slice(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\nContent-Length: ",
+    );
+    out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+    out.extend_from_slice(if h.keep_alive {
+        b"\r\n\r\n".as_slice()
+    } else {
+        b"\r\nConnection: close\r\n\r\n".as_slice()
+    });
+    out.extend_from_slice(&body);
+    Step::Reply {
+        keep_alive: h.keep_alive,
+        consumed: end + 4,
     }
 }
 
 struct Head<'a> {
     target: &'a str,
     keep_alive: bool,
-    body_len: usize,
     forwarded_for: Option<&'a str>,
     real_ip: Option<&'a str>,
 }
 
+/// The request line and the headers the tracker reads; `None` for a malformed
+/// head or one announcing a body (announces and scrapes are bodiless GETs).
 fn parse_head(head: &str) -> Option<Head<'_>> {
     let mut lines = head.split("\r\n");
     let mut parts = lines.next()?.split(' ');
@@ -87,7 +325,6 @@ fn parse_head(head: &str) -> Option<Head<'_>> {
     let mut h = Head {
         target,
         keep_alive: version == "HTTP/1.1",
-        body_len: 0,
         forwarded_for: None,
         real_ip: None,
     };
@@ -103,13 +340,15 @@ fn parse_head(head: &str) -> Option<Head<'_>> {
                 h.keep_alive = true;
             }
         } else if name.eq_ignore_ascii_case("content-length") {
-            h.body_len = value.parse().ok()?;
+            if value.parse::<u64>().ok()? != 0 {
+                return None;
+            }
         } else if name.eq_ignore_ascii_case("x-forwarded-for") {
             h.forwarded_for = Some(value);
         } else if name.eq_ignore_ascii_case("x-real-ip") {
             h.real_ip = Some(value);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            return None; // no request bodies here
+            return None;
         }
     }
     Some(h)
@@ -136,75 +375,6 @@ fn answer(tracker: &Tracker, state: &AppState, h: &Head<'_>, remote: SocketAddr)
     }
 }
 
-async fn connection(
-    mut stream: TcpStream,
-    remote: SocketAddr,
-    tracker: Arc<Tracker>,
-    state: Arc<AppState>,
-) {
-    let mut buf: Vec<u8> = Vec::with_capacity(1024);
-    let mut out: Vec<u8> = Vec::with_capacity(1024);
-    loop {
-        // Read until a whole head is buffered.
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
-            }
-            if buf.len() > MAX_HEAD {
-                let _ = stream
-                    .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .await;
-                return;
-            }
-            let mut chunk = [0u8; 2048];
-            match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
-                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let Ok(head) = std::str::from_utf8(&buf[..end]) else {
-            let _ = stream
-                .write_all(
-                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                )
-                .await;
-            return;
-        };
-        let Some(h) = parse_head(head).filter(|h| h.body_len <= MAX_HEAD) else {
-            let _ = stream
-                .write_all(
-                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                )
-                .await;
-            return;
-        };
-        let body = answer(&tracker, &state, &h, remote);
-        let keep_alive = h.keep_alive;
-        let consumed = end + 4 + h.body_len;
-        out.clear();
-        out.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\nContent-Length: ");
-        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-        out.extend_from_slice(if keep_alive {
-            b"\r\n\r\n".as_slice()
-        } else {
-            b"\r\nConnection: close\r\n\r\n".as_slice()
-        });
-        out.extend_from_slice(&body);
-        if stream.write_all(&out).await.is_err() || !keep_alive {
-            return;
-        }
-        // Drop this request (and any body) from the buffer; a pipelined next one stays.
-        while buf.len() < consumed {
-            let mut chunk = [0u8; 2048];
-            match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
-                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buf.drain(..consumed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +390,11 @@ mod tests {
         assert_eq!(h.real_ip, Some("1.2.3.4"));
         let h = parse_head("GET / HTTP/1.0\r\nconnection: Keep-Alive").unwrap();
         assert!(h.keep_alive);
+        assert!(!parse_head("GET / HTTP/1.0\r\nHost: a").unwrap().keep_alive);
+        assert!(parse_head("GET / HTTP/1.1\r\nContent-Length: 0").is_some());
         assert!(parse_head("GET / HTTP/1.1\r\nContent-Length: x").is_none());
+        assert!(parse_head("GET / HTTP/1.1\r\nContent-Length: 5").is_none());
+        assert!(parse_head("GET / HTTP/1.1\r\nTransfer-Encoding: chunked").is_none());
         assert!(parse_head("garbage").is_none());
     }
 }
