@@ -12,6 +12,7 @@ pub mod logging;
 pub mod members;
 pub mod metainfo;
 pub mod panel;
+pub mod proxies;
 pub mod server;
 pub mod store;
 pub mod torznab;

@@ -515,6 +515,51 @@ async fn repeated_admin_failures_are_rate_limited() {
     assert_eq!(resp.status(), 429);
 }
 
+/// Status of an admin API call with a wrong password, sent with these forwarding headers.
+async fn failed_admin_call(server: &Server, headers: &[(&str, &str)]) -> u16 {
+    let mut req = client()
+        .get(server.url("/admin/api/stats"))
+        .basic_auth("admin", Some("not the password"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &[("TRUSTED_PROXIES", "127.0.0.1")]);
+    let mallory = [("X-Forwarded-For", "203.0.113.9")];
+    for _ in 0..10 {
+        assert_eq!(failed_admin_call(&server, &mallory).await, 401);
+    }
+    assert_eq!(failed_admin_call(&server, &mallory).await, 429);
+    // Another client behind the same proxy is not locked out by mallory.
+    let resp = admin_request(&server, reqwest::Method::GET, "/admin/api/stats")
+        .header("X-Real-IP", "198.51.100.4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    drop(server);
+
+    // Without TRUSTED_PROXIES the headers are not believed: changing them does not dodge the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    for i in 0..10 {
+        let ip = format!("203.0.113.{i}");
+        assert_eq!(
+            failed_admin_call(&server, &[("X-Forwarded-For", &ip)]).await,
+            401
+        );
+    }
+    assert_eq!(
+        failed_admin_call(&server, &[("X-Real-IP", "198.51.100.77")]).await,
+        429
+    );
+}
+
 #[tokio::test]
 async fn sync_reports_missing_and_orphaned_torrents() {
     let dir = tempfile::tempdir().unwrap();

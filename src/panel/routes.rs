@@ -11,7 +11,7 @@ use warp::{Filter, Rejection};
 
 use super::web::{error_page, Ctx, Form};
 use super::{assets, auth, overview, torrents, users, view};
-use crate::server::filters::{api_key, raw_query, remote_ip, with_state};
+use crate::server::filters::{api_key, client_ip, raw_query, with_state};
 use crate::server::state::AppState;
 
 /// Largest form body the panel accepts; its forms are a few short fields.
@@ -19,9 +19,9 @@ const FORM_LIMIT: u64 = 16 * 1024;
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let site = state.config.site_name.clone();
-    let ctx = with_state(state)
+    let ctx = with_state(state.clone())
         .and(warp::header::optional::<String>("cookie"))
-        .and(remote_ip())
+        .and(client_ip(state))
         .map(|state, cookies, ip: Option<IpAddr>| Ctx {
             state,
             cookies,

@@ -10,7 +10,7 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::error::{recover_json, respond, ApiError};
-use super::filters::{authorization, remote_ip, with_state};
+use super::filters::{authorization, client_ip, with_state};
 use super::state::{now, AppState};
 use crate::members::{self, MemberError};
 
@@ -51,9 +51,9 @@ enum Action {
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     // HTTP Basic, or the admin panel's session cookie (with its CSRF token in
     // `X-CSRF-Token` for anything but GET).
-    let admin = with_state(state)
+    let admin = with_state(state.clone())
         .and(authorization())
-        .and(remote_ip())
+        .and(client_ip(state))
         .and(warp::header::optional::<String>("cookie"))
         .and(warp::header::optional::<String>("x-csrf-token"))
         .and(warp::method())

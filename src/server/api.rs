@@ -10,7 +10,7 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::error::{recover_json, respond, ApiError};
-use super::filters::{api_key, authorization, remote_ip, with_state};
+use super::filters::{api_key, authorization, client_ip, with_state};
 use super::state::{now, AppState, Member};
 use super::upload::{self, MAX_FORM_BYTES};
 use crate::metainfo::{self, hex_hash, parse_hex_hash};
@@ -20,7 +20,7 @@ use crate::store::{PutOutcome, TorrentRecord};
 const MAX_SYNC_HASHES: usize = 200_000;
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    let s = with_state(state);
+    let s = with_state(state.clone());
     let health = warp::path!("health")
         .and(warp::get())
         .map(|| warp::reply::json(&serde_json::json!({"status": "ok"})).into_response());
@@ -49,7 +49,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(s.clone())
         .and(api_key())
         .and(authorization())
-        .and(remote_ip())
+        .and(client_ip(state))
         .then(
             |ih, st, key, auth, ip| async move { respond(withdraw(st, ih, key, auth, ip).await) },
         );

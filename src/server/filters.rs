@@ -7,6 +7,7 @@ use warp::filters::BoxedFilter;
 use warp::Filter;
 
 use super::state::AppState;
+use crate::proxies::Origin;
 
 pub fn with_state(state: Arc<AppState>) -> BoxedFilter<(Arc<AppState>,)> {
     warp::any().map(move || state.clone()).boxed()
@@ -34,9 +35,25 @@ pub fn api_key() -> BoxedFilter<(Option<String>,)> {
         .boxed()
 }
 
-pub fn remote_ip() -> BoxedFilter<(Option<IpAddr>,)> {
+/// The connection's address and the forwarding headers a proxy may have set.
+pub fn origin() -> BoxedFilter<(Origin,)> {
     warp::addr::remote()
-        .map(|a: Option<SocketAddr>| a.map(|a| a.ip()))
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(warp::header::optional::<String>("x-real-ip"))
+        .map(
+            |remote: Option<SocketAddr>, forwarded_for, real_ip| Origin {
+                remote: remote.map(|a| a.ip()),
+                forwarded_for,
+                real_ip,
+            },
+        )
+        .boxed()
+}
+
+/// The client's address; forwarding headers count only from TRUSTED_PROXIES.
+pub fn client_ip(state: Arc<AppState>) -> BoxedFilter<(Option<IpAddr>,)> {
+    origin()
+        .map(move |o: Origin| state.config.tracker.trusted_proxies.client_ip(&o))
         .boxed()
 }
 

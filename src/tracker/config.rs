@@ -1,10 +1,12 @@
 //! Tracker settings: flags and environment variables of `privateindexer server`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::bail;
 use clap::Args;
+
+use crate::proxies::TrustedProxies;
 
 /// Peers handed out per announce at most, whatever `numwant` asks for.
 pub const MAX_NUMWANT: usize = 200;
@@ -39,70 +41,14 @@ pub struct TrackerArgs {
     #[arg(long, env = "TRACKER_BIND")]
     pub tracker_bind: Option<SocketAddr>,
 
-    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Real-IP / `ip`
-    /// parameter is believed.
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Real-IP (and, for
+    /// announces, `ip` parameter) is believed: for peer addresses and for login rate limits.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 
     /// Optional UDP tracker address (BEP 15, passkey in the URL data of BEP 41); off by default.
     #[arg(long, env = "TRACKER_UDP_BIND")]
     pub tracker_udp_bind: Option<SocketAddr>,
-}
-
-/// A network: address and prefix length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(s: &str) -> Option<Cidr> {
-        let s = s.trim();
-        let (a, p) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = a.parse().ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match p {
-            Some(p) => p.parse::<u8>().ok().filter(|&p| p <= max)?,
-            None => max,
-        };
-        Some(Cidr {
-            addr: canonical_ip(addr),
-            prefix,
-        })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, canonical_ip(ip)) {
-            (IpAddr::V4(n), IpAddr::V4(i)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(i) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(i)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(i) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) as plain IPv4.
-pub fn canonical_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(v6),
-        },
-        v4 => v4,
-    }
 }
 
 /// Settings after checks.
@@ -115,7 +61,8 @@ pub struct TrackerConfig {
     pub stale_threshold: Duration,
     pub bind: Option<SocketAddr>,
     pub udp_bind: Option<SocketAddr>,
-    pub trusted_proxies: Vec<Cidr>,
+    /// Used by the whole server (tracker peers, login limits), set with the tracker's flags.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for TrackerConfig {
@@ -128,7 +75,7 @@ impl Default for TrackerConfig {
             stale_threshold: Duration::from_secs(2400),
             bind: None,
             udp_bind: None,
-            trusted_proxies: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -151,13 +98,8 @@ impl TrackerArgs {
         if stale > timeout {
             bail!("STALE_THRESHOLD: must not exceed PEER_TIMEOUT ({timeout} s)");
         }
-        let mut trusted_proxies = Vec::new();
-        for p in self.trusted_proxies.iter().filter(|p| !p.trim().is_empty()) {
-            match Cidr::parse(p) {
-                Some(c) => trusted_proxies.push(c),
-                None => bail!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR"),
-            }
-        }
+        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|p| anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR"))?;
         Ok(TrackerConfig {
             peer_timeout: Duration::from_secs(timeout.into()),
             interval,
@@ -168,27 +110,5 @@ impl TrackerArgs {
             udp_bind: self.tracker_udp_bind,
             trusted_proxies,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cidr_matching() {
-        let c = Cidr::parse("10.1.0.0/16").unwrap();
-        assert!(c.contains("10.1.200.3".parse().unwrap()));
-        assert!(!c.contains("10.2.0.1".parse().unwrap()));
-        assert!(c.contains("::ffff:10.1.0.9".parse().unwrap()));
-        let one = Cidr::parse("127.0.0.1").unwrap();
-        assert!(one.contains("127.0.0.1".parse().unwrap()));
-        assert!(!one.contains("127.0.0.2".parse().unwrap()));
-        let all = Cidr::parse("0.0.0.0/0").unwrap();
-        assert!(all.contains("8.8.8.8".parse().unwrap()));
-        let v6 = Cidr::parse("fd00::/8").unwrap();
-        assert!(v6.contains("fd12::1".parse().unwrap()));
-        assert!(Cidr::parse("10.0.0.0/33").is_none());
-        assert!(Cidr::parse("nope").is_none());
     }
 }

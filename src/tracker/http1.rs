@@ -20,7 +20,8 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{response, Origin, Tracker};
+use super::{response, Tracker};
+use crate::proxies::Origin;
 use crate::server::state::AppState;
 
 /// Requests larger than this (request line + headers) are refused.

@@ -20,6 +20,7 @@ use self::announce::{Announce, Event, ParamError};
 pub use self::config::{TrackerArgs, TrackerConfig};
 use self::registry::Registry;
 use self::swarm::{PeerUpdate, Picked, SwarmError, Swarms};
+use crate::proxies::{canonical_ip, Origin};
 use crate::server::admin_api::SwarmFigures;
 use crate::server::counters::Counters;
 use crate::server::state::{CatalogListener, PeerCounts, SwarmView};
@@ -42,14 +43,6 @@ pub enum Refusal {
     Param(#[from] ParamError),
     #[error("{0}")]
     Swarm(#[from] SwarmError),
-}
-
-/// Where an announce came from, as the HTTP layer saw it.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub remote: Option<IpAddr>,
-    pub forwarded_for: Option<String>,
-    pub real_ip: Option<String>,
 }
 
 pub struct Tracker {
@@ -110,42 +103,14 @@ impl Tracker {
         Ok(m.id)
     }
 
-    fn trusted(&self, ip: IpAddr) -> bool {
-        self.config.trusted_proxies.iter().any(|c| c.contains(ip))
-    }
-
-    /// The peer's address: the connection's, unless it comes from a trusted proxy,
-    /// whose `ip` parameter, X-Real-IP or X-Forwarded-For (the last hop that is not
-    /// itself a trusted proxy) is believed instead.
+    /// The peer's address: see [`TrustedProxies::client_ip`]; a trusted proxy's
+    /// `ip` parameter comes first.
     pub fn peer_ip(&self, origin: &Origin, ip_param: Option<IpAddr>) -> Option<IpAddr> {
-        let remote = config::canonical_ip(origin.remote?);
-        if self.config.trusted_proxies.is_empty() || !self.trusted(remote) {
-            return Some(remote);
+        let proxies = &self.config.trusted_proxies;
+        match ip_param {
+            Some(ip) if proxies.trusts(origin.remote?) => Some(canonical_ip(ip)),
+            _ => proxies.client_ip(origin),
         }
-        if let Some(ip) = ip_param {
-            return Some(config::canonical_ip(ip));
-        }
-        if let Some(ip) = origin
-            .real_ip
-            .as_deref()
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        {
-            return Some(config::canonical_ip(ip));
-        }
-        if let Some(xff) = &origin.forwarded_for {
-            let hops: Vec<IpAddr> = xff
-                .split(',')
-                .filter_map(|h| h.trim().parse::<IpAddr>().ok())
-                .map(config::canonical_ip)
-                .collect();
-            if let Some(ip) = hops.iter().rev().find(|ip| !self.trusted(**ip)) {
-                return Some(*ip);
-            }
-            if let Some(first) = hops.first() {
-                return Some(*first);
-            }
-        }
-        Some(remote)
     }
 
     /// Handles a parsed announce from member `user` at address `ip`.

@@ -1,6 +1,5 @@
 //! HTTP routes: `/announce/{passkey}`, `/scrape/{passkey}` and their `?passkey=` forms.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
@@ -8,8 +7,9 @@ use warp::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::{Origin, Tracker};
-use crate::server::filters::raw_query;
+use super::Tracker;
+use crate::proxies::Origin;
+use crate::server::filters::{origin, raw_query};
 use crate::server::state::AppState;
 
 fn bencoded(body: Vec<u8>) -> Response {
@@ -27,20 +27,6 @@ fn passkey_segment() -> BoxedFilter<(Option<String>,)> {
         .or(warp::any().map(|| None))
         .unify()
         .and(warp::path::end())
-        .boxed()
-}
-
-fn origin() -> BoxedFilter<(Origin,)> {
-    warp::addr::remote()
-        .and(warp::header::optional::<String>("x-forwarded-for"))
-        .and(warp::header::optional::<String>("x-real-ip"))
-        .map(
-            |remote: Option<SocketAddr>, forwarded_for, real_ip| Origin {
-                remote: remote.map(|a| a.ip()),
-                forwarded_for,
-                real_ip,
-            },
-        )
         .boxed()
 }
 

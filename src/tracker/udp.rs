@@ -11,7 +11,7 @@ use tokio::net::UdpSocket;
 use super::announce::{Announce, Event};
 use super::config::{DEFAULT_NUMWANT, MAX_NUMWANT};
 use super::swarm::Picked;
-use super::{config, Refusal, Tracker};
+use super::{Refusal, Tracker};
 use crate::server::state::AppState;
 
 const PROTOCOL_ID: u64 = 0x0417_2710_1980;
@@ -198,7 +198,7 @@ fn announce(
         ip: None,
         passkey: None,
     };
-    let ip = config::canonical_ip(from.ip());
+    let ip = crate::proxies::canonical_ip(from.ip());
     let mut picked = Picked::default();
     let out = tracker.announce(user, &req, ip, &state.counters, &mut picked)?;
     // BEP 15 answers carry peers of the socket's family only.
