@@ -64,6 +64,14 @@ pub enum Job {
     Withdraw { info_hash: String },
 }
 
+impl Job {
+    pub fn info_hash(&self) -> &str {
+        match self {
+            Job::Upload { info_hash, .. } | Job::Withdraw { info_hash } => info_hash,
+        }
+    }
+}
+
 /// Changes written in one transaction.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -162,15 +170,16 @@ impl ClientDb {
         Ok(())
     }
 
-    /// The oldest job in the outbox.
-    pub fn next_job(&self) -> anyhow::Result<Option<(u64, Job)>> {
+    /// The oldest `limit` jobs in the outbox, oldest first.
+    pub fn next_jobs(&self, limit: usize) -> anyhow::Result<Vec<(u64, Job)>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(OUTBOX)?;
-        let first = t.first()?;
-        match first {
-            None => Ok(None),
-            Some((k, v)) => Ok(Some((k.value(), decode(v.value(), "outbox job")?))),
+        let mut out = Vec::with_capacity(limit);
+        for row in t.iter()?.take(limit) {
+            let (k, v) = row?;
+            out.push((k.value(), decode(v.value(), "outbox job")?));
         }
+        Ok(out)
     }
 
     pub fn pending_jobs(&self) -> anyhow::Result<u64> {

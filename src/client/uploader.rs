@@ -1,6 +1,9 @@
 //! Works through the outbox in order: uploads and withdrawals, retried with
 //! exponential backoff while the server is unreachable. Jobs leave the outbox
 //! only once the server answered, so a restart resumes where it stopped.
+//! A few jobs are sent at once (a first scan queues thousands, and one at a
+//! time leaves both ends waiting on each other); jobs for the same info-hash
+//! never run together, so their order holds.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +15,8 @@ use super::server::{ServerClient, ServerError, UploadOutcome};
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Jobs in flight at once.
+const IN_FLIGHT: usize = 4;
 
 pub struct Uploader {
     pub db: Arc<ClientDb>,
@@ -43,27 +48,32 @@ impl Uploader {
         let mut backoff = FIRST_BACKOFF;
         let mut failures = 0u32;
         loop {
-            let next = match self.db.next_job() {
+            let mut jobs = match self.db.next_jobs(IN_FLIGHT) {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::error!("upload queue unreadable: {e:#}");
-                    None
+                    Vec::new()
                 }
             };
-            let Some((seq, job)) = next else {
+            if jobs.is_empty() {
                 if max_failures.is_some() {
                     return Drained::Empty;
                 }
                 // Also wake now and then in case a notification was missed.
                 let _ = tokio::time::timeout(Duration::from_secs(60), self.wake.notified()).await;
                 continue;
-            };
-            match self.process(seq, &job).await {
-                Ok(()) => {
+            }
+            jobs.truncate(distinct_prefix(&jobs));
+            let results = futures_util::future::join_all(
+                jobs.iter().map(|(seq, job)| self.process(*seq, job)),
+            )
+            .await;
+            match results.into_iter().find_map(Result::err) {
+                None => {
                     backoff = FIRST_BACKOFF;
                     failures = 0;
                 }
-                Err(e) => {
+                Some(e) => {
                     failures += 1;
                     if max_failures.is_some_and(|m| failures >= m) {
                         return Drained::GaveUp(failures);
@@ -129,5 +139,45 @@ impl Uploader {
             },
         }
         Ok(())
+    }
+}
+
+/// How many of the oldest jobs can run together: up to the first one whose
+/// info-hash an older job of the round already has.
+fn distinct_prefix(jobs: &[(u64, Job)]) -> usize {
+    jobs.iter()
+        .enumerate()
+        .position(|(i, (_, j))| {
+            jobs[..i]
+                .iter()
+                .any(|(_, k)| k.info_hash() == j.info_hash())
+        })
+        .unwrap_or(jobs.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(ih: &str) -> Job {
+        Job::Upload {
+            key: format!("/m/{ih}"),
+            info_hash: ih.into(),
+        }
+    }
+
+    #[test]
+    fn jobs_for_one_info_hash_never_run_together() {
+        let wd = |ih: &str| Job::Withdraw {
+            info_hash: ih.into(),
+        };
+        let jobs: Vec<(u64, Job)> = [up("a"), wd("b"), up("c"), wd("a"), up("d")]
+            .into_iter()
+            .enumerate()
+            .map(|(i, j)| (i as u64, j))
+            .collect();
+        assert_eq!(distinct_prefix(&jobs), 3);
+        assert_eq!(distinct_prefix(&jobs[3..]), 2);
+        assert_eq!(distinct_prefix(&[]), 0);
     }
 }
