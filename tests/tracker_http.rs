@@ -638,10 +638,12 @@ fn status_and_body(answer: &[u8]) -> (String, Vec<u8>) {
     let head = String::from_utf8_lossy(&answer[..at]);
     let len: usize = head
         .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .unwrap_or_else(|| panic!("no Content-Length in {head}"))
-        .parse()
-        .unwrap();
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no Content-Length in {head}"));
     let body = answer[at + 4..].to_vec();
     assert_eq!(body.len(), len, "{text}");
     (head.lines().next().unwrap().to_string(), body)
@@ -714,4 +716,63 @@ async fn tracker_port_serves_slow_and_closing_clients_and_refuses_bad_heads() {
     )
     .await;
     assert_eq!(peer_ports(&r), vec![6001, 6002]);
+}
+
+#[tokio::test]
+async fn main_port_answers_announces_inline_and_the_rest_through_the_full_server() {
+    let (_dir, server, alice, bob, ih) = setup(&[]).await;
+    let addr = server.addr.to_string();
+    let announce_req = |keys: &Keys, peer: u8, left: u64, close: bool| {
+        format!(
+            "GET /announce/{}?{} HTTP/1.1\r\nHost: x\r\n{}\r\n",
+            keys.passkey,
+            Ann::new(&ih, peer, left).query(),
+            if close { "Connection: close\r\n" } else { "" }
+        )
+    };
+    let health = |close: bool| {
+        format!(
+            "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n{}\r\n",
+            if close { "Connection: close\r\n" } else { "" }
+        )
+    };
+
+    // A closing announce on a new connection: one answer, then the server closes.
+    let answer = raw_exchange(
+        addr.clone(),
+        vec![announce_req(&alice, 1, 0, true).into_bytes()],
+    )
+    .await;
+    let (status, body) = status_and_body(&answer);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        failure(&body).is_none(),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // Announce first, then another route on the same connection: both answered in order.
+    let both = format!("{}{}", announce_req(&bob, 2, 100, false), health(true));
+    let text = String::from_utf8_lossy(&raw_exchange(addr.clone(), vec![both.into_bytes()]).await)
+        .into_owned();
+    let at = text
+        .find("\"status\"")
+        .unwrap_or_else(|| panic!("no health answer: {text}"));
+    let peers_at = text
+        .find("5:peers")
+        .unwrap_or_else(|| panic!("no announce answer: {text}"));
+    assert!(peers_at < at, "{text}");
+    assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
+
+    // Another route first, then an announce (all through the full server), and an announce
+    // trickling in: the peers announced inline are in the swarm.
+    let both = format!("{}{}", health(false), announce_req(&bob, 3, 100, true));
+    let text = String::from_utf8_lossy(&raw_exchange(addr.clone(), vec![both.into_bytes()]).await)
+        .into_owned();
+    assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
+    let slow = announce_req(&bob, 4, 100, true).into_bytes();
+    let parts = vec![slow[..7].to_vec(), slow[7..].to_vec()];
+    let answer = raw_exchange(addr.clone(), parts).await;
+    let (_, body) = status_and_body(&answer);
+    assert_eq!(peer_ports(&body), vec![6001, 6002, 6003]);
 }

@@ -1,11 +1,12 @@
 //! Small extractors shared by route groups.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
+use super::main_port::PeerAddr;
 use super::state::AppState;
 use crate::proxies::Origin;
 
@@ -37,16 +38,14 @@ pub fn api_key() -> BoxedFilter<(Option<String>,)> {
 
 /// The connection's address and the forwarding headers a proxy may have set.
 pub fn origin() -> BoxedFilter<(Origin,)> {
-    warp::addr::remote()
+    warp::ext::optional::<PeerAddr>()
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(warp::header::optional::<String>("x-real-ip"))
-        .map(
-            |remote: Option<SocketAddr>, forwarded_for, real_ip| Origin {
-                remote: remote.map(|a| a.ip()),
-                forwarded_for,
-                real_ip,
-            },
-        )
+        .map(|remote: Option<PeerAddr>, forwarded_for, real_ip| Origin {
+            remote: remote.map(|a| a.0.ip()),
+            forwarded_for,
+            real_ip,
+        })
         .boxed()
 }
 

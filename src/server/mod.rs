@@ -8,6 +8,7 @@ pub mod config;
 pub mod counters;
 pub mod error;
 pub mod filters;
+pub mod main_port;
 pub mod ratelimit;
 pub mod state;
 pub mod upload;
@@ -152,9 +153,6 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
     let tracker_server = match tracker_listener {
         Some(l) => {
             tracing::info!("tracker also on http://{}", l.local_addr()?);
@@ -188,11 +186,15 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         "listening on http://{local} (store {})",
         state.config.data_dir.display()
     );
-    warp::serve(routes(state.clone(), search, tracker.clone()))
-        .incoming(listener)
-        .graceful(stopped(stop_rx))
-        .run()
-        .await;
+    main_port::serve(
+        listener.into_std()?,
+        routes(state.clone(), search, tracker.clone()),
+        tracker.clone(),
+        state.clone(),
+        stop_rx,
+    )
+    .await
+    .context("BIND: cannot serve the listener")?;
     if let Some(t) = tracker_server {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }

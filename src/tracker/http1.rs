@@ -53,14 +53,20 @@ pub fn spawn_dedicated(
         .spawn(move || {
             runtime.block_on(async move {
                 match prepare(listener) {
-                    Ok(l) => serve(l, tracker, state, stop).await,
+                    Ok(l) => {
+                        accept_loop(l, stop, |stream, remote| {
+                            first_request(stream, remote, &tracker, &state)
+                        })
+                        .await
+                    }
                     Err(e) => tracing::error!("TRACKER_BIND: cannot use the listener: {e}"),
                 }
             })
         })
 }
 
-fn prepare(listener: std::net::TcpListener) -> io::Result<AsyncFd<std::net::TcpListener>> {
+/// The listener made non-blocking, with deferred accept, registered with the runtime.
+pub fn prepare(listener: std::net::TcpListener) -> io::Result<AsyncFd<std::net::TcpListener>> {
     listener.set_nonblocking(true)?;
     defer_accept(&listener);
     // SAFETY: the AsyncFd owns the listener; its descriptor is neither closed
@@ -103,12 +109,12 @@ const LAST_SEND: libc::c_int = libc::MSG_MORE;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 const LAST_SEND: libc::c_int = 0;
 
-/// Accepts until `stop` turns true.
-async fn serve(
+/// Accepts until `stop` turns true, handing each new connection (blocking
+/// mode, not registered with the runtime) to `on_accept`.
+pub async fn accept_loop(
     listener: AsyncFd<std::net::TcpListener>,
-    tracker: Arc<Tracker>,
-    state: Arc<AppState>,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    mut on_accept: impl FnMut(std::net::TcpStream, SocketAddr),
 ) {
     // The watch guard must not live across an await (it is not Send).
     let stopped = async move {
@@ -120,7 +126,7 @@ async fn serve(
             ready = listener.readable() => match ready {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::error!("TRACKER_BIND: listener failed: {e}");
+                    tracing::error!("listener failed: {e}");
                     return;
                 }
             },
@@ -129,14 +135,14 @@ async fn serve(
         let mut failed = false;
         for _ in 0..ACCEPT_BATCH {
             match listener.get_ref().accept() {
-                Ok((stream, remote)) => first_request(stream, remote, &tracker, &state),
+                Ok((stream, remote)) => on_accept(stream, remote),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     ready.clear_ready();
                     break;
                 }
                 Err(e) => {
                     // Out of descriptors and the like: back off instead of spinning.
-                    tracing::debug!("tracker accept failed: {e}");
+                    tracing::debug!("accept failed: {e}");
                     failed = true;
                     break;
                 }
@@ -152,63 +158,107 @@ async fn serve(
 }
 
 /// What is buffered on a connection and what it still owes.
-struct Conn {
+pub struct Conn {
     /// Received bytes not answered yet.
-    buf: Vec<u8>,
+    pub buf: Vec<u8>,
     /// Answer bytes not sent yet.
-    out: Vec<u8>,
+    pub out: Vec<u8>,
     /// False once a request asked to close: `out` is the last thing sent.
-    open: bool,
+    pub open: bool,
 }
 
-/// Serves a freshly accepted connection's first request inline; hands anything
-/// that cannot finish at once to a task.
+impl Conn {
+    fn fresh(buf: Vec<u8>) -> Conn {
+        Conn {
+            buf,
+            out: Vec::new(),
+            open: true,
+        }
+    }
+}
+
+/// The first read of a new connection without waiting: what was there (maybe
+/// nothing yet), or None once it is closed or broken. Leaves it non-blocking.
+pub fn read_first(stream: &std::net::TcpStream) -> Option<Vec<u8>> {
+    stream.set_nonblocking(true).ok()?;
+    let mut chunk = [0u8; READ_CHUNK];
+    match (&*stream).read(&mut chunk) {
+        Ok(0) => None,
+        Ok(n) => Some(chunk[..n].to_vec()),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(Vec::new()),
+        Err(_) => None,
+    }
+}
+
+/// Whether `buf` holds a whole request head for the tracker's routes.
+pub fn is_tracker_request(buf: &[u8]) -> bool {
+    let line_end = buf.windows(2).position(|w| w == b"\r\n");
+    let has_head = buf.windows(4).any(|w| w == b"\r\n\r\n");
+    let Some(line) = line_end.filter(|_| has_head).map(|e| &buf[..e]) else {
+        return false;
+    };
+    let target = line.split(|b| *b == b' ').nth(1).unwrap_or_default();
+    ["/announce", "/scrape"].iter().any(|route| {
+        target
+            .strip_prefix(route.as_bytes())
+            .is_some_and(|rest| matches!(rest.first(), None | Some(b'/' | b'?')))
+    })
+}
+
+/// Answers what `buf` holds right away on the freshly accepted `stream`: the
+/// connection's remaining state if it goes on (keep-alive, a partial request,
+/// an answer not fully sent), None when it is done with.
+pub fn answer_inline(
+    stream: &std::net::TcpStream,
+    buf: Vec<u8>,
+    tracker: &Tracker,
+    state: &AppState,
+    remote: SocketAddr,
+) -> Option<Conn> {
+    let mut conn = Conn::fresh(buf);
+    match step(&conn.buf, tracker, state, remote, &mut conn.out) {
+        Step::NeedMore => Some(conn),
+        Step::Reject(answer) => {
+            let _ = (&*stream).write(answer);
+            None
+        }
+        Step::Reply {
+            keep_alive,
+            consumed,
+        } => {
+            conn.buf.drain(..consumed);
+            conn.open = keep_alive;
+            let flags = if keep_alive { 0 } else { LAST_SEND };
+            match SockRef::from(stream).send_with_flags(&conn.out, flags) {
+                Ok(sent) => drop(conn.out.drain(..sent)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return None,
+            }
+            // Dropping a closing connection sends its answer with the FIN.
+            (conn.open || !conn.out.is_empty()).then_some(conn)
+        }
+    }
+}
+
+/// TRACKER_BIND: serves a new connection's first request inline; anything that
+/// cannot finish at once goes on in a task.
 fn first_request(
     stream: std::net::TcpStream,
     remote: SocketAddr,
     tracker: &Arc<Tracker>,
     state: &Arc<AppState>,
 ) {
-    if stream.set_nonblocking(true).is_err() {
+    let Some(buf) = read_first(&stream) else {
         return;
-    }
-    let mut conn = Conn {
-        buf: Vec::new(),
-        out: Vec::new(),
-        open: true,
     };
-    let mut chunk = [0u8; READ_CHUNK];
-    match (&stream).read(&mut chunk) {
-        Ok(0) => return,
-        Ok(n) => {
-            conn.buf.extend_from_slice(&chunk[..n]);
-            match step(&conn.buf, tracker, state, remote, &mut conn.out) {
-                Step::NeedMore => {}
-                Step::Reject(answer) => {
-                    let _ = (&stream).write(answer);
-                    return;
-                }
-                Step::Reply {
-                    keep_alive,
-                    consumed,
-                } => {
-                    conn.buf.drain(..consumed);
-                    conn.open = keep_alive;
-                    let flags = if keep_alive { 0 } else { LAST_SEND };
-                    match SockRef::from(&stream).send_with_flags(&conn.out, flags) {
-                        Ok(sent) => drop(conn.out.drain(..sent)),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => return,
-                    }
-                    if !conn.open && conn.out.is_empty() {
-                        return; // dropping the socket closes it: answer + FIN
-                    }
-                }
-            }
+    let conn = if buf.is_empty() {
+        Conn::fresh(buf)
+    } else {
+        match answer_inline(&stream, buf, tracker, state, remote) {
+            Some(conn) => conn,
+            None => return,
         }
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(_) => return,
-    }
+    };
     let Ok(stream) = TcpStream::from_std(stream) else {
         return;
     };
