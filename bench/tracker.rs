@@ -360,13 +360,7 @@ fn main() {
             true,
         ),
         ("opentracker", NEW, ot_port, ot_pid, true),
-        (
-            "privateindexer, main port (warp)",
-            NEW,
-            ours_port,
-            ours_pid,
-            true,
-        ),
+        ("privateindexer, main port", NEW, ours_port, ours_pid, true),
         (
             "privateindexer, TRACKER_BIND port",
             KEEP,
@@ -376,7 +370,7 @@ fn main() {
         ),
         ("opentracker (closes each)", KEEP, ot_port, ot_pid, false),
         (
-            "privateindexer, main port (warp)",
+            "privateindexer, main port",
             KEEP,
             ours_port,
             ours_pid,
