@@ -649,6 +649,17 @@ fn status_and_body(answer: &[u8]) -> (String, Vec<u8>) {
     (head.lines().next().unwrap().to_string(), body)
 }
 
+/// The answer is a 200 carrying an announce that was not refused.
+fn announce_accepted(answer: &[u8]) {
+    let (status, body) = status_and_body(answer);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        failure(&body).is_none(),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+}
+
 #[tokio::test]
 async fn tracker_port_serves_slow_and_closing_clients_and_refuses_bad_heads() {
     let (_dir, server, alice, bob, ih) = setup(&[("TRACKER_BIND", "127.0.0.1:0")]).await;
@@ -663,13 +674,7 @@ async fn tracker_port_serves_slow_and_closing_clients_and_refuses_bad_heads() {
     .into_bytes();
     let parts = vec![req[..10].to_vec(), req[10..60].to_vec(), req[60..].to_vec()];
     let answer = raw_exchange(addr.clone(), parts).await;
-    let (status, body) = status_and_body(&answer);
-    assert_eq!(status, "HTTP/1.1 200 OK");
-    assert!(
-        failure(&body).is_none(),
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    announce_accepted(&answer);
     assert!(String::from_utf8_lossy(&answer).contains("\r\nConnection: close\r\n"));
 
     // An HTTP/1.0 request in one write (answered inline) sees that peer, then the server closes.
@@ -743,13 +748,7 @@ async fn main_port_answers_announces_inline_and_the_rest_through_the_full_server
         vec![announce_req(&alice, 1, 0, true).into_bytes()],
     )
     .await;
-    let (status, body) = status_and_body(&answer);
-    assert_eq!(status, "HTTP/1.1 200 OK");
-    assert!(
-        failure(&body).is_none(),
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    announce_accepted(&answer);
 
     // Announce first, then another route on the same connection: both answered in order.
     let both = format!("{}{}", announce_req(&bob, 2, 100, false), health(true));

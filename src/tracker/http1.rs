@@ -175,6 +175,51 @@ impl Conn {
             open: true,
         }
     }
+
+    /// Answers the first request buffered, if it is all there: its answer goes
+    /// to `out`, its bytes leave `buf`.
+    fn advance(&mut self, tracker: &Tracker, state: &AppState, remote: SocketAddr) -> Advance {
+        let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return if self.buf.len() > MAX_HEAD {
+                Advance::Reject(TOO_LARGE)
+            } else {
+                Advance::NeedMore
+            };
+        };
+        if end > MAX_HEAD {
+            return Advance::Reject(TOO_LARGE);
+        }
+        let Some(h) = std::str::from_utf8(&self.buf[..end])
+            .ok()
+            .and_then(parse_head)
+        else {
+            return Advance::Reject(BAD_REQUEST);
+        };
+        let body = answer(tracker, state, &h, remote);
+        let out = &mut self.out;
+        out.extend_from_slice(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\nContent-Length: ",
+        );
+        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+        out.extend_from_slice(if h.keep_alive {
+            b"\r\n\r\n".as_slice()
+        } else {
+            b"\r\nConnection: close\r\n\r\n".as_slice()
+        });
+        out.extend_from_slice(&body);
+        self.open = h.keep_alive;
+        self.buf.drain(..end + 4);
+        Advance::Answered
+    }
+}
+
+enum Advance {
+    /// No whole request head buffered yet.
+    NeedMore,
+    /// One request answered.
+    Answered,
+    /// Send this and close.
+    Reject(&'static [u8]),
 }
 
 /// The first read of a new connection without waiting: what was there (maybe
@@ -216,19 +261,14 @@ pub fn answer_inline(
     remote: SocketAddr,
 ) -> Option<Conn> {
     let mut conn = Conn::fresh(buf);
-    match step(&conn.buf, tracker, state, remote, &mut conn.out) {
-        Step::NeedMore => Some(conn),
-        Step::Reject(answer) => {
+    match conn.advance(tracker, state, remote) {
+        Advance::NeedMore => Some(conn),
+        Advance::Reject(answer) => {
             let _ = (&*stream).write(answer);
             None
         }
-        Step::Reply {
-            keep_alive,
-            consumed,
-        } => {
-            conn.buf.drain(..consumed);
-            conn.open = keep_alive;
-            let flags = if keep_alive { 0 } else { LAST_SEND };
+        Advance::Answered => {
+            let flags = if conn.open { 0 } else { LAST_SEND };
             match SockRef::from(stream).send_with_flags(&conn.out, flags) {
                 Ok(sent) => drop(conn.out.drain(..sent)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -291,70 +331,17 @@ async fn connection(
         if !conn.open {
             return;
         }
-        match step(&conn.buf, &tracker, &state, remote, &mut conn.out) {
-            Step::NeedMore => match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
+        match conn.advance(&tracker, &state, remote) {
+            Advance::NeedMore => match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
                 Ok(Ok(n)) if n > 0 => conn.buf.extend_from_slice(&chunk[..n]),
                 _ => return,
             },
-            Step::Reply {
-                keep_alive,
-                consumed,
-            } => {
-                conn.buf.drain(..consumed);
-                conn.open = keep_alive;
-            }
-            Step::Reject(answer) => {
+            Advance::Answered => {}
+            Advance::Reject(answer) => {
                 let _ = stream.write_all(answer).await;
                 return;
             }
         }
-    }
-}
-
-enum Step {
-    /// No whole request head buffered yet.
-    NeedMore,
-    /// The answer to the first `consumed` bytes was appended to `out`.
-    Reply { keep_alive: bool, consumed: usize },
-    /// Send this and close.
-    Reject(&'static [u8]),
-}
-
-/// Answers the first request buffered in `buf`, if it is all there.
-fn step(
-    buf: &[u8],
-    tracker: &Tracker,
-    state: &AppState,
-    remote: SocketAddr,
-    out: &mut Vec<u8>,
-) -> Step {
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return if buf.len() > MAX_HEAD {
-            Step::Reject(TOO_LARGE)
-        } else {
-            Step::NeedMore
-        };
-    };
-    if end > MAX_HEAD {
-        return Step::Reject(TOO_LARGE);
-    }
-    let Some(h) = std::str::from_utf8(&buf[..end]).ok().and_then(parse_head) else {
-        return Step::Reject(BAD_REQUEST);
-    };
-    let body = answer(tracker, state, &h, remote);
-    out.extend_from_slice(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\nContent-Length: ",
-    );
-    out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-    out.extend_from_slice(if h.keep_alive {
-        b"\r\n\r\n".as_slice()
-    } else {
-        b"\r\nConnection: close\r\n\r\n".as_slice()
-    });
-    out.extend_from_slice(&body);
-    Step::Reply {
-        keep_alive: h.keep_alive,
-        consumed: end + 4,
     }
 }
 
