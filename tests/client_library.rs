@@ -270,9 +270,19 @@ async fn renames_upgrades_deletions_and_a_partial_outage() {
         .join("movies/Paper Moons (2023)/Paper Moons (2023) WEBDL-2160p.mkv")
         .exists());
 
+    // Sonarr back: a complete scan drops the hash-cache entry of the renamed file
+    // (gone from a folder that is still there); the in-place upgrade replaced its own.
+    let server = Server::start(&s.server_dir);
+    s.apps.sonarr.set_failing(false);
+    let log = once(&s, &server, &member.api_key);
+    assert!(
+        log.contains("hash cache: 1 stale file entries dropped"),
+        "{log}"
+    );
+    assert!(!once(&s, &server, &member.api_key).contains("stale file entries"));
+
     // Radarr suddenly listing nothing (a broken restore) and Lidarr unreachable:
     // nothing is withdrawn.
-    let server = Server::start(&s.server_dir);
     s.apps.radarr.set(movies, serde_json::json!([]));
     let mut env = s.apps.env(&s.media);
     for (k, v) in env.iter_mut() {

@@ -20,6 +20,46 @@ fn change(path: &Path, len: usize, seed: u64) {
 }
 
 #[test]
+fn prune_drops_changed_and_deleted_files_but_keeps_unmounted_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = HashCache::open_in(&tmp.path().join("data")).unwrap();
+    let library = tmp.path().join("library");
+    let disk = tmp.path().join("disk");
+    let (kept, changed, deleted) = (
+        library.join("kept.mkv"),
+        library.join("changed.mkv"),
+        library.join("deleted.mkv"),
+    );
+    let unmounted = disk.join("show").join("e01.mkv");
+    for (i, f) in [&kept, &changed, &deleted, &unmounted]
+        .into_iter()
+        .enumerate()
+    {
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        write(f, 100_000, i as u64);
+        make(&opts(f, 16 * 1024), Some(&cache));
+    }
+    assert_eq!(cache.prune().unwrap().entries, 0, "nothing stale yet");
+
+    change(&changed, 100_000, 9);
+    std::fs::remove_file(&deleted).unwrap();
+    // The unmounted disk: its folders are gone with the file.
+    std::fs::rename(&disk, tmp.path().join("elsewhere")).unwrap();
+    let pruned = cache.prune().unwrap();
+    assert_eq!(pruned.entries, 2);
+    assert!(pruned.bytes > 2 * 6 * 20, "{pruned:?}");
+    assert_eq!(cache.prune().unwrap().entries, 0);
+
+    // What was kept still hits; the disk's entry survived for when it is back.
+    assert_eq!(make(&opts(&kept, 16 * 1024), Some(&cache)).bytes_hashed, 0);
+    std::fs::rename(tmp.path().join("elsewhere"), &disk).unwrap();
+    assert_eq!(
+        make(&opts(&unmounted, 16 * 1024), Some(&cache)).bytes_hashed,
+        0
+    );
+}
+
+#[test]
 fn unchanged_single_file_is_not_hashed_again() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = HashCache::open_in(&tmp.path().join("data")).unwrap();

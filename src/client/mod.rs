@@ -137,6 +137,24 @@ impl Client {
             .collect()
     }
 
+    /// After a scan that read every app: drop hash-cache entries of media
+    /// that changed or left, so the cache does not grow with every upgrade.
+    async fn prune_cache(&self) {
+        let Some(cache) = self.scanner.cache.clone() else {
+            return;
+        };
+        match tokio::task::spawn_blocking(move || cache.prune()).await {
+            Ok(Ok(p)) if p.entries > 0 => tracing::info!(
+                "hash cache: {} stale file entries dropped ({} KiB)",
+                p.entries,
+                p.bytes / 1024
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("hash cache prune failed: {e}"),
+            Err(e) => tracing::warn!("hash cache prune task failed: {e}"),
+        }
+    }
+
     async fn reconcile(&self, complete: bool) {
         let result = sync::reconcile(&self.db, &self.server, complete).await;
         // Jobs may have been queued: the uploader must not wait for its next poll.
@@ -195,6 +213,9 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     if client.cfg.once {
         let all = client.all_apps();
         let complete = client.scan(&all).await;
+        if complete {
+            client.prune_cache().await;
+        }
         if let Drained::GaveUp(n) = uploader.drain(5).await {
             bail!(
                 "the server did not answer after {n} tries; {} job(s) stay queued for the next run",
@@ -242,6 +263,9 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
             _ = tokio::time::sleep_until(next_full) => {
                 let all = client.all_apps();
                 last_complete = client.scan(&all).await;
+                if last_complete {
+                    client.prune_cache().await;
+                }
                 pending.clear();
                 if let Some(w) = watcher.as_mut() {
                     let roots: Vec<PathBuf> = client.root_list().into_iter().map(|r| r.1).collect();

@@ -9,10 +9,12 @@
 //!   last piece). Key: SHA-256 of the (canonical path, size, mtime, offset,
 //!   length) of each file part the piece covers, so a change to any of those
 //!   files misses.
+//!
+//! [`HashCache::prune`] drops per-file entries that can never hit again.
 
 use std::path::Path;
 
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use sha2::{Digest, Sha256};
 
 use super::layout::{Layout, Segment};
@@ -33,6 +35,14 @@ pub struct CacheError {
 pub struct HashCache {
     db: Database,
     path: String,
+}
+
+/// What [`HashCache::prune`] dropped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub entries: u64,
+    /// Key and value bytes of those entries.
+    pub bytes: u64,
 }
 
 impl HashCache {
@@ -142,6 +152,58 @@ impl HashCache {
             }
         }
         tx.commit().map_err(|e| self.err(e))
+    }
+}
+
+impl HashCache {
+    /// Drops the per-file entries that can never be used again: the file's
+    /// size or mtime changed, or it is gone from a folder that is still there.
+    /// An entry whose folder is gone too is kept: an unmounted disk is more
+    /// likely than a deleted library, and re-hashing it all would be the cost.
+    /// (Pieces spanning files are keyed by a digest and stay; there is one per
+    /// file boundary at most.)
+    pub fn prune(&self) -> Result<Pruned, CacheError> {
+        let mut stale = Vec::new();
+        let mut pruned = Pruned::default();
+        {
+            let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+            let files = tx.open_table(FILE_PIECES).map_err(|e| self.err(e))?;
+            for row in files.iter().map_err(|e| self.err(e))? {
+                let (k, v) = row.map_err(|e| self.err(e))?;
+                let (key, value) = (k.value(), v.value());
+                let path_len = key.iter().position(|&b| b == 0).unwrap_or(key.len());
+                if is_stale(&key[..path_len], value.get(..16).unwrap_or_default()) {
+                    pruned.entries += 1;
+                    pruned.bytes += (key.len() + value.len()) as u64;
+                    stale.push(key.to_vec());
+                }
+            }
+        }
+        if stale.is_empty() {
+            return Ok(pruned);
+        }
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut files = tx.open_table(FILE_PIECES).map_err(|e| self.err(e))?;
+            for key in &stale {
+                files.remove(key.as_slice()).map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(pruned)
+    }
+}
+
+/// Whether the file at `path` (as the cache key stores it) no longer matches `stamp`.
+fn is_stale(path: &[u8], stamp: &[u8]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let path = Path::new(std::ffi::OsStr::from_bytes(path));
+    match std::fs::metadata(path) {
+        Ok(m) => stamp != file_stamp(m.len(), super::walk::mtime_ns(&m)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            path.parent().is_some_and(Path::is_dir)
+        }
+        Err(_) => false,
     }
 }
 
