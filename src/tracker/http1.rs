@@ -1,7 +1,9 @@
-//! A minimal HTTP/1.1 server for the TRACKER_BIND port: announces are tiny
-//! GETs, so parsing just the request line and three headers saves most of a
-//! general-purpose stack's per-connection cost. Keep-alive and pipelining are
-//! honoured; anything that is not a tracker route gets a bencoded refusal.
+//! A minimal HTTP/1.1 server for the tracker: the whole of the TRACKER_BIND
+//! port, and the main port's path for new connections that announce (see
+//! `server::main_port`). Announces are tiny GETs, so parsing just the request
+//! line and three headers saves most of a general-purpose stack's
+//! per-connection cost. Keep-alive and pipelining are honoured; on TRACKER_BIND
+//! anything that is not a tracker route gets a bencoded refusal.
 //!
 //! Most BitTorrent clients open a new connection per announce, so that path is
 //! kept short: the kernel hands a connection to accept() only once its request
@@ -93,10 +95,7 @@ fn defer_accept(listener: &std::net::TcpListener) {
         )
     };
     if rc != 0 {
-        tracing::debug!(
-            "TRACKER_BIND: TCP_DEFER_ACCEPT not set: {}",
-            io::Error::last_os_error()
-        );
+        tracing::debug!("TCP_DEFER_ACCEPT not set: {}", io::Error::last_os_error());
     }
 }
 
