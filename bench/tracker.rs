@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench --bench tracker` (needs `wrk` and `opentracker`:
 //! `apt-get install wrk opentracker`). Knobs (env): BENCH_SECS (10),
-//! BENCH_CONNS (64), BENCH_THREADS (1), BENCH_ROUNDS (3), BENCH_TORRENTS (1000),
+//! BENCH_CONNS (64), BENCH_THREADS (1), BENCH_ROUNDS (5), BENCH_TORRENTS (1000),
 //! BENCH_PEERS (20000).
 
 use std::io::{Read, Write};
@@ -223,7 +223,7 @@ fn main() {
         }
     }
     let secs = env_num("BENCH_SECS", 10);
-    let rounds = env_num("BENCH_ROUNDS", 3).max(1);
+    let rounds = env_num("BENCH_ROUNDS", 5).max(1);
     let torrents = env_num("BENCH_TORRENTS", 1000);
     let members = 50u64;
     let dir = tempfile::tempdir().unwrap();
