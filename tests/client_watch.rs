@@ -12,6 +12,36 @@ use common::{add_member, Server};
 use fake_arr::lay_out_library;
 use harness::{server_hashes, Apps, RunningClient};
 
+/// A library laid out under `tmp`, a server with one member, the fake apps, and a
+/// watching client (rescans an hour apart) that has shared the 12 torrents and
+/// watches `root` (a folder under the media dir).
+async fn watching_client(
+    tmp: &std::path::Path,
+    who: &str,
+    root: &str,
+) -> (
+    Server,
+    common::Keys,
+    Apps,
+    RunningClient,
+    std::path::PathBuf,
+) {
+    let media = tmp.join("media");
+    lay_out_library(&media);
+    let server = Server::start(&tmp.join("server"));
+    let member = add_member(&server, who).await;
+    let apps = Apps::start();
+    let mut env = apps.env(&media);
+    // Rescans are an hour apart: only the folder watch can notice an import.
+    env.push(("SCAN_INTERVAL".into(), "1h".into()));
+    let client = RunningClient::start(&server.url(""), &member.api_key, &tmp.join("c"), &env);
+    wait_count(&server, &member.api_key, 12, &client).await;
+    client.wait_log("the media folder being watched", |l| {
+        l.contains(&format!("watching {}", media.join(root).display()))
+    });
+    (server, member, apps, client, media)
+}
+
 /// Polls until the server holds `n` torrents of this member (generous deadline).
 async fn wait_count(server: &Server, key: &str, n: usize, client: &RunningClient) {
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -31,24 +61,8 @@ async fn wait_count(server: &Server, key: &str, n: usize, client: &RunningClient
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_import_is_shared_without_waiting_for_a_rescan() {
     let tmp = tempfile::tempdir().unwrap();
-    let media = tmp.path().join("media");
-    lay_out_library(&media);
-    let server = Server::start(&tmp.path().join("server"));
-    let member = add_member(&server, "alice").await;
-    let apps = Apps::start();
-    let mut env = apps.env(&media);
-    // Rescans are an hour apart: only the folder watch can notice the import.
-    env.push(("SCAN_INTERVAL".into(), "1h".into()));
-    let client = RunningClient::start(
-        &server.url(""),
-        &member.api_key,
-        &tmp.path().join("c"),
-        &env,
-    );
-    wait_count(&server, &member.api_key, 12, &client).await;
-    client.wait_log("the movies folder being watched", |l| {
-        l.contains(&format!("watching {}", media.join("movies").display()))
-    });
+    let (server, member, apps, client, media) =
+        watching_client(tmp.path(), "alice", "movies").await;
 
     // Radarr imports Northern Static: the file lands, then Radarr records it.
     let arr_path = "/media/movies/Northern Static (2024)/Northern Static (2024) WEBDL-1080p.mkv";
@@ -74,6 +88,56 @@ async fn a_new_import_is_shared_without_waiting_for_a_rescan() {
     assert!(client
         .log_text()
         .contains("uploaded \"Northern Static (2024) [WEBDL-1080p][AAC 2.0][h264]-FROST\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_episode_import_rereads_only_its_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, member, apps, client, media) = watching_client(tmp.path(), "dana", "tv").await;
+    let before = apps.sonarr.requests().len();
+
+    // Sonarr imports The Lantern Keepers S02E02 (S02E03 is still missing: no pack yet).
+    let arr_path =
+        "/media/tv/The Lantern Keepers/Season 2/The Lantern Keepers - S02E02 - Undertow WEBDL-1080p.mkv";
+    fake_arr::write_file(&fake_arr::local(&media, "/media", arr_path), 78, 1_500_000);
+    apps.sonarr.edit("/api/v3/episodefile?seriesId=1", |v| {
+        let list = v.as_array_mut().unwrap();
+        let mut f = list[3].clone();
+        f["id"] = 9.into();
+        f["path"] = arr_path.into();
+        f["relativePath"] =
+            "Season 2/The Lantern Keepers - S02E02 - Undertow WEBDL-1080p.mkv".into();
+        f["size"] = 1_500_000.into();
+        list.push(f);
+    });
+    apps.sonarr.edit("/api/v3/episode?seriesId=1", |v| {
+        for e in v.as_array_mut().unwrap() {
+            if e["id"] == 5 {
+                e["hasFile"] = true.into();
+                e["episodeFileId"] = 9.into();
+            }
+        }
+    });
+    wait_count(&server, &member.api_key, 13, &client).await;
+    client.wait_log("the folder rescan", |l| {
+        l.contains("folder rescan complete")
+    });
+    assert!(
+        client.log_text().contains("S02E02"),
+        "{}",
+        client.log_text()
+    );
+
+    // Only that series was read again: not the series list, not the other series.
+    let after: Vec<String> = apps.sonarr.requests()[before..].to_vec();
+    assert!(
+        after.iter().any(|r| r == "/api/v3/episodefile?seriesId=1"),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().all(|r| r.contains("seriesId=1")),
+        "a folder event re-read more than its series: {after:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

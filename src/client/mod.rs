@@ -13,8 +13,8 @@ pub mod sync;
 pub mod uploader;
 pub mod watch;
 
-use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 pub use config::ClientArgs;
 
-use arr::{App, ArrError, ArrHttp};
+use arr::{App, ArrError, ArrHttp, Item};
 use config::ClientConfig;
 use queue::ClientDb;
 use scan::Scanner;
@@ -94,6 +94,16 @@ struct Client {
     db: Arc<ClientDb>,
     server: ServerClient,
     roots: HashMap<App, Vec<PathBuf>>,
+    /// Series and artist folders (local) from each app's last scan.
+    items: HashMap<App, Vec<(PathBuf, Item)>>,
+}
+
+/// What a folder event asks to rescan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    App(App),
+    /// One series or artist, by its local folder: a few requests instead of the whole app.
+    Item(App, PathBuf),
 }
 
 impl Client {
@@ -103,19 +113,9 @@ impl Client {
         for http in self.apps.iter().filter(|h| which.contains(&h.app())) {
             match self.scanner.scan_app(http).await {
                 Ok(s) => {
-                    let r = &s.report;
-                    tracing::info!(
-                        app = %http.app(),
-                        planned = r.planned,
-                        created = r.created,
-                        unchanged = r.unchanged,
-                        updated = r.updated,
-                        withdrawn = r.withdrawn,
-                        skipped = r.skipped,
-                        bytes_hashed = r.bytes_hashed,
-                        "scan complete"
-                    );
+                    log_report(http.app(), None, &s.report);
                     self.roots.insert(http.app(), s.roots);
+                    self.items.insert(http.app(), s.items);
                 }
                 Err(e) => {
                     complete = false;
@@ -124,6 +124,63 @@ impl Client {
             }
         }
         complete
+    }
+
+    /// Rescans one series or artist folder; a failure changes nothing.
+    async fn scan_item(&self, app: App, folder: &Path) {
+        let item = self
+            .items
+            .get(&app)
+            .and_then(|v| v.iter().find(|(f, _)| f == folder));
+        let (Some(http), Some((_, item))) = (self.apps.iter().find(|h| h.app() == app), item)
+        else {
+            return;
+        };
+        match self
+            .scanner
+            .scan_item(http, item, folder.to_path_buf())
+            .await
+        {
+            Ok(r) => log_report(app, Some(folder), &r),
+            Err(e) => tracing::warn!(
+                "{app} rescan of {} failed, nothing withdrawn: {e}",
+                folder.display()
+            ),
+        }
+    }
+
+    /// The rescan a change at `path` calls for: its series or artist when the
+    /// app's last scan knew the folder, else the whole app.
+    fn target_for(&self, path: &Path) -> Option<Target> {
+        let app = scan::app_for_path(&self.root_list(), path)?;
+        let folder = self
+            .items
+            .get(&app)
+            .and_then(|v| v.iter().find(|(f, _)| path.starts_with(f)));
+        Some(match folder {
+            Some((f, _)) => Target::Item(app, f.clone()),
+            None => Target::App(app),
+        })
+    }
+
+    /// Runs the due rescans: whole apps first, then the folders of other apps.
+    async fn rescan(&mut self, due: Vec<Target>) {
+        let whole: BTreeSet<App> = due
+            .iter()
+            .filter_map(|t| match t {
+                Target::App(a) => Some(*a),
+                Target::Item(..) => None,
+            })
+            .collect();
+        self.scan(&whole).await;
+        let mut done = HashSet::new();
+        for t in due {
+            if let Target::Item(app, folder) = t {
+                if !whole.contains(&app) && done.insert(folder.clone()) {
+                    self.scan_item(app, &folder).await;
+                }
+            }
+        }
     }
 
     fn all_apps(&self) -> BTreeSet<App> {
@@ -208,6 +265,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         db,
         server,
         roots: HashMap::new(),
+        items: HashMap::new(),
     };
 
     if client.cfg.once {
@@ -249,8 +307,8 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let mut next_full = Instant::now();
     let mut next_sync = Instant::now() + client.cfg.sync_interval;
     let mut last_complete = false;
-    // Apps to rescan because their folders changed, and when.
-    let mut pending: Vec<(Instant, App)> = Vec::new();
+    // What to rescan because folders changed, and when.
+    let mut pending: Vec<(Instant, Target)> = Vec::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -277,32 +335,60 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
             }
             _ = sleep_until_opt(next_pending) => {
                 let now = Instant::now();
-                let due: BTreeSet<App> = pending.iter().filter(|p| p.0 <= now).map(|p| p.1).collect();
-                pending.retain(|p| p.0 > now);
-                client.scan(&due).await;
+                let mut due: Vec<Target> = Vec::new();
+                pending.retain(|(at, t)| {
+                    if *at > now {
+                        return true;
+                    }
+                    if !due.contains(t) {
+                        due.push(t.clone());
+                    }
+                    false
+                });
+                client.rescan(due).await;
             }
             _ = tokio::time::sleep_until(next_sync) => {
                 client.reconcile(last_complete).await;
                 next_sync = Instant::now() + client.cfg.sync_interval;
             }
             Some(paths) = recv_opt(&mut events) => {
-                let roots = client.root_list();
-                let apps: BTreeSet<App> = paths
-                    .iter()
-                    .filter(|p| !is_noise(p))
-                    .filter_map(|p| scan::app_for_path(&roots, p))
-                    .collect();
+                let mut targets: Vec<Target> = Vec::new();
+                for t in paths.iter().filter(|p| !is_noise(p)).filter_map(|p| client.target_for(p)) {
+                    if !targets.contains(&t) {
+                        targets.push(t);
+                    }
+                }
                 let now = Instant::now();
-                for app in apps {
-                    tracing::debug!("{app}: folder changed, rescanning");
-                    pending.push((now, app));
-                    pending.push((now + FOLLOW_UP, app));
+                for t in targets {
+                    tracing::debug!("folder changed, rescanning: {t:?}");
+                    pending.push((now, t.clone()));
+                    pending.push((now + FOLLOW_UP, t));
                 }
             }
         }
     }
     upload_task.abort();
     Ok(())
+}
+
+/// One line per scan: of a whole app, or of one series/artist folder.
+fn log_report(app: App, folder: Option<&Path>, r: &scan::ScanReport) {
+    let (what, folder) = match folder {
+        Some(f) => ("folder rescan", f.display().to_string()),
+        None => ("scan", String::new()),
+    };
+    tracing::info!(
+        app = %app,
+        folder,
+        planned = r.planned,
+        created = r.created,
+        unchanged = r.unchanged,
+        updated = r.updated,
+        withdrawn = r.withdrawn,
+        skipped = r.skipped,
+        bytes_hashed = r.bytes_hashed,
+        "{what} complete"
+    );
 }
 
 /// Partial downloads and hidden files never become torrents; ignore their churn.

@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 
 use crate::create::{self, CreateOptions, HashCache, Progress};
 
-use super::arr::{self, App, ArrError, ArrHttp};
+use super::arr::{self, App, AppLibrary, ArrError, ArrHttp, Item};
 use super::queue::{Batch, ClientDb, FileStamp, Job, Record, Status};
 use super::shaping::{self, PathMapper, Plan};
 
@@ -47,29 +47,67 @@ pub struct ScanReport {
     pub bytes_hashed: u64,
 }
 
-/// One app's scan result: the report and the root folders (local paths) to watch.
+/// One app's scan result: the report, the root folders (local paths) to watch,
+/// and the series/artist folders (local paths) that can be rescanned alone.
 pub struct AppScan {
     pub report: ScanReport,
     pub roots: Vec<PathBuf>,
+    pub items: Vec<(PathBuf, Item)>,
 }
 
 impl Scanner {
     /// Scans one app. An error reading the app changes nothing.
     pub async fn scan_app(self: &Arc<Self>, http: &ArrHttp) -> Result<AppScan, ArrError> {
         let lib = arr::read_library(http).await?;
-        let app = lib.app;
         let roots: Vec<PathBuf> = lib
             .root_folders
             .iter()
             .map(|r| self.mapper.to_local(r))
             .collect();
+        let items = lib
+            .items
+            .iter()
+            .map(|i| (self.mapper.to_local(&i.folder), i.item.clone()))
+            .collect();
+        let report = self.plan_and_apply(lib, None).await;
+        Ok(AppScan {
+            report,
+            roots,
+            items,
+        })
+    }
+
+    /// Re-reads one series or artist whose `folder` (local) changed and brings
+    /// only the torrents inside that folder in line.
+    pub async fn scan_item(
+        self: &Arc<Self>,
+        http: &ArrHttp,
+        item: &Item,
+        folder: PathBuf,
+    ) -> Result<ScanReport, ArrError> {
+        let lib = arr::read_item(http, item).await?;
+        Ok(self.plan_and_apply(lib, Some(folder)).await)
+    }
+
+    async fn plan_and_apply(
+        self: &Arc<Self>,
+        lib: AppLibrary,
+        scope: Option<PathBuf>,
+    ) -> ScanReport {
+        let app = lib.app;
         let me = self.clone();
         let report = tokio::task::spawn_blocking(move || {
-            let plans = shaping::plan(&lib, &me.mapper, &shaping::folder_fits_pack, me.anonymous);
-            me.apply(app, plans)
+            let mut plans =
+                shaping::plan(&lib, &me.mapper, &shaping::folder_fits_pack, me.anonymous);
+            // A series or artist that moved is picked up by the scan of its new place.
+            if let Some(scope) = &scope {
+                plans.retain(|p| Path::new(&p.key).starts_with(scope));
+            }
+            me.apply(app, plans, scope.as_deref())
         })
         .await;
-        let report = match report {
+        self.wake.notify_one();
+        match report {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 tracing::error!("{app} scan could not be saved: {e:#}");
@@ -79,18 +117,22 @@ impl Scanner {
                 tracing::error!("{app} scan failed: {e}");
                 ScanReport::default()
             }
-        };
-        self.wake.notify_one();
-        Ok(AppScan { report, roots })
+        }
     }
 
-    /// Brings the records of `app` in line with `plans` (blocking: disk and hashing).
-    pub fn apply(&self, app: App, plans: Vec<Plan>) -> anyhow::Result<ScanReport> {
+    /// Brings the records of `app` (only those inside `scope`, when given) in
+    /// line with `plans` (blocking: disk and hashing).
+    pub fn apply(
+        &self,
+        app: App,
+        plans: Vec<Plan>,
+        scope: Option<&Path>,
+    ) -> anyhow::Result<ScanReport> {
         let existing: HashMap<String, Record> = self
             .db
             .records()?
             .into_iter()
-            .filter(|(_, r)| r.app == app)
+            .filter(|(k, r)| r.app == app && scope.is_none_or(|s| Path::new(k).starts_with(s)))
             .collect();
         let mut report = ScanReport {
             planned: plans.len(),

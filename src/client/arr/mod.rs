@@ -156,12 +156,28 @@ pub enum Library {
     Lidarr(Vec<Artist>),
 }
 
+/// A series or an artist as the app's list gives it: enough to re-read it alone.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Series(u64, models::SeriesModel),
+    Artist(u64, models::ArtistModel),
+}
+
+/// An item and its folder (as the app sees it).
+#[derive(Debug, Clone)]
+pub struct ItemFolder {
+    pub folder: String,
+    pub item: Item,
+}
+
 /// One app's library and its root folders (as the app sees them).
 #[derive(Debug, Clone)]
 pub struct AppLibrary {
     pub app: App,
     pub root_folders: Vec<String>,
     pub library: Library,
+    /// Series or artist folders (none for Radarr, whose one list is cheap to re-read).
+    pub items: Vec<ItemFolder>,
 }
 
 /// Reads everything the client shares from one app. Any failure fails the
@@ -169,14 +185,39 @@ pub struct AppLibrary {
 pub async fn read_library(http: &ArrHttp) -> Result<AppLibrary, ArrError> {
     let roots: Vec<models::RootFolder> = http.get("/rootfolder", &[]).await?;
     let root_folders = roots.into_iter().filter_map(|r| r.path).collect();
-    let library = match http.app() {
-        App::Radarr => Library::Radarr(radarr::read(http).await?),
-        App::Sonarr => Library::Sonarr(sonarr::read(http).await?),
-        App::Lidarr => Library::Lidarr(lidarr::read(http).await?),
+    let (library, items) = match http.app() {
+        App::Radarr => (Library::Radarr(radarr::read(http).await?), Vec::new()),
+        App::Sonarr => {
+            let (series, items) = sonarr::read(http).await?;
+            (Library::Sonarr(series), items)
+        }
+        App::Lidarr => {
+            let (artists, items) = lidarr::read(http).await?;
+            (Library::Lidarr(artists), items)
+        }
     };
     Ok(AppLibrary {
         app: http.app(),
         root_folders,
         library,
+        items,
+    })
+}
+
+/// Re-reads one series or artist: two or three requests instead of the whole app.
+pub async fn read_item(http: &ArrHttp, item: &Item) -> Result<AppLibrary, ArrError> {
+    let library = match item {
+        Item::Series(id, s) => {
+            Library::Sonarr(vec![sonarr::read_series(http, *id, s.clone()).await?])
+        }
+        Item::Artist(id, a) => {
+            Library::Lidarr(vec![lidarr::read_artist(http, *id, a.clone()).await?])
+        }
+    };
+    Ok(AppLibrary {
+        app: http.app(),
+        root_folders: Vec::new(),
+        library,
+        items: Vec::new(),
     })
 }

@@ -110,10 +110,12 @@ pub struct MovieModel {
     pub movie_file: Option<FileModel>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SeriesModel {
     pub id: Option<u64>,
+    /// The series folder as the app sees it.
+    pub path: Option<String>,
     pub title: Option<String>,
     pub year: Option<i64>,
     pub tvdb_id: Option<i64>,
@@ -132,10 +134,12 @@ pub struct EpisodeModel {
     pub episode_file_id: Option<u64>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ArtistModel {
     pub id: Option<u64>,
+    /// The artist folder as the app sees it.
+    pub path: Option<String>,
     pub artist_name: Option<String>,
 }
 

@@ -1,16 +1,24 @@
 //! Sonarr v3: series, then each series' episodes and episode files.
 
 use super::models::{self, EpisodeModel, FileModel, SeriesModel};
-use super::{ArrError, ArrHttp, Episode, Series};
+use super::{ArrError, ArrHttp, Episode, Item, ItemFolder, Series};
 
-pub async fn read(http: &ArrHttp) -> Result<Vec<Series>, ArrError> {
+/// Every series, and each one's folder for rescanning it alone.
+pub async fn read(http: &ArrHttp) -> Result<(Vec<Series>, Vec<ItemFolder>), ArrError> {
     let list: Vec<SeriesModel> = http.get("/series", &[]).await?;
     let mut out = Vec::with_capacity(list.len());
+    let mut folders = Vec::new();
     for s in list {
         let Some(id) = s.id else { continue };
+        if let Some(folder) = s.path.clone().filter(|p| !p.is_empty()) {
+            folders.push(ItemFolder {
+                folder,
+                item: Item::Series(id, s.clone()),
+            });
+        }
         out.push(read_series(http, id, s).await?);
     }
-    Ok(out)
+    Ok((out, folders))
 }
 
 /// One series' episodes and files (two requests; Sonarr does not page them).
