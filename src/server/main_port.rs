@@ -17,7 +17,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::state::AppState;
-use crate::tracker::http1::{self, Conn};
+use crate::tracker::http1;
 use crate::tracker::Tracker;
 
 /// The connection's remote address, as a request extension for the routes
@@ -36,20 +36,10 @@ pub async fn serve(
     let listener = http1::prepare(listener)?;
     let graceful = GracefulShutdown::new();
     http1::accept_loop(listener, stop, |stream, remote| {
-        let Some(buf) = http1::read_first(&stream) else {
+        let Some(conn) =
+            http1::first_contact(&stream, remote, &tracker, &state, http1::is_tracker_request)
+        else {
             return;
-        };
-        let conn = if http1::is_tracker_request(&buf) {
-            match http1::answer_inline(&stream, buf, &tracker, &state, remote) {
-                Some(conn) => conn,
-                None => return,
-            }
-        } else {
-            Conn {
-                buf,
-                out: Vec::new(),
-                open: true,
-            }
         };
         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
             return;

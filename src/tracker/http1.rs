@@ -221,9 +221,27 @@ enum Advance {
     Reject(&'static [u8]),
 }
 
+/// Reads what a freshly accepted connection has sent (without waiting) and, if
+/// `answer_now` says so of it, answers it at once. What remains of the
+/// connection (it is left non-blocking), or None when it is done with.
+pub fn first_contact(
+    stream: &std::net::TcpStream,
+    remote: SocketAddr,
+    tracker: &Tracker,
+    state: &AppState,
+    answer_now: impl Fn(&[u8]) -> bool,
+) -> Option<Conn> {
+    let buf = read_first(stream)?;
+    if !buf.is_empty() && answer_now(&buf) {
+        answer_inline(stream, buf, tracker, state, remote)
+    } else {
+        Some(Conn::fresh(buf))
+    }
+}
+
 /// The first read of a new connection without waiting: what was there (maybe
 /// nothing yet), or None once it is closed or broken. Leaves it non-blocking.
-pub fn read_first(stream: &std::net::TcpStream) -> Option<Vec<u8>> {
+fn read_first(stream: &std::net::TcpStream) -> Option<Vec<u8>> {
     stream.set_nonblocking(true).ok()?;
     let mut chunk = [0u8; READ_CHUNK];
     match (&*stream).read(&mut chunk) {
@@ -252,7 +270,7 @@ pub fn is_tracker_request(buf: &[u8]) -> bool {
 /// Answers what `buf` holds right away on the freshly accepted `stream`: the
 /// connection's remaining state if it goes on (keep-alive, a partial request,
 /// an answer not fully sent), None when it is done with.
-pub fn answer_inline(
+fn answer_inline(
     stream: &std::net::TcpStream,
     buf: Vec<u8>,
     tracker: &Tracker,
@@ -287,16 +305,8 @@ fn first_request(
     tracker: &Arc<Tracker>,
     state: &Arc<AppState>,
 ) {
-    let Some(buf) = read_first(&stream) else {
+    let Some(conn) = first_contact(&stream, remote, tracker, state, |_| true) else {
         return;
-    };
-    let conn = if buf.is_empty() {
-        Conn::fresh(buf)
-    } else {
-        match answer_inline(&stream, buf, tracker, state, remote) {
-            Some(conn) => conn,
-            None => return,
-        }
     };
     let Ok(stream) = TcpStream::from_std(stream) else {
         return;
