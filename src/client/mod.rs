@@ -99,7 +99,7 @@ struct Client {
 }
 
 /// What a folder event asks to rescan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Target {
     App(App),
     /// One series or artist, by its local folder: a few requests instead of the whole app.
@@ -163,7 +163,8 @@ impl Client {
         })
     }
 
-    /// Runs the due rescans: whole apps first, then the folders of other apps.
+    /// Runs the due rescans (repeats run once): whole apps first, then the
+    /// folders of other apps.
     async fn rescan(&mut self, due: Vec<Target>) {
         let whole: BTreeSet<App> = due
             .iter()
@@ -335,29 +336,20 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
             }
             _ = sleep_until_opt(next_pending) => {
                 let now = Instant::now();
-                let mut due: Vec<Target> = Vec::new();
-                pending.retain(|(at, t)| {
-                    if *at > now {
-                        return true;
-                    }
-                    if !due.contains(t) {
-                        due.push(t.clone());
-                    }
-                    false
-                });
-                client.rescan(due).await;
+                let (due, later): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(at, _)| *at <= now);
+                pending = later;
+                client.rescan(due.into_iter().map(|(_, t)| t).collect()).await;
             }
             _ = tokio::time::sleep_until(next_sync) => {
                 client.reconcile(last_complete).await;
                 next_sync = Instant::now() + client.cfg.sync_interval;
             }
             Some(paths) = recv_opt(&mut events) => {
-                let mut targets: Vec<Target> = Vec::new();
-                for t in paths.iter().filter(|p| !is_noise(p)).filter_map(|p| client.target_for(p)) {
-                    if !targets.contains(&t) {
-                        targets.push(t);
-                    }
-                }
+                let targets: HashSet<Target> = paths
+                    .iter()
+                    .filter(|p| !is_noise(p))
+                    .filter_map(|p| client.target_for(p))
+                    .collect();
                 let now = Instant::now();
                 for t in targets {
                     tracing::debug!("folder changed, rescanning: {t:?}");
