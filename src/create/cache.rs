@@ -153,9 +153,7 @@ impl HashCache {
         }
         tx.commit().map_err(|e| self.err(e))
     }
-}
 
-impl HashCache {
     /// Drops the per-file entries that can never be used again: the file's
     /// size or mtime changed, or it is gone from a folder that is still there.
     /// An entry whose folder is gone too is kept: an unmounted disk is more
