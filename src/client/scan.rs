@@ -251,11 +251,18 @@ impl Scanner {
         // An app that suddenly lists nothing (restoring a backup, a fresh
         // database at the same URL) is far likelier broken than emptied on purpose.
         let emptied = keep.is_empty() && !existing.is_empty();
-        if emptied {
-            tracing::warn!(
+        match scope {
+            _ if !emptied => {}
+            // One series or artist emptied: the next full scan decides.
+            Some(folder) => tracing::info!(
+                "{app} lists nothing in {} any more; its {} torrent(s) stay until the next full scan",
+                folder.display(),
+                existing.len()
+            ),
+            None => tracing::warn!(
                 "{app} lists no media any more; its {} torrent(s) are kept (delete the client's data dir to start over)",
                 existing.len()
-            );
+            ),
         }
         for (key, rec) in &existing {
             if emptied || keep.contains(key) {
