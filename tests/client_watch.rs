@@ -12,34 +12,44 @@ use common::{add_member, Server};
 use fake_arr::lay_out_library;
 use harness::{server_hashes, Apps, RunningClient};
 
-/// A library laid out under `tmp`, a server with one member, the fake apps, and a
-/// watching client (rescans an hour apart) that has shared the 12 torrents and
-/// watches `root` (a folder under the media dir).
-async fn watching_client(
-    tmp: &std::path::Path,
-    who: &str,
-    root: &str,
-) -> (
-    Server,
-    common::Keys,
-    Apps,
-    RunningClient,
-    std::path::PathBuf,
-) {
+/// What each test starts from: the library laid out under `tmp`, a server with one
+/// member, the fake apps, and a client (with these settings on top of the apps')
+/// that has shared the library's 12 torrents.
+struct Shared {
+    server: Server,
+    member: common::Keys,
+    apps: Apps,
+    client: RunningClient,
+    media: std::path::PathBuf,
+}
+
+async fn shared_library(tmp: &std::path::Path, who: &str, settings: &[(&str, &str)]) -> Shared {
     let media = tmp.join("media");
     lay_out_library(&media);
     let server = Server::start(&tmp.join("server"));
     let member = add_member(&server, who).await;
     let apps = Apps::start();
     let mut env = apps.env(&media);
-    // Rescans are an hour apart: only the folder watch can notice an import.
-    env.push(("SCAN_INTERVAL".into(), "1h".into()));
+    env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let client = RunningClient::start(&server.url(""), &member.api_key, &tmp.join("c"), &env);
     wait_count(&server, &member.api_key, 12, &client).await;
-    client.wait_log("the media folder being watched", |l| {
-        l.contains(&format!("watching {}", media.join(root).display()))
+    Shared {
+        server,
+        member,
+        apps,
+        client,
+        media,
+    }
+}
+
+/// A client whose rescans are an hour apart (only the folder watch can notice an
+/// import), once it watches `root` (a folder under the media dir).
+async fn watching_client(tmp: &std::path::Path, who: &str, root: &str) -> Shared {
+    let s = shared_library(tmp, who, &[("SCAN_INTERVAL", "1h")]).await;
+    s.client.wait_log("the media folder being watched", |l| {
+        l.contains(&format!("watching {}", s.media.join(root).display()))
     });
-    (server, member, apps, client, media)
+    s
 }
 
 /// Polls until the server holds `n` torrents of this member (generous deadline).
@@ -61,8 +71,13 @@ async fn wait_count(server: &Server, key: &str, n: usize, client: &RunningClient
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_import_is_shared_without_waiting_for_a_rescan() {
     let tmp = tempfile::tempdir().unwrap();
-    let (server, member, apps, client, media) =
-        watching_client(tmp.path(), "alice", "movies").await;
+    let Shared {
+        server,
+        member,
+        apps,
+        client,
+        media,
+    } = watching_client(tmp.path(), "alice", "movies").await;
 
     // Radarr imports Northern Static: the file lands, then Radarr records it.
     let arr_path = "/media/movies/Northern Static (2024)/Northern Static (2024) WEBDL-1080p.mkv";
@@ -93,7 +108,13 @@ async fn a_new_import_is_shared_without_waiting_for_a_rescan() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_episode_import_rereads_only_its_series() {
     let tmp = tempfile::tempdir().unwrap();
-    let (server, member, apps, client, media) = watching_client(tmp.path(), "dana", "tv").await;
+    let Shared {
+        server,
+        member,
+        apps,
+        client,
+        media,
+    } = watching_client(tmp.path(), "dana", "tv").await;
     let before = apps.sonarr.requests().len();
 
     // Sonarr imports The Lantern Keepers S02E02 (S02E03 is still missing: no pack yet).
@@ -143,22 +164,17 @@ async fn an_episode_import_rereads_only_its_series() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_dropped() {
     let tmp = tempfile::tempdir().unwrap();
-    let media = tmp.path().join("media");
-    lay_out_library(&media);
-    let server = Server::start(&tmp.path().join("server"));
-    let member = add_member(&server, "bob").await;
-    let apps = Apps::start();
-    let mut env = apps.env(&media);
-    env.push(("SCAN_INTERVAL".into(), "1h".into()));
-    env.push(("SYNC_INTERVAL".into(), "1s".into()));
-    env.push(("NO_WATCH".into(), "true".into()));
-    let client = RunningClient::start(
-        &server.url(""),
-        &member.api_key,
-        &tmp.path().join("c"),
-        &env,
-    );
-    wait_count(&server, &member.api_key, 12, &client).await;
+    let settings = [
+        ("SCAN_INTERVAL", "1h"),
+        ("SYNC_INTERVAL", "1s"),
+        ("NO_WATCH", "true"),
+    ];
+    let Shared {
+        server,
+        member,
+        client,
+        ..
+    } = shared_library(tmp.path(), "bob", &settings).await;
 
     // The admin removes one of the member's torrents: the next sync sends it again.
     let gone = server_hashes(&server, &member.api_key).await[0].clone();
@@ -195,21 +211,14 @@ async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_droppe
 #[tokio::test(flavor = "multi_thread")]
 async fn the_periodic_rescan_catches_a_rename_without_folder_watching() {
     let tmp = tempfile::tempdir().unwrap();
-    let media = tmp.path().join("media");
-    lay_out_library(&media);
-    let server = Server::start(&tmp.path().join("server"));
-    let member = add_member(&server, "carol").await;
-    let apps = Apps::start();
-    let mut env = apps.env(&media);
-    env.push(("SCAN_INTERVAL".into(), "2s".into()));
-    env.push(("NO_WATCH".into(), "true".into()));
-    let client = RunningClient::start(
-        &server.url(""),
-        &member.api_key,
-        &tmp.path().join("c"),
-        &env,
-    );
-    wait_count(&server, &member.api_key, 12, &client).await;
+    let settings = [("SCAN_INTERVAL", "2s"), ("NO_WATCH", "true")];
+    let Shared {
+        server,
+        member,
+        apps,
+        client,
+        media,
+    } = shared_library(tmp.path(), "carol", &settings).await;
     let before = server_hashes(&server, &member.api_key).await;
 
     // Lidarr renames a track of the incomplete album: one torrent is replaced.
