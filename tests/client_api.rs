@@ -42,8 +42,7 @@ async fn upload_then_download_keeps_the_info_hash_and_sets_the_announce_url() {
 
     let torrent = single_file_torrent("Movie (2020).mkv", 1, 100_000);
     let ih = info_hash_hex(&torrent);
-    let (status, body) = upload(&server, &alice.api_key, torrent, movie_meta()).await;
-    assert_eq!(status, 201, "{body}");
+    let body = upload_new(&server, &alice.api_key, torrent, movie_meta()).await;
     assert_eq!(body["info_hash"], ih);
     assert_eq!(body["size"], 100_000);
     assert_eq!(body["title"], "Movie (2020) [Bluray-1080p]-GRP");

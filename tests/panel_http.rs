@@ -443,14 +443,13 @@ async fn members_page_creates_disables_rotates_and_deletes() {
     let bob = add_member(&server, "bob").await;
     let torrent = single_file_torrent("Shared.Movie.2020.mkv", 5, 50_000);
     let ih = info_hash_hex(&torrent);
-    let (status, _) = upload(
+    upload_new(
         &server,
         &new_key,
         torrent,
         serde_json::json!({"category": 2040}),
     )
     .await;
-    assert_eq!(status, 201);
     let resp = client()
         .get(server.url(&format!("/api/v1/torrents/{ih}/download")))
         .header("X-Api-Key", &bob.api_key)

@@ -118,14 +118,13 @@ async fn setup(env: &[(&str, &str)]) -> (tempfile::TempDir, Server, Keys, Keys, 
     let bob = add_member(&server, "bob").await;
     let torrent = single_file_torrent("Show.S01E01.mkv", 3, 50_000);
     let ih = info_hash_hex(&torrent);
-    let (status, body) = upload(
+    upload_new(
         &server,
         &alice.api_key,
         torrent,
         serde_json::json!({"category": 5040}),
     )
     .await;
-    assert_eq!(status, 201, "{body}");
     (dir, server, alice, bob, hash_bytes(&ih))
 }
 
@@ -448,14 +447,13 @@ async fn hybrid_torrent_is_one_swarm_and_withdrawal_drops_it() {
     let bob = add_member(&server, "bob").await;
     let (torrent, v2) = hybrid_torrent();
     let v1 = hash_bytes(&info_hash_hex(&torrent));
-    let (status, body) = upload(
+    upload_new(
         &server,
         &alice.api_key,
         torrent,
         serde_json::json!({"category": 2040}),
     )
     .await;
-    assert_eq!(status, 201, "{body}");
 
     announce(&announce_url(&server, &alice), &Ann::new(&v1, 1, 0)).await;
     let r = announce(&announce_url(&server, &bob), &Ann::new(&v2, 2, 100)).await;

@@ -75,14 +75,13 @@ async fn two_libtorrent_clients_exchange_a_file_and_are_credited() {
         true,
     );
     let ih = info_hash_hex(&torrent);
-    let (status, body) = upload(
+    upload_new(
         &server,
         &alice.api_key,
         torrent,
         serde_json::json!({"category": 2040}),
     )
     .await;
-    assert_eq!(status, 201, "{body}");
 
     let seed_dir = dir.path().join("seed");
     let leech_dir = dir.path().join("leech");

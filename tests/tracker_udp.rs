@@ -67,14 +67,13 @@ async fn udp_announces_share_the_http_swarm() {
     let bob = add_member(&server, "bob").await;
     let torrent = single_file_torrent("Udp.Movie.mkv", 11, 30_000);
     let ih_hex = info_hash_hex(&torrent);
-    let (status, _) = upload(
+    upload_new(
         &server,
         &alice.api_key,
         torrent,
         serde_json::json!({"category": 2000}),
     )
     .await;
-    assert_eq!(status, 201);
     let mut ih = [0u8; 20];
     hex::decode_to_slice(&ih_hex, &mut ih).unwrap();
 

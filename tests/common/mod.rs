@@ -243,6 +243,18 @@ pub fn info_hash_hex(torrent: &[u8]) -> String {
 }
 
 /// Uploads through the client API; returns status and JSON body.
+/// Uploads a torrent that must be accepted as new (201); the answer's JSON.
+pub async fn upload_new(
+    server: &Server,
+    api_key: &str,
+    torrent: Vec<u8>,
+    meta: serde_json::Value,
+) -> serde_json::Value {
+    let (status, body) = upload(server, api_key, torrent, meta).await;
+    assert_eq!(status, 201, "upload refused: {body}");
+    body
+}
+
 pub async fn upload(
     server: &Server,
     api_key: &str,
