@@ -37,27 +37,18 @@ async fn cli_manages_members_and_backs_up_a_running_server() {
     assert!(out.status.success(), "{}", stderr(&out));
     let keys: Keys = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(keys.label, "dave");
-    let me = client()
-        .get(server.url("/api/v1/me"))
-        .header("X-Api-Key", &keys.api_key)
-        .send()
-        .await
-        .unwrap();
+    let me = api_get(&server, "/api/v1/me", &keys.api_key).await;
     assert_eq!(me.status(), 200);
 
     let t = single_file_torrent("backup-me", 40, 30_000);
     let ih = info_hash_hex(&t);
-    assert_eq!(
-        upload(
-            &server,
-            &keys.api_key,
-            t,
-            serde_json::json!({"category": 2040})
-        )
-        .await
-        .0,
-        201
-    );
+    upload_new(
+        &server,
+        &keys.api_key,
+        t,
+        serde_json::json!({"category": 2040}),
+    )
+    .await;
 
     let out = admin(&["--server", &url, "list-users"], &env);
     assert!(stdout(&out).contains("dave") && !stdout(&out).contains(&keys.api_key));
@@ -68,22 +59,12 @@ async fn cli_manages_members_and_backs_up_a_running_server() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let rotated: Keys = serde_json::from_slice(&out.stdout).unwrap();
-    let old = client()
-        .get(server.url("/api/v1/me"))
-        .header("X-Api-Key", &keys.api_key)
-        .send()
-        .await
-        .unwrap();
+    let old = api_get(&server, "/api/v1/me", &keys.api_key).await;
     assert_eq!(old.status(), 401);
 
     let out = admin(&["--server", &url, "disable", &keys.id.to_string()], &env);
     assert!(out.status.success());
-    let me = client()
-        .get(server.url("/api/v1/me"))
-        .header("X-Api-Key", &rotated.api_key)
-        .send()
-        .await
-        .unwrap();
+    let me = api_get(&server, "/api/v1/me", &rotated.api_key).await;
     assert_eq!(me.status(), 403);
     assert!(
         admin(&["--server", &url, "enable", &keys.id.to_string()], &env)
@@ -183,12 +164,7 @@ async fn offline_tasks_work_on_the_store_and_refuse_a_store_in_use() {
 
     // The server takes the offline password and the member's key.
     let server = Server::start_with(dir.path(), &[("ADMIN_PASSWORD", "")]);
-    let me = client()
-        .get(server.url("/api/v1/me"))
-        .header("X-Api-Key", &keys.api_key)
-        .send()
-        .await
-        .unwrap();
+    let me = api_get(&server, "/api/v1/me", &keys.api_key).await;
     assert_eq!(me.status(), 200);
     let stats = client()
         .get(server.url("/admin/api/stats"))

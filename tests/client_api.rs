@@ -17,17 +17,8 @@ fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     [&hay[..pos], to, &hay[pos + from.len()..]].concat()
 }
 
-async fn get(server: &Server, path: &str, key: &str) -> reqwest::Response {
-    client()
-        .get(server.url(path))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn download_status(server: &Server, ih: &str, key: &str) -> u16 {
-    get(server, &format!("/api/v1/torrents/{ih}/download"), key)
+    api_get(server, &format!("/api/v1/torrents/{ih}/download"), key)
         .await
         .status()
         .as_u16()
@@ -47,7 +38,7 @@ async fn upload_then_download_keeps_the_info_hash_and_sets_the_announce_url() {
     assert_eq!(body["size"], 100_000);
     assert_eq!(body["title"], "Movie (2020) [Bluray-1080p]-GRP");
 
-    let resp = get(
+    let resp = api_get(
         &server,
         &format!("/api/v1/torrents/{ih}/download"),
         &bob.api_key,
@@ -81,7 +72,7 @@ async fn upload_then_download_keeps_the_info_hash_and_sets_the_announce_url() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let me_bob: serde_json::Value = get(&server, "/api/v1/me", &bob.api_key)
+    let me_bob: serde_json::Value = api_get(&server, "/api/v1/me", &bob.api_key)
         .await
         .json()
         .await
@@ -89,7 +80,7 @@ async fn upload_then_download_keeps_the_info_hash_and_sets_the_announce_url() {
     assert_eq!(me_bob["grabs"], 2);
     assert_eq!(me_bob["label"], "bob");
     assert_eq!(me_bob["announce_url"], bob.announce_url.as_str());
-    let me_alice: serde_json::Value = get(&server, "/api/v1/me", &alice.api_key)
+    let me_alice: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
         .await
         .json()
         .await
@@ -99,7 +90,7 @@ async fn upload_then_download_keeps_the_info_hash_and_sets_the_announce_url() {
 
     // The uploader fetching their own torrent is not a grab.
     assert_eq!(download_status(&server, &ih, &alice.api_key).await, 200);
-    let me_alice: serde_json::Value = get(&server, "/api/v1/me", &alice.api_key)
+    let me_alice: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
         .await
         .json()
         .await
@@ -123,7 +114,7 @@ async fn health_needs_no_key_and_everything_else_does() {
         ("/api/v1/me", "nothex"),
         ("/api/v1/me", &"a".repeat(64)),
     ] {
-        let resp = get(&server, path, key).await;
+        let resp = api_get(&server, path, key).await;
         assert_eq!(resp.status(), 401);
         let body: serde_json::Value = resp.json().await.unwrap();
         assert!(body["error"].as_str().unwrap().contains("API key"));
@@ -273,7 +264,7 @@ async fn bad_uploads_are_refused_with_a_named_reason_and_nothing_is_stored() {
     assert!(resp.status().is_client_error());
 
     // Nothing was stored by any of the above.
-    let me: serde_json::Value = get(&server, "/api/v1/me", &alice.api_key)
+    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
         .await
         .json()
         .await
@@ -327,7 +318,7 @@ async fn duplicates_update_for_the_uploader_and_conflict_for_others() {
     .await;
     assert_eq!(s, 409);
 
-    let me: serde_json::Value = get(&server, "/api/v1/me", &alice.api_key)
+    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
         .await
         .json()
         .await
@@ -352,10 +343,12 @@ async fn rotation_and_disabling_take_effect_at_once() {
     assert_ne!(rotated.api_key, alice.api_key);
     assert_ne!(rotated.passkey, alice.passkey);
     assert_eq!(
-        get(&server, "/api/v1/me", &alice.api_key).await.status(),
+        api_get(&server, "/api/v1/me", &alice.api_key)
+            .await
+            .status(),
         401
     );
-    let me: serde_json::Value = get(&server, "/api/v1/me", &rotated.api_key)
+    let me: serde_json::Value = api_get(&server, "/api/v1/me", &rotated.api_key)
         .await
         .json()
         .await
@@ -370,7 +363,7 @@ async fn rotation_and_disabling_take_effect_at_once() {
             .status(),
         204
     );
-    let resp = get(&server, "/api/v1/me", &rotated.api_key).await;
+    let resp = api_get(&server, "/api/v1/me", &rotated.api_key).await;
     assert_eq!(resp.status(), 403);
     assert!(resp.json::<serde_json::Value>().await.unwrap()["error"]
         .as_str()
@@ -393,7 +386,9 @@ async fn rotation_and_disabling_take_effect_at_once() {
         204
     );
     assert_eq!(
-        get(&server, "/api/v1/me", &rotated.api_key).await.status(),
+        api_get(&server, "/api/v1/me", &rotated.api_key)
+            .await
+            .status(),
         200
     );
 
@@ -421,7 +416,9 @@ async fn rotation_and_disabling_take_effect_at_once() {
     .unwrap();
     assert_eq!(del.status(), 204);
     assert_eq!(
-        get(&server, "/api/v1/me", &rotated.api_key).await.status(),
+        api_get(&server, "/api/v1/me", &rotated.api_key)
+            .await
+            .status(),
         401
     );
     assert_eq!(
@@ -674,24 +671,20 @@ async fn only_the_uploader_or_admin_withdraws() {
         204
     );
     assert_eq!(download_status(&server, &h2, &alice.api_key).await, 404);
-    let me: serde_json::Value = get(&server, "/api/v1/me", &alice.api_key)
+    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(me["uploads"], 0);
     // Withdrawn torrents can be shared again.
-    assert_eq!(
-        upload(
-            &server,
-            &bob.api_key,
-            single_file_torrent("w1", 20, 20_000),
-            movie_meta()
-        )
-        .await
-        .0,
-        201
-    );
+    upload_new(
+        &server,
+        &bob.api_key,
+        single_file_torrent("w1", 20, 20_000),
+        movie_meta(),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -712,14 +705,14 @@ async fn a_restart_keeps_members_torrents_and_counters() {
 
     let server = Server::start(dir.path());
     assert_eq!(download_status(&server, &ih, &bob.api_key).await, 200);
-    let me: serde_json::Value = get(&server, "/api/v1/me", &alice.api_key)
+    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(me["uploads"], 1);
     assert_eq!(me["popularity"], 2);
-    let me_bob: serde_json::Value = get(&server, "/api/v1/me", &bob.api_key)
+    let me_bob: serde_json::Value = api_get(&server, "/api/v1/me", &bob.api_key)
         .await
         .json()
         .await

@@ -243,6 +243,16 @@ pub fn info_hash_hex(torrent: &[u8]) -> String {
 }
 
 /// Uploads through the client API; returns status and JSON body.
+/// A GET of the client API with the member's key in `X-Api-Key`.
+pub async fn api_get(server: &Server, path: &str, key: &str) -> reqwest::Response {
+    client()
+        .get(server.url(path))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Uploads a torrent that must be accepted as new (201); the answer's JSON.
 pub async fn upload_new(
     server: &Server,
