@@ -17,6 +17,15 @@ fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     [&hay[..pos], to, &hay[pos + from.len()..]].concat()
 }
 
+/// `GET /api/v1/me` as JSON.
+async fn me_json(server: &Server, key: &str) -> serde_json::Value {
+    api_get(server, "/api/v1/me", key)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn download_status(server: &Server, ih: &str, key: &str) -> u16 {
     api_get(server, &format!("/api/v1/torrents/{ih}/download"), key)
         .await
@@ -72,29 +81,17 @@ async fn upload_then_download_keeps_the_info_hash_and_sets_the_announce_url() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let me_bob: serde_json::Value = api_get(&server, "/api/v1/me", &bob.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me_bob = me_json(&server, &bob.api_key).await;
     assert_eq!(me_bob["grabs"], 2);
     assert_eq!(me_bob["label"], "bob");
     assert_eq!(me_bob["announce_url"], bob.announce_url.as_str());
-    let me_alice: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me_alice = me_json(&server, &alice.api_key).await;
     assert_eq!(me_alice["uploads"], 1);
     assert_eq!(me_alice["popularity"], 2);
 
     // The uploader fetching their own torrent is not a grab.
     assert_eq!(download_status(&server, &ih, &alice.api_key).await, 200);
-    let me_alice: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me_alice = me_json(&server, &alice.api_key).await;
     assert_eq!(me_alice["grabs"], 0);
     assert_eq!(me_alice["popularity"], 2);
 }
@@ -264,11 +261,7 @@ async fn bad_uploads_are_refused_with_a_named_reason_and_nothing_is_stored() {
     assert!(resp.status().is_client_error());
 
     // Nothing was stored by any of the above.
-    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = me_json(&server, &alice.api_key).await;
     assert_eq!(me["uploads"], 0);
     assert_eq!(
         download_status(&server, &good_ih, &alice.api_key).await,
@@ -318,11 +311,7 @@ async fn duplicates_update_for_the_uploader_and_conflict_for_others() {
     .await;
     assert_eq!(s, 409);
 
-    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = me_json(&server, &alice.api_key).await;
     assert_eq!(me["uploads"], 1);
 }
 
@@ -348,11 +337,7 @@ async fn rotation_and_disabling_take_effect_at_once() {
             .status(),
         401
     );
-    let me: serde_json::Value = api_get(&server, "/api/v1/me", &rotated.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = me_json(&server, &rotated.api_key).await;
     assert_eq!(me["announce_url"], rotated.announce_url.as_str());
 
     assert_eq!(
@@ -671,11 +656,7 @@ async fn only_the_uploader_or_admin_withdraws() {
         204
     );
     assert_eq!(download_status(&server, &h2, &alice.api_key).await, 404);
-    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = me_json(&server, &alice.api_key).await;
     assert_eq!(me["uploads"], 0);
     // Withdrawn torrents can be shared again.
     upload_new(
@@ -705,18 +686,10 @@ async fn a_restart_keeps_members_torrents_and_counters() {
 
     let server = Server::start(dir.path());
     assert_eq!(download_status(&server, &ih, &bob.api_key).await, 200);
-    let me: serde_json::Value = api_get(&server, "/api/v1/me", &alice.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = me_json(&server, &alice.api_key).await;
     assert_eq!(me["uploads"], 1);
     assert_eq!(me["popularity"], 2);
-    let me_bob: serde_json::Value = api_get(&server, "/api/v1/me", &bob.api_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me_bob = me_json(&server, &bob.api_key).await;
     // The port differs after a restart on port 0; the passkey must not.
     assert!(me_bob["announce_url"]
         .as_str()
