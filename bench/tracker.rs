@@ -8,6 +8,9 @@
 //! BENCH_CONNS (64), BENCH_THREADS (1), BENCH_ROUNDS (5), BENCH_TORRENTS (1000),
 //! BENCH_PEERS (20000).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::path::Path;
@@ -15,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::free_port;
 use privateindexer::server::counters::Counters;
 use privateindexer::server::state::CatalogListener;
 use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
@@ -39,14 +43,6 @@ fn have(tool: &str) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn bench_hash(t: u64) -> [u8; 20] {

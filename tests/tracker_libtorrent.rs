@@ -17,14 +17,6 @@ fn libtorrent_available() -> bool {
         .unwrap_or(false)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn download_torrent(server: &Server, api_key: &str, ih: &str) -> Vec<u8> {
     let resp = client()
         .get(server.url(&format!("/api/v1/torrents/{ih}/download")))

@@ -13,6 +13,15 @@ use sha1::{Digest, Sha1};
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_privateindexer")
 }
