@@ -377,13 +377,7 @@ async fn rotation_and_disabling_take_effect_at_once() {
         200
     );
 
-    let list: serde_json::Value = admin_request(&server, reqwest::Method::GET, "/admin/api/users")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = admin_get(&server, "/admin/api/users").await;
     let text = list.to_string();
     assert!(
         !text.contains(&rotated.api_key) && !text.contains(&rotated.passkey),

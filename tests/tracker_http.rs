@@ -327,14 +327,7 @@ async fn peers_meet_with_counts_jitter_and_both_peer_models() {
 }
 
 async fn member(server: &Server, id: u64) -> serde_json::Value {
-    let list: Vec<serde_json::Value> =
-        admin_request(server, reqwest::Method::GET, "/admin/api/users")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let list: Vec<serde_json::Value> = admin_get(server, "/admin/api/users").await;
     list.into_iter().find(|m| m["id"] == id).unwrap()
 }
 

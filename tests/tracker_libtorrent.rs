@@ -125,14 +125,7 @@ async fn two_libtorrent_clients_exchange_a_file_and_are_credited() {
     // A clean stop writes the counters (FLUSH_INTERVAL is an hour).
     assert!(server.stop().success());
     let server = Server::start(&data_dir);
-    let users: Vec<serde_json::Value> =
-        admin_request(&server, reqwest::Method::GET, "/admin/api/users")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let users: Vec<serde_json::Value> = admin_get(&server, "/admin/api/users").await;
     let find = |id: u64| users.iter().find(|u| u["id"] == id).unwrap().clone();
     let (a, b) = (find(alice.id), find(bob.id));
     let len = data.len() as u64;

@@ -152,15 +152,20 @@ pub fn admin_request(
         .basic_auth("admin", Some(ADMIN_PASSWORD))
 }
 
-/// `GET /admin/api/stats` as JSON.
-pub async fn admin_stats(server: &Server) -> serde_json::Value {
-    admin_request(server, reqwest::Method::GET, "/admin/api/stats")
+/// An admin API GET as JSON.
+pub async fn admin_get<T: serde::de::DeserializeOwned>(server: &Server, path: &str) -> T {
+    admin_request(server, reqwest::Method::GET, path)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap()
+}
+
+/// `GET /admin/api/stats` as JSON.
+pub async fn admin_stats(server: &Server) -> serde_json::Value {
+    admin_get(server, "/admin/api/stats").await
 }
 
 pub async fn add_member(server: &Server, label: &str) -> Keys {
