@@ -17,7 +17,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::bail;
 use tokio::sync::Notify;
@@ -31,10 +30,6 @@ use queue::ClientDb;
 use scan::Scanner;
 use server::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
-
-/// After a folder event, scan again this much later too: the app may record
-/// an import a moment after the file lands.
-const FOLLOW_UP: Duration = Duration::from_secs(8);
 
 pub fn run(args: ClientArgs) -> anyhow::Result<()> {
     let cfg = args.check()?;
@@ -294,7 +289,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let upload_task = tokio::spawn(async move { up.run().await });
 
     let (mut watcher, mut events) = if client.cfg.watch {
-        match watch::Watcher::new() {
+        match watch::Watcher::new(client.cfg.watch_debounce) {
             Ok((w, rx)) => (Some(w), Some(rx)),
             Err(e) => {
                 tracing::warn!("folder watching unavailable ({e}); relying on rescans");
@@ -354,7 +349,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
                 for t in targets {
                     tracing::debug!("folder changed, rescanning: {t:?}");
                     pending.push((now, t.clone()));
-                    pending.push((now + FOLLOW_UP, t));
+                    pending.push((now + client.cfg.watch_follow_up, t));
                 }
             }
         }
