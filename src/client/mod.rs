@@ -305,7 +305,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let mut last_complete = false;
     // What to rescan because folders changed, and when.
     let mut pending: Vec<(Instant, Target)> = Vec::new();
-    let shutdown = shutdown_signal();
+    let shutdown = crate::web::shutdown::signal();
     tokio::pin!(shutdown);
     loop {
         let next_pending = pending.iter().map(|p| p.0).min();
@@ -398,27 +398,5 @@ async fn recv_opt(
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

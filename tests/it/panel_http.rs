@@ -4,15 +4,7 @@
 
 use crate::harness::panel::*;
 use crate::harness::*;
-
-/// HTML-escaped as askama writes it (numeric entities).
-fn esc(s: &str) -> String {
-    s.replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;")
-}
+use privateindexer::web::escape::html as esc;
 
 /// The one-time token from the server's log.
 fn setup_token(server: &Server) -> String {
