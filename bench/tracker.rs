@@ -20,8 +20,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use privateindexer::server::counters::Counters;
-use privateindexer::server::state::CatalogListener;
+use privateindexer::core::catalog::CatalogListener;
+use privateindexer::core::counters::Counters;
 use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
 use privateindexer::tracker::announce::{Announce, Event};
 use privateindexer::tracker::swarm::Picked;

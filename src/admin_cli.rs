@@ -104,7 +104,7 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
         .as_str()
         .trim_end_matches('/')
         .to_string();
-    let now = crate::server::state::now();
+    let now = crate::core::clock::now();
     match &args.task {
         AdminTask::SetPassword => {
             let password = new_password(args)?;
@@ -287,13 +287,13 @@ fn print_members(args: &AdminArgs, list: &[MemberView]) {
     for m in list {
         println!(
             "{:>5}  {:<24} {:<8} {:>8} {:>7} {:>14} {:>14}",
-            m.id,
-            m.label,
+            m.member.id,
+            m.member.label,
             if m.enabled { "enabled" } else { "disabled" },
-            m.uploads,
-            m.grabs,
-            m.uploaded,
-            m.downloaded
+            m.member.uploads,
+            m.member.grabs,
+            m.member.uploaded,
+            m.member.downloaded
         );
     }
 }

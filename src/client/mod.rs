@@ -42,7 +42,11 @@ pub fn run(args: ClientArgs) -> anyhow::Result<()> {
 async fn check_server(server: &ServerClient) -> anyhow::Result<()> {
     match server.me().await {
         Ok(me) => {
-            tracing::info!("server {}: signed in as {:?}", server.base(), me.label);
+            tracing::info!(
+                "server {}: signed in as {:?}",
+                server.base(),
+                me.member.label
+            );
             Ok(())
         }
         Err(ServerError::BadKey(s)) => {

@@ -22,7 +22,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server persists. Calls are blocking: async callers run them
-/// on the blocking pool (see `server::state::AppState::db`).
+/// on the blocking pool (see `app::state::AppState::store_call`).
 pub trait Store: Send + Sync + 'static {
     // --- members
     fn create_user(

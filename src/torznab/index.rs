@@ -12,7 +12,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use super::normalize::word_set;
 use super::query::{Mode, SearchParams};
 use crate::categories;
-use crate::server::state::CatalogListener;
+use crate::core::catalog::CatalogListener;
 use crate::store::{Store, StoreError, StoreResult, TorrentRecord};
 
 const NONE: u32 = u32::MAX;

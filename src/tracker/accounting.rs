@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::swarm::Outcome;
-use crate::server::counters::Counters;
+use crate::core::counters::Counters;
 use crate::store::{Store, StoreResult, UserDelta};
 
 #[derive(Default)]
