@@ -7,7 +7,7 @@ pub mod config;
 pub mod naming;
 pub mod queue;
 pub mod scan;
-pub mod server;
+pub mod server_client;
 pub mod shaping;
 pub mod sync;
 pub mod uploader;
@@ -28,7 +28,7 @@ use arr::{App, ArrError, ArrHttp, Item};
 use config::ClientConfig;
 use queue::ClientDb;
 use scan::Scanner;
-use server::{ServerClient, ServerError};
+use server_client::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
 
 pub fn run(args: ClientArgs) -> anyhow::Result<()> {

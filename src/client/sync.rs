@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::queue::{Batch, ClientDb, Job, Status};
-use super::server::{ServerClient, ServerError};
+use super::server_client::{ServerClient, ServerError};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SyncReport {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::queue::{ClientDb, Job, Status};
-use super::server::{ServerClient, ServerError, UploadOutcome};
+use super::server_client::{ServerClient, ServerError, UploadOutcome};
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);

@@ -2,7 +2,7 @@
 //! tracker and admin panel) on one port over one store.
 
 pub mod admin_api;
-pub mod api;
+pub mod client_api;
 pub mod main_port;
 pub mod upload;
 
@@ -39,7 +39,7 @@ pub fn routes(
     crate::tracker::routes::routes(tracker, state.counters.clone())
         .or(crate::torznab::routes(state.clone(), search))
         .unify()
-        .or(api::routes(state.clone()))
+        .or(client_api::routes(state.clone()))
         .unify()
         .or(admin_api::routes(state.clone()))
         .unify()
