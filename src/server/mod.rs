@@ -49,6 +49,8 @@ pub fn routes(
             .map(|| crate::web::json::ApiError::not_found("no such route"))
             .map(warp::Reply::into_response))
         .unify()
+        .with(crate::web::filters::request_span())
+        .map(warp::Reply::into_response)
         .boxed()
 }
 
