@@ -11,6 +11,10 @@ use crate::bencode::{self, BencodeError, Node, Owned};
 /// Largest `.torrent` accepted; a 16 MiB-piece torrent of several TiB stays well under it.
 pub const MAX_TORRENT_BYTES: usize = 10 * 1024 * 1024;
 
+/// Most files one torrent may list: a season or an album holds tens, a discography
+/// thousands; the bencode value budget ([`bencode::Limits::DEFAULT`]) is sized for it.
+pub const MAX_FILES: usize = 50_000;
+
 /// Top-level keys kept from an upload; trackers, web seeds and anything unknown are dropped.
 const KEPT_TOP_LEVEL: &[&str] = &[
     "comment",
@@ -40,6 +44,8 @@ pub enum MetainfoError {
     V2Only,
     #[error("info.pieces holds {found} hashes but the size needs {expected}")]
     PieceCount { expected: u64, found: u64 },
+    #[error("torrent lists more than {MAX_FILES} files")]
+    TooManyFiles,
     #[error("torrent holds no data")]
     Empty,
     #[error("file path is unsafe or empty: {0}")]
@@ -50,7 +56,7 @@ impl MetainfoError {
     /// The HTTP status this rejection is reported with.
     pub fn status(&self) -> u16 {
         match self {
-            MetainfoError::TooLarge => 413,
+            MetainfoError::TooLarge | MetainfoError::TooManyFiles => 413,
             MetainfoError::Bencode(_) | MetainfoError::NotADict => 400,
             _ => 422,
         }
@@ -169,6 +175,9 @@ fn file_list(info: &Node<'_>, name: &str) -> Result<(Vec<FileEntry>, u64), Metai
             let list = list.as_list().ok_or(MetainfoError::BadField("files"))?;
             if list.is_empty() {
                 return Err(MetainfoError::BadField("files"));
+            }
+            if list.len() > MAX_FILES {
+                return Err(MetainfoError::TooManyFiles);
             }
             let mut files = Vec::with_capacity(list.len());
             let mut total: u64 = 0;
@@ -389,6 +398,23 @@ mod tests {
             parse(&vec![b'd'; MAX_TORRENT_BYTES + 1]).unwrap_err(),
             MetainfoError::TooLarge
         );
+    }
+
+    #[test]
+    fn refuses_more_files_than_the_cap_before_reading_them() {
+        let file = dict([
+            ("length", Owned::Int(1)),
+            ("path", Owned::List(vec![Owned::str("a")])),
+        ]);
+        let t = torrent(dict([
+            ("name", Owned::str("d")),
+            ("piece length", Owned::Int(16384)),
+            ("pieces", Owned::Bytes(vec![0; 20])),
+            ("private", Owned::Int(1)),
+            ("files", Owned::List(vec![file; MAX_FILES + 1])),
+        ]));
+        assert_eq!(parse(&t).unwrap_err(), MetainfoError::TooManyFiles);
+        assert_eq!(MetainfoError::TooManyFiles.status(), 413);
     }
 
     #[test]
