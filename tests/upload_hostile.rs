@@ -85,3 +85,103 @@ async fn a_dictionary_of_many_keys_is_parsed_in_linear_time_or_refused_by_count(
     // The server kept answering everyone else.
     assert_eq!(api_get(&server, "/api/v1/health", "").await.status(), 200);
 }
+
+/// A private single-file torrent with these raw `info` fields.
+fn raw_torrent(name: &str, piece_length: i64, pieces: usize, length: i64) -> Vec<u8> {
+    use privateindexer::bencode::{dict, Owned};
+    dict([(
+        "info",
+        dict([
+            ("name", Owned::str(name)),
+            ("piece length", Owned::Int(piece_length)),
+            ("pieces", Owned::Bytes(vec![7; 20 * pieces])),
+            ("length", Owned::Int(length)),
+            ("private", Owned::Int(1)),
+        ]),
+    )])
+    .encode()
+}
+
+#[tokio::test]
+async fn misleading_names_and_impossible_sizes_are_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let alice = add_member(&server, "alice").await;
+    let long_name = "n".repeat(100_000);
+    let cases: Vec<(&str, Vec<u8>, serde_json::Value, &str)> = vec![
+        (
+            "right-to-left override in info.name",
+            raw_torrent("Movie.2020.\u{202E}vkm.exe", 16384, 1, 1000),
+            movie_meta(),
+            "info.name holds a bidirectional control character (U+202E)",
+        ),
+        (
+            "CR/LF in info.name",
+            raw_torrent("Movie\r\nX-Injected: 1", 16384, 1, 1000),
+            movie_meta(),
+            "info.name holds a control character",
+        ),
+        (
+            "100 KB info.name",
+            raw_torrent(&long_name, 16384, 1, 1000),
+            movie_meta(),
+            "info.name is longer than 255 characters",
+        ),
+        (
+            "i64::MAX length in one i64::MAX piece",
+            raw_torrent("Huge.mkv", i64::MAX, 1, i64::MAX),
+            movie_meta(),
+            "piece length must be a power of two",
+        ),
+        (
+            "bidi isolate in a file name",
+            make_torrent(
+                "Album",
+                &[
+                    TestFile {
+                        path: vec!["01 \u{2067}3pm.flac"],
+                        data: content(1, 20_000),
+                    },
+                    TestFile {
+                        path: vec!["02.flac"],
+                        data: content(2, 20_000),
+                    },
+                ],
+                16384,
+                true,
+            ),
+            json!({"category": 3040}),
+            "info.files.path holds a bidirectional control character (U+2067)",
+        ),
+        (
+            "right-to-left override in meta.title",
+            single_file_torrent("Fine.Name.mkv", 5, 30_000),
+            json!({"category": 2040, "title": "Movie \u{202E}4pm.exe"}),
+            "meta.title holds a bidirectional control character (U+202E)",
+        ),
+    ];
+    for (what, torrent, meta, needle) in cases {
+        let ih = info_hash_hex(&torrent);
+        let (status, body) = upload(&server, &alice.api_key, torrent, meta).await;
+        assert_eq!(status, 422, "{what}: {body}");
+        let msg = body["error"].as_str().unwrap_or_default();
+        assert!(msg.contains(needle), "{what}: {msg:?}");
+        assert!(msg.len() < 200, "{what}: the error echoes the input");
+        assert_eq!(download_status(&server, &ih, &alice.api_key).await, 404);
+    }
+    // The same check holds for member labels.
+    let resp = admin_request(&server, reqwest::Method::POST, "/admin/api/users")
+        .json(&json!({"label": "bob\u{202E}nimda"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("label holds a bidirectional control character"),
+        "{body}"
+    );
+}

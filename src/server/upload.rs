@@ -7,6 +7,7 @@ use warp::multipart::FormData;
 
 use super::error::ApiError;
 use crate::categories;
+use crate::display_text;
 use crate::metainfo::{self, MAX_TORRENT_BYTES};
 use crate::store::TorrentMeta;
 
@@ -107,10 +108,9 @@ pub fn parse_meta(bytes: &[u8]) -> Result<TorrentMeta, ApiError> {
     ] {
         if let Some(v) = value {
             let trimmed = v.trim();
-            if trimmed.chars().any(char::is_control) || trimmed.chars().count() > MAX_TEXT_CHARS {
-                return Err(ApiError::unprocessable(format!(
-                    "meta.{field}: must be one line of at most {MAX_TEXT_CHARS} characters"
-                )));
+            if !trimmed.is_empty() {
+                display_text::check(trimmed, MAX_TEXT_CHARS)
+                    .map_err(|e| ApiError::unprocessable(format!("meta.{field} {e}")))?;
             }
             *value = (!trimmed.is_empty()).then(|| trimmed.to_string());
         }
