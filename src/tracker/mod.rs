@@ -151,13 +151,8 @@ impl Tracker {
             req.compact,
             picked,
         )?;
-        self.accounting.record(
-            counters,
-            user,
-            &reg.swarm,
-            &out,
-            crate::server::state::now(),
-        );
+        self.accounting
+            .record(counters, user, &reg, &out, crate::server::state::now());
         Ok(out)
     }
 

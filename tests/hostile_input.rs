@@ -1,6 +1,6 @@
-//! Hostile uploads against the real server: huge dictionaries, texts that would
-//! mislead whoever reads them, impossible sizes. Each is refused with a named reason
-//! and leaves nothing stored, or is accepted with the junk dropped.
+//! Hostile input against the real server: uploads with huge dictionaries, texts that
+//! would mislead whoever reads them and impossible sizes (refused with a named reason,
+//! nothing stored, or accepted with the junk dropped); announces with absurd counters.
 
 mod common;
 
@@ -183,5 +183,108 @@ async fn misleading_names_and_impossible_sizes_are_refused_and_nothing_is_stored
             .unwrap()
             .contains("label holds a bidirectional control character"),
         "{body}"
+    );
+}
+
+/// An announce of `peer` (one byte of its id) on `ih` with these counters.
+fn announce_query(
+    ih: &str,
+    peer: u8,
+    uploaded: u64,
+    downloaded: u64,
+    left: u64,
+    event: &str,
+) -> String {
+    let ih: String = hex::decode(ih)
+        .unwrap()
+        .iter()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    format!(
+        "info_hash={ih}&peer_id=-PI0001-00000000000{peer}&port={}&uploaded={uploaded}\
+         &downloaded={downloaded}&left={left}&event={event}",
+        6000 + u16::from(peer)
+    )
+}
+
+async fn announce(server: &Server, passkey: &str, query: &str) {
+    let resp = client()
+        .get(server.url(&format!("/announce/{passkey}?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.bytes().await.unwrap();
+    let root = privateindexer::bencode::decode(&body).unwrap();
+    assert!(root.get("failure reason").is_none(), "{body:?}");
+}
+
+#[tokio::test]
+async fn absurd_announce_counters_credit_at_most_size_times_peers_and_totals_stay_true() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &[("FLUSH_INTERVAL", "3600")]);
+    let alice = add_member(&server, "alice").await;
+    let bob = add_member(&server, "bob").await;
+    let torrent = single_file_torrent("Counted.2020.mkv", 21, 50_000);
+    let ih = info_hash_hex(&torrent);
+    upload_new(&server, &alice.api_key, torrent, movie_meta()).await;
+
+    // Alice seeds alone and claims 2^64 - 1 bytes uploaded: one peer, 50,000 bytes.
+    announce(
+        &server,
+        &alice.passkey,
+        &announce_query(&ih, 1, 0, 0, 0, "started"),
+    )
+    .await;
+    announce(
+        &server,
+        &alice.passkey,
+        &announce_query(&ih, 1, u64::MAX, 0, 0, ""),
+    )
+    .await;
+    // Bob joins and claims as much downloaded: two peers, 100,000 bytes.
+    announce(
+        &server,
+        &bob.passkey,
+        &announce_query(&ih, 2, 0, 0, 50_000, "started"),
+    )
+    .await;
+    announce(
+        &server,
+        &bob.passkey,
+        &announce_query(&ih, 2, 0, u64::MAX, 0, ""),
+    )
+    .await;
+    // A plausible delta in a new session is credited in full.
+    announce(
+        &server,
+        &alice.passkey,
+        &announce_query(&ih, 1, 0, 0, 0, "started"),
+    )
+    .await;
+    announce(
+        &server,
+        &alice.passkey,
+        &announce_query(&ih, 1, 30_000, 0, 0, ""),
+    )
+    .await;
+    assert!(server.log_text().contains("implausible transfer reported"));
+
+    assert!(server.stop().success());
+    let server = Server::start(dir.path());
+    let members: Vec<serde_json::Value> = admin_get(&server, "/admin/api/users").await;
+    let counters = |id: u64| {
+        let m = members.iter().find(|m| m["id"] == id).unwrap();
+        (
+            m["uploaded"].as_u64().unwrap(),
+            m["downloaded"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(counters(alice.id), (50_000 + 30_000, 0));
+    assert_eq!(counters(bob.id), (0, 100_000));
+    let stats = admin_stats(&server).await;
+    assert_eq!(
+        (stats["uploaded"].as_u64(), stats["downloaded"].as_u64()),
+        (Some(80_000), Some(100_000))
     );
 }
