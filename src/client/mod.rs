@@ -17,7 +17,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::bail;
 use tokio::sync::Notify;
@@ -31,10 +30,6 @@ use queue::ClientDb;
 use scan::Scanner;
 use server::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
-
-/// After a folder event, scan again this much later too: the app may record
-/// an import a moment after the file lands.
-const FOLLOW_UP: Duration = Duration::from_secs(8);
 
 pub fn run(args: ClientArgs) -> anyhow::Result<()> {
     let cfg = args.check()?;
@@ -294,7 +289,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let upload_task = tokio::spawn(async move { up.run().await });
 
     let (mut watcher, mut events) = if client.cfg.watch {
-        match watch::Watcher::new() {
+        match watch::Watcher::new(client.cfg.watch_debounce) {
             Ok((w, rx)) => (Some(w), Some(rx)),
             Err(e) => {
                 tracing::warn!("folder watching unavailable ({e}); relying on rescans");
@@ -310,7 +305,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let mut last_complete = false;
     // What to rescan because folders changed, and when.
     let mut pending: Vec<(Instant, Target)> = Vec::new();
-    let shutdown = shutdown_signal();
+    let shutdown = crate::web::shutdown::signal();
     tokio::pin!(shutdown);
     loop {
         let next_pending = pending.iter().map(|p| p.0).min();
@@ -354,7 +349,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
                 for t in targets {
                     tracing::debug!("folder changed, rescanning: {t:?}");
                     pending.push((now, t.clone()));
-                    pending.push((now + FOLLOW_UP, t));
+                    pending.push((now + client.cfg.watch_follow_up, t));
                 }
             }
         }
@@ -403,27 +398,5 @@ async fn recv_opt(
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -217,7 +217,7 @@ fn announce(
 ) -> Result<Vec<u8>, Refusal> {
     let mut req = decode_announce(p)?;
     let user = tracker.authenticate(req.passkey.take().as_deref())?;
-    let ip = crate::proxies::canonical_ip(from.ip());
+    let ip = crate::web::client_ip::canonical_ip(from.ip());
     let mut picked = Picked::default();
     let out = tracker.announce(user, &req, ip, &state.counters, &mut picked)?;
     // BEP 15 answers carry peers of the socket's family only.

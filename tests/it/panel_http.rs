@@ -2,20 +2,9 @@
 //! first-run setup, login/logout/sessions, CSRF, rate limiting, members,
 //! torrents, overview, `/view/{infohash}`, escaping and security headers.
 
-mod common;
-mod panel_support;
-
-use common::*;
-use panel_support::*;
-
-/// HTML-escaped as askama writes it (numeric entities).
-fn esc(s: &str) -> String {
-    s.replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;")
-}
+use crate::harness::panel::*;
+use crate::harness::*;
+use privateindexer::web::escape::html as esc;
 
 /// The one-time token from the server's log.
 fn setup_token(server: &Server) -> String {

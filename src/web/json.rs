@@ -1,4 +1,5 @@
-//! JSON errors of the client and admin APIs: `{"error": "..."}` with a fitting status.
+//! The JSON surfaces' error mapper (client API, admin API): `{"error": "..."}`
+//! with a fitting status, from typed errors and from warp's rejections.
 
 use std::convert::Infallible;
 
@@ -6,6 +7,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Rejection, Reply};
 
+use super::error::AuthError;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -42,6 +44,21 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!("store: {e}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error")
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = match &e {
+            AuthError::BadKey | AuthError::BadAdminPassword => StatusCode::UNAUTHORIZED,
+            AuthError::Disabled => StatusCode::FORBIDDEN,
+            AuthError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AuthError::Store(_) => {
+                tracing::error!("store: {e}");
+                return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error");
+            }
+        };
+        ApiError::new(status, e.to_string())
     }
 }
 

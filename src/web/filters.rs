@@ -1,17 +1,16 @@
 //! Small extractors shared by route groups.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use super::main_port::PeerAddr;
-use super::state::AppState;
-use crate::proxies::Origin;
+use super::client_ip::{Origin, TrustedProxies};
+use super::serve::PeerAddr;
 
-pub fn with_state(state: Arc<AppState>) -> BoxedFilter<(Arc<AppState>,)> {
-    warp::any().map(move || state.clone()).boxed()
+/// Hands every request a clone of `value` (a surface's state).
+pub fn with<T: Clone + Send + Sync + 'static>(value: T) -> BoxedFilter<(T,)> {
+    warp::any().map(move || value.clone()).boxed()
 }
 
 /// The raw query string, empty when absent (warp's own filter rejects then).
@@ -50,10 +49,8 @@ pub fn origin() -> BoxedFilter<(Origin,)> {
 }
 
 /// The client's address; forwarding headers count only from TRUSTED_PROXIES.
-pub fn client_ip(state: Arc<AppState>) -> BoxedFilter<(Option<IpAddr>,)> {
-    origin()
-        .map(move |o: Origin| state.config.tracker.trusted_proxies.client_ip(&o))
-        .boxed()
+pub fn client_ip(proxies: TrustedProxies) -> BoxedFilter<(Option<IpAddr>,)> {
+    origin().map(move |o: Origin| proxies.client_ip(&o)).boxed()
 }
 
 pub fn authorization() -> BoxedFilter<(Option<String>,)> {

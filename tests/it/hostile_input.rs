@@ -2,9 +2,7 @@
 //! would mislead whoever reads them and impossible sizes (refused with a named reason,
 //! nothing stored, or accepted with the junk dropped); announces with absurd counters.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::json;
 
 fn movie_meta() -> serde_json::Value {

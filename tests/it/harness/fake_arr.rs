@@ -2,7 +2,6 @@
 //! GET requests the client makes with canned JSON bodies (by default the ones
 //! in ../shared/fixtures/arr), checking the API key like the real apps do.
 //! Bodies can be replaced while it runs; it can be told to fail with HTTP 500.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,8 +21,6 @@ struct State {
 }
 
 pub struct FakeArr {
-    pub app: &'static str,
-    pub key: String,
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -114,8 +111,6 @@ impl FakeArr {
         });
         let addr = rx_addr.recv().unwrap();
         FakeArr {
-            app,
-            key: key.to_string(),
             addr,
             state,
             _stop: stop,
@@ -241,14 +236,5 @@ pub fn local(root: &Path, prefix: &str, arr_path: &str) -> PathBuf {
 /// Writes `size` bytes of deterministic content (different per seed).
 pub fn write_file(path: &Path, seed: u64, size: u64) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let data: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::write(path, data).unwrap();
+    std::fs::write(path, super::server::content(seed, size as usize)).unwrap();
 }
