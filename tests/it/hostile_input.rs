@@ -286,3 +286,93 @@ async fn absurd_announce_counters_credit_at_most_size_times_peers_and_totals_sta
         (Some(80_000), Some(100_000))
     );
 }
+
+/// Sends `parts` on one connection, each as its own write (Nagle off, a pause between so
+/// they leave as separate segments), then reads until the server has answered `answers`
+/// times or closed.
+fn send_in_parts(addr: std::net::SocketAddr, parts: &[String], answers: usize) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    for p in parts {
+        s.write_all(p.as_bytes()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while String::from_utf8_lossy(&got)
+        .matches("HTTP/1.1 200")
+        .count()
+        < answers
+    {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn no_key_reaches_the_log_even_at_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let tracker_port = free_port();
+    let tracker_bind = format!("127.0.0.1:{tracker_port}");
+    let server = Server::start_with(
+        dir.path(),
+        &[("LOG_LEVEL", "trace"), ("TRACKER_BIND", &tracker_bind)],
+    );
+    let alice = add_member(&server, "alice").await;
+    let torrent = single_file_torrent("Logged.2020.mkv", 31, 40_000);
+    let ih = info_hash_hex(&torrent);
+    upload_new(&server, &alice.api_key, torrent, movie_meta()).await;
+    let query = announce_query(&ih, 1, 0, 0, 0, "started");
+    let request = |path: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nX-Api-Key: {}\r\n\r\n",
+            alice.api_key
+        )
+    };
+    let announce_path = format!("/announce/{}?{query}", alice.passkey);
+    let (head, tail) = announce_path.split_at(14); // the passkey split across two segments
+    let split = vec![
+        format!("GET {head}"),
+        format!("{tail} HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ];
+    for addr in [server.addr, tracker_bind.parse().unwrap()] {
+        // Split across segments, then a second request on the same connection: the
+        // paths that leave the inline fast path for the full HTTP stack.
+        let mut parts = split.clone();
+        parts.push(request(&announce_path));
+        let answer = send_in_parts(addr, &parts, 2);
+        assert_eq!(
+            answer.matches("HTTP/1.1 200").count(),
+            2,
+            "{addr}: {answer}"
+        );
+        assert!(!answer.contains("failure reason"), "{answer}");
+    }
+    // The client API with the key in the query and in the header.
+    let answer = send_in_parts(
+        server.addr,
+        &[
+            request(&format!("/api/v1/me?apikey={}", alice.api_key)),
+            request(&format!("/api?t=search&q=logged&apikey={}", alice.api_key)),
+        ],
+        2,
+    );
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
+    let log = server.log_text();
+    for (what, secret) in [("passkey", &alice.passkey), ("API key", &alice.api_key)] {
+        assert!(
+            !log.contains(secret.as_str()),
+            "the {what} is in the log:\n{}",
+            log.lines()
+                .filter(|l| l.contains(secret.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
