@@ -376,3 +376,47 @@ async fn no_key_reaches_the_log_even_at_trace() {
         );
     }
 }
+
+#[tokio::test]
+async fn torznab_paths_answer_torznab_xml_for_any_method_and_any_key_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let alice = add_member(&server, "alice").await;
+    let send = |method: reqwest::Method, path: &str| client().request(method, server.url(path));
+    for path in ["/api?t=caps", "/torznab/api?t=caps"] {
+        let resp = send(reqwest::Method::POST, path).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.text().await.unwrap().contains("<caps>"));
+    }
+    let resp = send(reqwest::Method::PUT, "/api?t=caps")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("xml"));
+    assert!(resp.text().await.unwrap().contains(r#"<error code="202""#));
+    // A key that is not UTF-8 is a wrong key, said in XML.
+    let bad_key = reqwest::header::HeaderValue::from_bytes(b"\xff\xfe-key").unwrap();
+    let resp = send(reqwest::Method::GET, "/api?t=search&q=x")
+        .header("X-Api-Key", bad_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"<error code="100" description="Incorrect user credentials""#));
+    // The right key in the header still works.
+    let resp = send(reqwest::Method::POST, "/api?t=search&q=x")
+        .header("X-Api-Key", &alice.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("<rss"));
+}
