@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod core;
 pub mod create;
+pub mod display_text;
 pub mod keys;
 pub mod logging;
 pub mod members;

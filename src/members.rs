@@ -1,5 +1,6 @@
 //! Member management shared by the admin HTTP API and the offline admin CLI.
 
+use crate::display_text::{self, TextError};
 use crate::keys::{self, Secret};
 use crate::store::{Store, StoreError, User};
 pub use crate::wire::{IssuedKeys, MemberView};
@@ -8,8 +9,8 @@ const MAX_LABEL_CHARS: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemberError {
-    #[error("label must be 1 to {MAX_LABEL_CHARS} characters without control characters")]
-    BadLabel,
+    #[error("label {0}")]
+    BadLabel(TextError),
     #[error("a member labelled {0:?} already exists")]
     DuplicateLabel(String),
     #[error(transparent)]
@@ -22,12 +23,7 @@ pub fn announce_url(tracker_url: &str, passkey: &str) -> String {
 
 fn clean_label(label: &str) -> Result<String, MemberError> {
     let label = label.trim();
-    if label.is_empty()
-        || label.chars().count() > MAX_LABEL_CHARS
-        || label.chars().any(char::is_control)
-    {
-        return Err(MemberError::BadLabel);
-    }
+    display_text::check(label, MAX_LABEL_CHARS).map_err(MemberError::BadLabel)?;
     Ok(label.to_string())
 }
 

@@ -222,6 +222,7 @@ async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {
             seeders: a.seeders + b.seeders,
             leechers: a.leechers + b.leechers,
         });
+    let (uploaded, downloaded) = crate::store::transfer_totals(&users);
     let stats = Stats {
         members: users.len() as u64,
         enabled_members: users.iter().filter(|u| u.enabled).count() as u64,
@@ -229,8 +230,8 @@ async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {
         peers: swarm.peers,
         seeders: swarm.seeders,
         leechers: swarm.leechers,
-        uploaded: users.iter().map(|u| u.uploaded).sum(),
-        downloaded: users.iter().map(|u| u.downloaded).sum(),
+        uploaded,
+        downloaded,
     };
     Ok(warp::reply::json(&stats).into_response())
 }

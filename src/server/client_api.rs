@@ -108,7 +108,7 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let member = state.member(key).await?;
     let form = upload::read_form(form).await?;
-    let info = upload::parse_torrent(&form.torrent)?;
+    let info = upload::parse_torrent(form.torrent).await?;
     let meta = upload::parse_meta(&form.meta)?;
     let record = TorrentRecord {
         info_hash: info.info_hash,

@@ -5,7 +5,9 @@ mod redb_store;
 mod types;
 
 pub use redb_store::{RedbStore, STORE_FILE};
-pub use types::{KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta};
+pub use types::{
+    transfer_totals, KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

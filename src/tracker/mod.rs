@@ -152,7 +152,7 @@ impl Tracker {
             picked,
         )?;
         self.accounting
-            .record(counters, user, &reg.swarm, &out, crate::core::clock::now());
+            .record(counters, user, &reg, &out, crate::core::clock::now());
         Ok(out)
     }
 

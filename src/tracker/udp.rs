@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::UdpSocket;
 
-use super::announce::{Announce, Event};
+use super::announce::{Announce, Event, ParamError};
 use super::config::{DEFAULT_NUMWANT, MAX_NUMWANT};
 use super::swarm::Picked;
 use super::{Refusal, Tracker};
@@ -116,6 +116,63 @@ fn passkey_of(url: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The 16 bytes every BEP 15 request starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub conn: u64,
+    pub action: u32,
+    pub txid: u32,
+}
+
+/// The header of a datagram; `None` when it is too short to answer.
+pub fn decode_header(packet: &[u8]) -> Option<Header> {
+    Some(Header {
+        conn: u64_at(packet, 0)?,
+        action: u32_at(packet, 8)?,
+        txid: u32_at(packet, 12)?,
+    })
+}
+
+/// The body of an announce datagram (BEP 15 offsets), the passkey from its URL data.
+pub fn decode_announce(p: &[u8]) -> Result<Announce, ParamError> {
+    if p.len() < 98 {
+        return Err(ParamError::Malformed("announce packet"));
+    }
+    let mut info_hash = [0u8; 20];
+    info_hash.copy_from_slice(&p[16..36]);
+    let mut peer_id = [0u8; 20];
+    peer_id.copy_from_slice(&p[36..56]);
+    let event = match u32_at(p, 80).unwrap_or(0) {
+        1 => Event::Completed,
+        2 => Event::Started,
+        3 => Event::Stopped,
+        _ => Event::None,
+    };
+    let numwant = match u32_at(p, 92).unwrap_or(0) as i32 {
+        n if n < 0 => DEFAULT_NUMWANT,
+        n => (n as usize).min(MAX_NUMWANT),
+    };
+    let port = u16::from_be_bytes([p[96], p[97]]);
+    if port == 0 {
+        return Err(ParamError::BadPort);
+    }
+    Ok(Announce {
+        info_hash,
+        peer_id,
+        port,
+        downloaded: u64_at(p, 56).unwrap_or(0),
+        left: u64_at(p, 64).unwrap_or(0),
+        uploaded: u64_at(p, 72).unwrap_or(0),
+        event,
+        numwant,
+        compact: true,
+        no_peer_id: true,
+        key: u32_at(p, 88).map(u64::from),
+        ip: None,
+        passkey: passkey_of(&url_data(&p[98..])),
+    })
+}
+
 /// Answers one datagram; `None` for datagrams not worth an answer.
 pub fn handle(
     tracker: &Tracker,
@@ -124,9 +181,7 @@ pub fn handle(
     packet: &[u8],
     from: SocketAddr,
 ) -> Option<Vec<u8>> {
-    let conn = u64_at(packet, 0)?;
-    let action = u32_at(packet, 8)?;
-    let txid = u32_at(packet, 12)?;
+    let Header { conn, action, txid } = decode_header(packet)?;
     if action == CONNECT {
         if conn != PROTOCOL_ID {
             return None;
@@ -160,44 +215,8 @@ fn announce(
     from: SocketAddr,
     txid: u32,
 ) -> Result<Vec<u8>, Refusal> {
-    use super::announce::ParamError;
-    if p.len() < 98 {
-        return Err(ParamError::Malformed("announce packet").into());
-    }
-    let user = tracker.authenticate(passkey_of(&url_data(&p[98..])).as_deref())?;
-    let mut info_hash = [0u8; 20];
-    info_hash.copy_from_slice(&p[16..36]);
-    let mut peer_id = [0u8; 20];
-    peer_id.copy_from_slice(&p[36..56]);
-    let event = match u32_at(p, 80).unwrap_or(0) {
-        1 => Event::Completed,
-        2 => Event::Started,
-        3 => Event::Stopped,
-        _ => Event::None,
-    };
-    let numwant = match u32_at(p, 92).unwrap_or(0) as i32 {
-        n if n < 0 => DEFAULT_NUMWANT,
-        n => (n as usize).min(MAX_NUMWANT),
-    };
-    let port = u16::from_be_bytes([p[96], p[97]]);
-    if port == 0 {
-        return Err(ParamError::BadPort.into());
-    }
-    let req = Announce {
-        info_hash,
-        peer_id,
-        port,
-        downloaded: u64_at(p, 56).unwrap_or(0),
-        left: u64_at(p, 64).unwrap_or(0),
-        uploaded: u64_at(p, 72).unwrap_or(0),
-        event,
-        numwant,
-        compact: true,
-        no_peer_id: true,
-        key: u32_at(p, 88).map(u64::from),
-        ip: None,
-        passkey: None,
-    };
+    let mut req = decode_announce(p)?;
+    let user = tracker.authenticate(req.passkey.take().as_deref())?;
     let ip = crate::web::client_ip::canonical_ip(from.ip());
     let mut picked = Picked::default();
     let out = tracker.announce(user, &req, ip, counters, &mut picked)?;
@@ -254,6 +273,36 @@ mod tests {
         // Truncated options never panic.
         assert_eq!(url_data(&[2, 200, b'a']), "a");
         assert_eq!(url_data(&[2]), "");
+    }
+
+    #[test]
+    fn announce_fields_come_from_their_bep15_offsets() {
+        let mut p = vec![0u8; 98];
+        p[16..36].copy_from_slice(&[7; 20]);
+        p[36..56].copy_from_slice(&[9; 20]);
+        p[56..64].copy_from_slice(&5u64.to_be_bytes());
+        p[64..72].copy_from_slice(&6u64.to_be_bytes());
+        p[72..80].copy_from_slice(&u64::MAX.to_be_bytes());
+        p[80..84].copy_from_slice(&2u32.to_be_bytes());
+        p[92..96].copy_from_slice(&(-1i32).to_be_bytes());
+        p[96..98].copy_from_slice(&6881u16.to_be_bytes());
+        p.extend_from_slice(&[2, 12]);
+        p.extend_from_slice(b"/announce/pk");
+        let a = decode_announce(&p).unwrap();
+        assert_eq!((a.info_hash, a.peer_id), ([7; 20], [9; 20]));
+        assert_eq!((a.downloaded, a.left, a.uploaded), (5, 6, u64::MAX));
+        assert_eq!(
+            (a.event, a.numwant, a.port),
+            (Event::Started, DEFAULT_NUMWANT, 6881)
+        );
+        assert_eq!(a.passkey.as_deref(), Some("pk"));
+        p[96..98].copy_from_slice(&[0, 0]);
+        assert_eq!(decode_announce(&p).unwrap_err(), ParamError::BadPort);
+        assert_eq!(
+            decode_announce(&p[..97]).unwrap_err(),
+            ParamError::Malformed("announce packet")
+        );
+        assert_eq!(decode_header(&p[..15]), None);
     }
 
     #[test]
