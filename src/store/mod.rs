@@ -7,6 +7,24 @@ mod types;
 pub use redb_store::{RedbStore, STORE_FILE};
 pub use types::{KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta};
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which store to open. The embedded redb file is the one adapter today; others
+/// (MySQL for the multi-container stack) join as variants behind cargo features.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// `privateindexer.redb` in this folder (created when missing).
+    Redb { data_dir: PathBuf },
+}
+
+/// Opens the configured store.
+pub fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Redb { data_dir } => Ok(Arc::new(RedbStore::open_dir(data_dir)?)),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store is in use by another process (is the server running?): {0}")]
