@@ -1,6 +1,8 @@
 //! Persistent state behind one trait, so the embedded redb store and the
 //! optional MySQL adapter can serve the same server code.
 
+#[cfg(test)]
+mod conformance;
 mod redb_store;
 mod types;
 
