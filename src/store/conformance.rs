@@ -45,7 +45,6 @@ fn members(s: &dyn Store) {
     assert!(alice.enabled && alice.created == 100 && alice.uploads == 0);
     assert_eq!(s.user(alice.id).unwrap().unwrap().label, "alice");
     assert_eq!(s.user_by_api_key(&[1; 32]).unwrap().unwrap().id, alice.id);
-    assert_eq!(s.user_by_passkey(&[4; 32]).unwrap().unwrap().id, bob.id);
     assert!(
         s.user_by_api_key(&[2; 32]).unwrap().is_none(),
         "a passkey is not an API key"
@@ -57,7 +56,6 @@ fn members(s: &dyn Store) {
         s.user_by_api_key(&[1; 32]).unwrap().is_none(),
         "old key gone at once"
     );
-    assert!(s.user_by_passkey(&[2; 32]).unwrap().is_none());
     assert_eq!(s.user_by_api_key(&[5; 32]).unwrap().unwrap().id, alice.id);
     assert!(
         !s.set_user_keys(999, [7; 32], [8; 32]).unwrap(),
@@ -78,7 +76,7 @@ fn members(s: &dyn Store) {
 
 fn uploads(s: &dyn Store) {
     let alice = s.user_by_api_key(&[5; 32]).unwrap().unwrap();
-    let bob = s.user_by_passkey(&[4; 32]).unwrap().unwrap();
+    let bob = s.user_by_api_key(&[3; 32]).unwrap().unwrap();
     let one = record(1, alice.id, "One");
     assert_eq!(
         s.put_torrent(&one, b"bytes-1").unwrap(),
@@ -122,8 +120,6 @@ fn uploads(s: &dyn Store) {
         "One, renamed"
     );
 
-    assert_eq!(s.v1_for_v2(&[2; 32]).unwrap(), Some([2; 20]));
-    assert_eq!(s.v1_for_v2(&[9; 32]).unwrap(), None);
     let listed: Vec<[u8; 20]> = s
         .torrents(&[[2; 20], [7; 20], [1; 20]])
         .unwrap()
@@ -146,14 +142,18 @@ fn uploads(s: &dyn Store) {
     assert_eq!(gone.title(), "Four");
     assert!(s.torrent(&[4; 20]).unwrap().is_none());
     assert!(s.torrent_file(&[4; 20]).unwrap().is_none());
-    assert!(s.v1_for_v2(&[4; 32]).unwrap().is_none());
+    // Its v2 hash is free again: a new upload under it is no conflict.
+    let mut reuse = record(5, alice.id, "Five");
+    reuse.info_hash_v2 = Some([4; 32]);
+    assert_eq!(s.put_torrent(&reuse, b"5").unwrap(), PutOutcome::Created);
+    assert!(s.delete_torrent(&[5; 20]).unwrap().is_some());
     assert!(!s.torrents_of(bob.id).unwrap().contains(&[4; 20]));
     assert!(s.delete_torrent(&[4; 20]).unwrap().is_none());
 }
 
 fn grabs_and_counters(s: &dyn Store) {
     let alice = s.user_by_api_key(&[5; 32]).unwrap().unwrap();
-    let bob = s.user_by_passkey(&[4; 32]).unwrap().unwrap();
+    let bob = s.user_by_api_key(&[3; 32]).unwrap().unwrap();
     // Bob grabs Alice's torrent.
     s.record_grab(&[1; 20], bob.id).unwrap();
     s.record_grab(&[9; 20], bob.id).unwrap(); // unknown torrent: nothing counted

@@ -54,7 +54,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<User>;
     fn user(&self, id: u64) -> StoreResult<Option<User>>;
     fn user_by_api_key(&self, hash: &KeyHash) -> StoreResult<Option<User>>;
-    fn user_by_passkey(&self, hash: &KeyHash) -> StoreResult<Option<User>>;
     fn users(&self) -> StoreResult<Vec<User>>;
     /// Replaces both keys at once; the old hashes stop resolving in the same transaction.
     fn set_user_keys(
@@ -74,8 +73,6 @@ pub trait Store: Send + Sync + 'static {
     fn torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>>;
     /// Several torrents in one read transaction, in the given order; unknown hashes are skipped.
     fn torrents(&self, info_hashes: &[[u8; 20]]) -> StoreResult<Vec<TorrentRecord>>;
-    /// The v1 hash a v2 (full SHA-256) info-hash belongs to.
-    fn v1_for_v2(&self, v2: &[u8; 32]) -> StoreResult<Option<[u8; 20]>>;
     fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>>;
     fn delete_torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>>;
     fn torrent_count(&self) -> StoreResult<u64>;
