@@ -36,6 +36,19 @@ impl Catalog<'_> {
         }
     }
 
+    /// Tells the listeners about member `id` with its record read back from the store.
+    async fn member_changed(&self, id: u64) {
+        let record = match self.state.store_call(move |s| s.user(id)).await {
+            Ok(r) => r,
+            Err(e) => {
+                // Fail closed: without a fresh record the member cannot announce.
+                tracing::error!(member = id, "cannot read the member back: {e}");
+                None
+            }
+        };
+        self.notify(|l| l.member_changed(id, record.as_ref()));
+    }
+
     /// Runs a member call on the blocking pool.
     async fn members<T: Send + 'static>(
         &self,
@@ -86,7 +99,7 @@ impl Catalog<'_> {
         let issued = self
             .members(move |s| members::create(s, &secret, &tracker, &label, now()))
             .await?;
-        self.notify(|l| l.member_changed(issued.id));
+        self.member_changed(issued.id).await;
         Ok(issued)
     }
 
@@ -97,7 +110,7 @@ impl Catalog<'_> {
             .members(move |s| members::rotate(s, &secret, &tracker, id))
             .await?;
         if issued.is_some() {
-            self.notify(|l| l.member_changed(id));
+            self.member_changed(id).await;
         }
         Ok(issued)
     }
@@ -113,7 +126,7 @@ impl Catalog<'_> {
             })
             .await?;
         if found {
-            self.notify(|l| l.member_changed(id));
+            self.member_changed(id).await;
         }
         Ok(found)
     }
