@@ -2,5 +2,6 @@
 //! API, Torznab, admin panel, tracker routes): the state every handler gets
 //! and the settings it was built from. `server` builds it and wires the surfaces.
 
+pub mod catalog;
 pub mod config;
 pub mod state;

@@ -129,12 +129,6 @@ impl AppState {
         self.admin_failures.succeeded(ip);
         Ok(())
     }
-
-    pub fn notify(&self, f: impl Fn(&dyn CatalogListener)) {
-        for l in &self.listeners {
-            f(&**l);
-        }
-    }
 }
 
 /// The password of `Authorization: Basic admin:<password>`.

@@ -371,13 +371,12 @@ pub async fn delete(info_hash: String, ctx: Ctx, form: Form) -> Response {
     let Some(ih) = metainfo::parse_hex_hash(info_hash.trim()) else {
         return a.ctx.fail(StatusCode::NOT_FOUND, "No such torrent.");
     };
-    match a.ctx.state.db(move |s| s.delete_torrent(&ih)).await {
+    match a.ctx.state.catalog().remove_torrent(ih).await {
         Err(_) => a
             .ctx
             .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
         Ok(None) => a.ctx.fail(StatusCode::NOT_FOUND, "No such torrent."),
-        Ok(Some(rec)) => {
-            a.ctx.state.notify(|l| l.torrent_removed(&rec));
+        Ok(Some(_)) => {
             tracing::info!(info_hash = %info_hash, "torrent deleted in the panel");
             redirect("/admin/torrents?done=deleted")
         }

@@ -9,8 +9,8 @@ use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
+use crate::app::catalog::MemberChange;
 use crate::app::state::AppState;
-use crate::core::clock::now;
 use crate::core::swarm::SwarmFigures;
 use crate::members::{self, MemberError};
 use crate::web::filters::{authorization, client_ip, with};
@@ -166,16 +166,12 @@ fn parse_id(id: &str) -> Result<u64, ApiError> {
 async fn create_user(state: Arc<AppState>, body: bytes::Bytes) -> Result<Response, ApiError> {
     let req: NewUser = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
-    let (secret, tracker) = (state.secret, state.config.tracker_url.clone());
-    let store = state.store.clone();
-    let issued = tokio::task::spawn_blocking(move || {
-        members::create(&*store, &secret, &tracker, &req.label, now())
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(member_error)?;
+    let issued = state
+        .catalog()
+        .create_member(req.label)
+        .await
+        .map_err(member_error)?;
     tracing::info!(member = issued.id, label = %issued.label, "member created");
-    state.notify(|l| l.member_changed(issued.id));
     Ok(warp::reply::with_status(warp::reply::json(&issued), StatusCode::CREATED).into_response())
 }
 
@@ -185,30 +181,21 @@ async fn member_action(
     action: Action,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let (secret, tracker) = (state.secret, state.config.tracker_url.clone());
-    let store = state.store.clone();
-    let outcome = tokio::task::spawn_blocking(move || -> Result<Option<Response>, MemberError> {
-        let s = &*store;
-        Ok(match action {
-            Action::Rotate => members::rotate(s, &secret, &tracker, id)?
-                .map(|k| warp::reply::json(&k).into_response()),
-            Action::Enable => s
-                .set_user_enabled(id, true)?
-                .then(|| StatusCode::NO_CONTENT.into_response()),
-            Action::Disable => s
-                .set_user_enabled(id, false)?
-                .then(|| StatusCode::NO_CONTENT.into_response()),
-            Action::Delete => s
-                .delete_user(id)?
-                .then(|| StatusCode::NO_CONTENT.into_response()),
-        })
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(member_error)?;
-    let resp = outcome.ok_or_else(|| ApiError::not_found("no such member"))?;
-    state.notify(|l| l.member_changed(id));
-    Ok(resp)
+    let catalog = state.catalog();
+    let change = match action {
+        Action::Rotate => {
+            let keys = catalog.rotate_member(id).await.map_err(member_error)?;
+            let keys = keys.ok_or_else(|| ApiError::not_found("no such member"))?;
+            return Ok(warp::reply::json(&keys).into_response());
+        }
+        Action::Enable => MemberChange::Enable,
+        Action::Disable => MemberChange::Disable,
+        Action::Delete => MemberChange::Delete,
+    };
+    if !catalog.change_member(id, change).await? {
+        return Err(ApiError::not_found("no such member"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {

@@ -123,9 +123,7 @@ async fn upload(
         grabs: 0,
         snatches: 0,
     };
-    let stored = info.stored;
-    let rec = record.clone();
-    let outcome = state.db(move |s| s.put_torrent(&rec, &stored)).await?;
+    let outcome = state.catalog().upload(record.clone(), info.stored).await?;
     let status = match outcome {
         PutOutcome::Conflict => {
             return Err(ApiError::new(
@@ -137,10 +135,6 @@ async fn upload(
         PutOutcome::Updated => StatusCode::OK,
     };
     let ih = record.info_hash;
-    // Listeners get the record as stored (an update keeps the original date and counters).
-    if let Some(current) = state.db(move |s| s.torrent(&ih)).await? {
-        state.notify(|l| l.torrent_stored(&current));
-    }
     tracing::info!(member = member.user.id, info_hash = %hex_hash(&ih), ?outcome, "torrent uploaded");
     Ok(json(
         status,
@@ -219,8 +213,7 @@ async fn withdraw(
             ));
         }
     }
-    if let Some(removed) = state.db(move |s| s.delete_torrent(&ih)).await? {
-        state.notify(|l| l.torrent_removed(&removed));
+    if state.catalog().remove_torrent(ih).await?.is_some() {
         tracing::info!(info_hash = %hex_hash(&ih), "torrent withdrawn");
     }
     Ok(StatusCode::NO_CONTENT.into_response())

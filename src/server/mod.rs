@@ -15,7 +15,7 @@ use warp::Filter;
 
 use crate::app::config::{ServerArgs, ServerConfig};
 use crate::app::state::AppState;
-use crate::store::{RedbStore, Store};
+use crate::store::{Store, StoreConfig};
 use crate::torznab::SearchIndex;
 use crate::tracker::Tracker;
 
@@ -55,8 +55,10 @@ pub fn routes(
 }
 
 async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> =
-        Arc::new(RedbStore::open_dir(&config.data_dir).context("DATA_DIR")?);
+    let store: Arc<dyn Store> = crate::store::open(&StoreConfig::Redb {
+        data_dir: config.data_dir.clone(),
+    })
+    .context("DATA_DIR")?;
     let needs_setup = match &config.admin_password {
         Some(p) => {
             crate::admin_password::ensure(&*store, p).context("ADMIN_PASSWORD")?;

@@ -5,6 +5,7 @@ mod harness;
 
 mod admin_cli;
 mod architecture;
+mod catalog_surfaces;
 mod client_api;
 mod client_library;
 mod client_watch;
