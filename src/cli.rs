@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{admin_cli::AdminArgs, server::config::ServerArgs};
+use crate::{admin_cli::AdminArgs, app::config::ServerArgs};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -2,10 +2,12 @@
 
 pub mod admin_cli;
 pub mod admin_password;
+pub mod app;
 pub mod bencode;
 pub mod categories;
 pub mod cli;
 pub mod client;
+pub mod core;
 pub mod create;
 pub mod display_text;
 pub mod keys;
@@ -18,3 +20,4 @@ pub mod store;
 pub mod torznab;
 pub mod tracker;
 pub mod web;
+pub mod wire;

@@ -6,7 +6,7 @@ use warp::reply::Response;
 
 use super::format;
 use super::web::{admin, page, Chrome, Ctx};
-use crate::server::admin_api::SwarmFigures;
+use crate::core::swarm::SwarmFigures;
 use crate::store::StoreResult;
 
 #[derive(Template)]

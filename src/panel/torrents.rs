@@ -9,9 +9,9 @@ use warp::reply::Response;
 
 use super::format;
 use super::web::{admin, page, redirect, Chrome, Ctx, Form};
+use crate::app::state::AppState;
 use crate::categories;
 use crate::metainfo;
-use crate::server::state::AppState;
 use crate::store::{StoreResult, TorrentRecord, User};
 use crate::web::filters::query_param;
 
@@ -182,7 +182,7 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
     };
     let users = labels(users);
     let swarm = a.ctx.state.swarm.clone();
-    let mut counted: Vec<(TorrentRecord, crate::server::state::PeerCounts)> = hits
+    let mut counted: Vec<(TorrentRecord, crate::core::swarm::PeerCounts)> = hits
         .drain(..)
         .map(|r| {
             let c = swarm.counts(&r.info_hash);

@@ -8,8 +8,9 @@ use warp::reply::Response;
 
 use super::format;
 use super::web::{admin, page, redirect, Admin, Chrome, Ctx, Form};
+use crate::app::state::AppState;
+use crate::core::clock::now;
 use crate::members::{self, IssuedKeys, MemberError};
-use crate::server::state::{now, AppState};
 use crate::web::filters::query_param;
 
 pub struct Row {

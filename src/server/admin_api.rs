@@ -3,36 +3,19 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use warp::filters::BoxedFilter;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::state::{now, AppState};
+use crate::app::state::AppState;
+use crate::core::clock::now;
+use crate::core::swarm::SwarmFigures;
 use crate::members::{self, MemberError};
 use crate::web::filters::{authorization, client_ip, with};
 use crate::web::json::{recover_json, respond, ApiError};
-
-/// Swarm figures a live part of the server (the tracker) reports.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct SwarmFigures {
-    pub peers: u64,
-    pub seeders: u64,
-    pub leechers: u64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Stats {
-    pub members: u64,
-    pub enabled_members: u64,
-    pub torrents: u64,
-    pub peers: u64,
-    pub seeders: u64,
-    pub leechers: u64,
-    pub uploaded: u64,
-    pub downloaded: u64,
-}
+use crate::wire::Stats;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

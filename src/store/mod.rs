@@ -9,6 +9,24 @@ pub use types::{
     transfer_totals, KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta,
 };
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which store to open. The embedded redb file is the one adapter today; others
+/// (MySQL for the multi-container stack) join as variants behind cargo features.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// `privateindexer.redb` in this folder (created when missing).
+    Redb { data_dir: PathBuf },
+}
+
+/// Opens the configured store.
+pub fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Redb { data_dir } => Ok(Arc::new(RedbStore::open_dir(data_dir)?)),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store is in use by another process (is the server running?): {0}")]
@@ -24,7 +42,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server persists. Calls are blocking: async callers run them
-/// on the blocking pool (see `server::state::AppState::db`).
+/// on the blocking pool (see `app::state::AppState::store_call`).
 pub trait Store: Send + Sync + 'static {
     // --- members
     fn create_user(

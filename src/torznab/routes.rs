@@ -11,7 +11,7 @@ use warp::Filter;
 use super::query::{self, Function, Params};
 use super::render::{self, Feed, Item};
 use super::{SearchIndex, TorznabError};
-use crate::server::state::AppState;
+use crate::app::state::AppState;
 use crate::web::error::AuthError;
 use crate::web::filters::{raw_query, with};
 

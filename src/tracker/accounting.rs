@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use super::registry::Registered;
 use super::swarm::Outcome;
-use crate::server::counters::Counters;
+use crate::core::counters::Counters;
 use crate::store::{Store, StoreResult, UserDelta};
 
 /// The fastest transfer credited: 10 Gbit/s, beyond any member's line.

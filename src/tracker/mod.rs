@@ -11,7 +11,7 @@ pub mod routes;
 pub mod swarm;
 pub mod udp;
 
-use crate::server::activity::Activity;
+use crate::core::activity::Activity;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,9 +20,9 @@ use self::announce::{Announce, Event, ParamError};
 pub use self::config::{TrackerArgs, TrackerConfig};
 use self::registry::Registry;
 use self::swarm::{PeerUpdate, Picked, SwarmError, Swarms};
-use crate::server::admin_api::SwarmFigures;
-use crate::server::counters::Counters;
-use crate::server::state::{CatalogListener, PeerCounts, SwarmView};
+use crate::core::catalog::CatalogListener;
+use crate::core::counters::Counters;
+use crate::core::swarm::{PeerCounts, SwarmFigures, SwarmView};
 use crate::store::{Store, StoreResult, TorrentRecord};
 use crate::web::client_ip::{canonical_ip, Origin};
 
@@ -152,7 +152,7 @@ impl Tracker {
             picked,
         )?;
         self.accounting
-            .record(counters, user, &reg, &out, crate::server::state::now());
+            .record(counters, user, &reg, &out, crate::core::clock::now());
         Ok(out)
     }
 

@@ -12,7 +12,7 @@ use super::announce::{Announce, Event, ParamError};
 use super::config::{DEFAULT_NUMWANT, MAX_NUMWANT};
 use super::swarm::Picked;
 use super::{Refusal, Tracker};
-use crate::server::state::AppState;
+use crate::core::counters::Counters;
 
 const PROTOCOL_ID: u64 = 0x0417_2710_1980;
 const CONNECT: u32 = 0;
@@ -177,7 +177,7 @@ pub fn decode_announce(p: &[u8]) -> Result<Announce, ParamError> {
 pub fn handle(
     tracker: &Tracker,
     ids: &ConnectionIds,
-    state: &AppState,
+    counters: &Counters,
     packet: &[u8],
     from: SocketAddr,
 ) -> Option<Vec<u8>> {
@@ -196,7 +196,7 @@ pub fn handle(
         return Some(error(txid, "unknown or expired connection id"));
     }
     match action {
-        ANNOUNCE => Some(match announce(tracker, state, packet, from, txid) {
+        ANNOUNCE => Some(match announce(tracker, counters, packet, from, txid) {
             Ok(out) => out,
             Err(r) => error(txid, &r.to_string()),
         }),
@@ -210,7 +210,7 @@ pub fn handle(
 
 fn announce(
     tracker: &Tracker,
-    state: &AppState,
+    counters: &Counters,
     p: &[u8],
     from: SocketAddr,
     txid: u32,
@@ -219,7 +219,7 @@ fn announce(
     let user = tracker.authenticate(req.passkey.take().as_deref())?;
     let ip = crate::web::client_ip::canonical_ip(from.ip());
     let mut picked = Picked::default();
-    let out = tracker.announce(user, &req, ip, &state.counters, &mut picked)?;
+    let out = tracker.announce(user, &req, ip, counters, &mut picked)?;
     // BEP 15 answers carry peers of the socket's family only.
     let peers = match ip {
         IpAddr::V4(_) => &picked.compact4,
@@ -236,7 +236,7 @@ fn announce(
 }
 
 /// Serves UDP announces until the task is aborted.
-pub async fn run(tracker: Arc<Tracker>, state: Arc<AppState>, socket: UdpSocket) {
+pub async fn run(tracker: Arc<Tracker>, counters: Arc<Counters>, socket: UdpSocket) {
     let ids = ConnectionIds::default();
     let mut buf = vec![0u8; 2048];
     loop {
@@ -247,7 +247,7 @@ pub async fn run(tracker: Arc<Tracker>, state: Arc<AppState>, socket: UdpSocket)
                 continue;
             }
         };
-        if let Some(reply) = handle(&tracker, &ids, &state, &buf[..n], from) {
+        if let Some(reply) = handle(&tracker, &ids, &counters, &buf[..n], from) {
             if let Err(e) = socket.send_to(&reply, from).await {
                 tracing::debug!("udp tracker send error: {e}");
             }

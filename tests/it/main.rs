@@ -4,6 +4,7 @@
 mod harness;
 
 mod admin_cli;
+mod architecture;
 mod client_api;
 mod client_library;
 mod client_watch;

@@ -3,18 +3,20 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use warp::filters::BoxedFilter;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::state::{now, AppState, Member};
 use super::upload::{self, MAX_FORM_BYTES};
+use crate::app::state::{AppState, Member};
+use crate::core::clock::now;
 use crate::metainfo::{self, hex_hash, parse_hex_hash};
 use crate::store::{PutOutcome, TorrentRecord};
 use crate::web::filters::{api_key, authorization, client_ip, with};
 use crate::web::json::{recover_json, respond, ApiError};
+use crate::wire::{Me, SyncRequest, SyncResponse, UploadResponse};
 
 /// Most info-hashes one sync call may carry (a very large library; 64 bytes each in JSON).
 const MAX_SYNC_HASHES: usize = 200_000;
@@ -87,48 +89,16 @@ pub fn info_hash_param(s: &str) -> Result<[u8; 20], ApiError> {
     parse_hex_hash(s).ok_or_else(|| ApiError::bad_request("info-hash must be 40 hex characters"))
 }
 
-#[derive(Serialize, Deserialize)]
-pub struct MeResponse {
-    pub id: u64,
-    pub label: String,
-    pub announce_url: String,
-    pub uploaded: u64,
-    pub downloaded: u64,
-    pub grabs: u64,
-    pub uploads: u64,
-    pub popularity: u64,
-    pub snatches: u64,
-    pub created: i64,
-}
-
 async fn me(state: Arc<AppState>, key: Option<String>) -> Result<Response, ApiError> {
     let m = state.member(key).await?;
     let u = &m.user;
     Ok(json(
         StatusCode::OK,
-        &MeResponse {
-            id: u.id,
-            label: u.label.clone(),
+        &Me {
+            member: u.into(),
             announce_url: m.announce_url(&state),
-            uploaded: u.uploaded,
-            downloaded: u.downloaded,
-            grabs: u.grabs,
-            uploads: u.uploads,
-            popularity: u.popularity,
-            snatches: u.snatches,
-            created: u.created,
         },
     ))
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct UploadResponse {
-    pub info_hash: String,
-    pub title: String,
-    pub size: u64,
-    pub files: u32,
-    /// True for a new torrent, false when the uploader re-sent one (metadata updated).
-    pub created: bool,
 }
 
 async fn upload(
@@ -182,20 +152,6 @@ async fn upload(
             created: outcome == PutOutcome::Created,
         },
     ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SyncRequest {
-    info_hashes: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct SyncResponse {
-    /// Hashes the client seeds that the server does not have: upload them.
-    pub missing: Vec<String>,
-    /// The caller's uploads the server holds that the client no longer seeds.
-    pub orphaned: Vec<String>,
 }
 
 async fn sync(

@@ -1,0 +1,21 @@
+//! Catalog events: what the in-memory views of the catalogue (search index,
+//! tracker swarms) hear when the store changes.
+
+use super::swarm::SwarmFigures;
+use crate::store::TorrentRecord;
+
+/// A part that keeps an in-memory view of the catalogue and must hear about changes.
+pub trait CatalogListener: Send + Sync {
+    fn torrent_stored(&self, _record: &TorrentRecord) {}
+    fn torrent_removed(&self, _record: &TorrentRecord) {}
+    /// Keys rotated, member disabled/enabled or deleted.
+    fn member_changed(&self, _user_id: u64) {}
+    /// Live swarm figures, from the part that tracks peers.
+    fn swarm_figures(&self) -> Option<SwarmFigures> {
+        None
+    }
+    /// Torrents a member is seeding and leeching right now, from the part that tracks peers.
+    fn member_peers(&self, _user_id: u64) -> Option<(u64, u64)> {
+        None
+    }
+}
