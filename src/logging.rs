@@ -20,16 +20,16 @@ const CLAMPED: &[&str] = &[
 pub fn filter(level: &str) -> anyhow::Result<EnvFilter> {
     let mut filter = EnvFilter::try_new(level)
         .with_context(|| format!("LOG_LEVEL: invalid log filter {level:?}"))?;
+    // warp's request spans (`web::filters::request_span`) also log two lines per
+    // request (info, or warn for each 4xx); only its 5xx lines stay, unless asked for by name.
+    if !level.contains("warp") {
+        filter = filter.add_directive("warp::filters::trace=error".parse()?);
+    }
     for clamp in CLAMPED {
         let directive: Directive = clamp
             .parse()
             .with_context(|| format!("log filter {clamp:?}"))?;
         filter = filter.add_directive(directive);
-    }
-    // warp's request spans (`web::filters::request_span`) also log two lines per
-    // request (info, or warn for each 4xx); only its 5xx lines stay, unless asked for by name.
-    if !level.contains("warp") {
-        filter = filter.add_directive("warp::filters::trace=error".parse()?);
     }
     Ok(filter)
 }
