@@ -54,6 +54,8 @@ fn command(server_url: &str, api_key: &str, data_dir: &Path, env: &[(String, Str
         .env("CLIENT_DATA_DIR", data_dir)
         .env("LOG_LEVEL", "info")
         .env("NO_COLOR", "1")
+        // Tests run side by side: each client seeds on its own port.
+        .env("TORRENTING_PORT", crate::common::free_port().to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {
