@@ -273,9 +273,13 @@ impl Seeder {
             }
         }
         for (ih, bytes, stamps, uploaded) in wanted {
-            if self.shared.registry.get(&ih).is_some() {
+            // Served as recorded: nothing to do. A record whose stamps moved
+            // (touched, then found identical by the scanner) is rebuilt.
+            let current = self.shared.registry.get(&ih);
+            if current.as_ref().is_some_and(|t| t.has_stamps(&stamps)) {
                 continue;
             }
+            let uploaded = current.map_or(uploaded, |t| t.uploaded.load(Ordering::Relaxed));
             match Torrent::new(&bytes, &stamps, Origin::Library, uploaded) {
                 Ok(t) => {
                     if t.check_files().is_err() {

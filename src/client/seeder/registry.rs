@@ -143,6 +143,14 @@ impl Torrent {
         e - s
     }
 
+    /// Whether this torrent serves exactly these files as stamped.
+    pub fn has_stamps(&self, stamps: &[FileStamp]) -> bool {
+        self.layout.files.len() == stamps.len()
+            && self.layout.files.iter().zip(stamps).all(|(f, s)| {
+                f.path.as_os_str() == s.path.as_str() && f.len == s.size && f.mtime_ns == s.mtime_ns
+            })
+    }
+
     /// `stat`s every file against its stamp; the first mismatch stops serving.
     pub fn check_files(&self) -> Result<(), files::FileError> {
         let r = self
