@@ -4,7 +4,8 @@ names. Used by tests/seeder_peers.rs.
 usage: seeder_leech.py TORRENT SAVE_DIR [MISSING]
 Waits until the leecher holds every piece but MISSING (default 0), then prints
 one JSON line: pieces held, total pieces, payload downloaded, failed bytes and
-hash failures (both must stay 0 with an honest seeder).
+hash failures (both must stay 0 with an honest seeder), seconds taken.
+benches/seeder.rs times uploads with it too.
 """
 import json
 import sys
@@ -28,6 +29,7 @@ def main():
         "alert_mask": lt.alert.category_t.all_categories,
     })
     ti = lt.torrent_info(torrent)
+    started = time.monotonic()
     h = s.add_torrent({"ti": ti, "save_path": save_dir})
     hash_fails = 0
     while True:
@@ -52,6 +54,7 @@ def main():
         "downloaded": st.total_payload_download,
         "failed_bytes": st.total_failed_bytes,
         "hash_fails": hash_fails,
+        "seconds": time.monotonic() - started,
     }))
 
 
