@@ -81,8 +81,9 @@ async fn swarm() -> Swarm {
 }
 
 impl Swarm {
-    fn start_client(&self, media: &Path) -> RunningClient {
+    fn start_client(&self, media: &Path, extra: &[(&str, String)]) -> RunningClient {
         let mut env = self.apps.env(media);
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         env.push(("TORRENTING_PORT".into(), self.seed_port.to_string()));
         env.push(("NO_WATCH".into(), "true".into()));
         RunningClient::start(
@@ -283,8 +284,20 @@ async fn libtorrent_and_aria2_download_a_movie_and_a_season_pack_from_a_read_onl
     } else {
         s.media.clone()
     };
-    let c = s.start_client(&library);
+    let c = s.start_client(&library, &[]);
     s.wait_seeders(12, &c).await;
+    c.wait_log("the reachability line", |l| {
+        l.contains(&format!(
+            "port {} is reachable from the server",
+            s.seed_port
+        ))
+    });
+    let me: serde_json::Value = common::api_get(&s.server, "/api/v1/me", &s.alice.api_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["reachable"]["reachable"], true, "{me}");
 
     let torrents = s.torrents().await;
     let movie = torrents
@@ -335,7 +348,7 @@ async fn libtorrent_and_aria2_download_a_movie_and_a_season_pack_from_a_read_onl
     }
 
     // A restart seeds again with nothing hashed: libtorrent downloads once more.
-    let c = s.start_client(&library);
+    let c = s.start_client(&library, &[]);
     c.wait_log("the seeder's library", |l| {
         l.matches("scan complete").count() >= 3 && l.contains("seeder library updated")
     });
@@ -418,8 +431,12 @@ async fn damaged_missing_resized_and_changed_files_are_never_served_nor_touched(
         return;
     }
     let s = swarm().await;
-    let c = s.start_client(&s.media);
+    // Told to the tracker as a port nobody forwards: the server says so.
+    let c = s.start_client(&s.media, &[("ANNOUNCE_PORT", free_port().to_string())]);
     s.wait_seeders(12, &c).await;
+    c.wait_log("the reachability warning", |l| {
+        l.contains("is not reachable from the server: forward it")
+    });
     let torrents = s.torrents().await;
     let (status, log) = c.stop();
     assert!(status.success(), "{log}");
@@ -470,7 +487,7 @@ async fn damaged_missing_resized_and_changed_files_are_never_served_nor_touched(
     drop(f);
     let before = snapshot(&s.media);
 
-    let c = s.start_client(&s.media);
+    let c = s.start_client(&s.media, &[]);
     c.wait_log("why each torrent is not served", |l| {
         l.contains("is missing")
             && l.matches("changed since it was hashed (size").count() >= 2

@@ -336,6 +336,10 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
 
     // What was shared before seeds again at once: only stat, no hashing.
     client.seed_library().await;
+    if let Some(s) = &client.seeder {
+        let port = client.cfg.seeder.announce_port.unwrap_or(s.port);
+        tokio::spawn(log_reachability(client.server.clone(), port));
+    }
     let up = uploader.clone();
     let upload_task = tokio::spawn(async move { up.run().await });
 
@@ -413,6 +417,33 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         s.shutdown().await;
     }
     Ok(())
+}
+
+/// Logs once whether the server could reach the torrent port after this
+/// start's first announces (the server probes it with a handshake).
+async fn log_reachability(server: ServerClient, port: u16) {
+    let since = crate::server::state::now() - 1;
+    for _ in 0..24 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let Ok(me) = server.me().await else {
+            continue;
+        };
+        match me.reachable.filter(|p| p.checked >= since) {
+            Some(p) if p.reachable => {
+                tracing::info!(address = %p.address, "port {port} is reachable from the server");
+                return;
+            }
+            Some(p) => {
+                tracing::warn!(
+                    address = %p.address,
+                    "port {port} is not reachable from the server: forward it (TCP) to this machine's                      TORRENTING_PORT, or set ANNOUNCE_PORT to the number your router forwards ({})",
+                    p.detail
+                );
+                return;
+            }
+            None => {}
+        }
+    }
 }
 
 /// One line per scan: of a whole app, or of one series/artist folder.
