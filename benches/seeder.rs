@@ -13,12 +13,18 @@
 //!
 //! Run: `cargo bench --bench seeder` (release build; needs python3-libtorrent).
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-#[path = "../tests/common/fake_arr.rs"]
+// The integration tests' harness, of which this bench uses a few helpers.
+#[allow(dead_code)]
+#[path = "../tests/it/harness/client.rs"]
+mod client;
+#[allow(dead_code)]
+#[path = "../tests/it/harness/fake_arr.rs"]
 mod fake_arr;
-#[path = "../tests/common/client_harness.rs"]
-mod harness;
+#[allow(dead_code)]
+#[path = "../tests/it/harness/server.rs"]
+mod server;
+#[path = "support/synthetic.rs"]
+mod synthetic;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -36,16 +42,16 @@ fn env_num(name: &str, default: u64) -> u64 {
 }
 
 struct Swarm {
-    server: common::Server,
-    alice: common::Keys,
-    bob: common::Keys,
+    server: server::Server,
+    alice: server::Keys,
+    bob: server::Keys,
 }
 
 async fn swarm(dir: &Path) -> Swarm {
-    let port = common::free_port();
+    let port = server::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let bind = format!("127.0.0.1:{port}");
-    let server = common::Server::start_with(
+    let server = server::Server::start_with(
         &dir.join("server"),
         &[
             ("BIND", bind.as_str()),
@@ -54,13 +60,13 @@ async fn swarm(dir: &Path) -> Swarm {
             ("LOG_LEVEL", "warn"),
         ],
     );
-    let alice = common::add_member(&server, "alice").await;
-    let bob = common::add_member(&server, "bob").await;
+    let alice = server::add_member(&server, "alice").await;
+    let bob = server::add_member(&server, "bob").await;
     Swarm { server, alice, bob }
 }
 
 fn client_cmd(s: &Swarm, data: &Path, radarr: &str, media: &Path) -> Command {
-    let mut cmd = Command::new(common::bin());
+    let mut cmd = Command::new(server::bin());
     cmd.arg("client")
         .env_clear()
         .env("INDEXER_API_URL", s.server.url(""))
@@ -69,7 +75,7 @@ fn client_cmd(s: &Swarm, data: &Path, radarr: &str, media: &Path) -> Command {
         .env("RADARR_URL", radarr)
         .env("RADARR_API_KEY", KEY)
         .env("PATH_MAPPINGS", format!("/media={}", media.display()))
-        .env("TORRENTING_PORT", common::free_port().to_string())
+        .env("TORRENTING_PORT", server::free_port().to_string())
         .env("NO_WATCH", "true")
         .env("SCAN_INTERVAL", "24h")
         .env("LOG_LEVEL", "info")
@@ -116,7 +122,7 @@ fn seed(
 async fn wait_seeders(s: &Swarm, n: u64, log: &std::sync::Mutex<String>) {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let st = common::admin_stats(&s.server).await;
+        let st = server::admin_stats(&s.server).await;
         if st["seeders"].as_u64() == Some(n) {
             return;
         }
@@ -171,7 +177,7 @@ async fn scale(n: u64, size: u64, idle: u64) {
     let tmp = tempfile::tempdir().unwrap();
     let media = tmp.path().join("media");
     eprintln!("scale: laying out and sharing {n} files of {size} bytes…");
-    let radarr = fake_arr::synthetic_radarr(&media, n, size, KEY);
+    let radarr = synthetic::synthetic_radarr(&media, n, size, KEY);
     let s = swarm(tmp.path()).await;
     let data = tmp.path().join("client");
     share(&s, &data, &radarr.url(), &media);
@@ -210,7 +216,7 @@ async fn scale(n: u64, size: u64, idle: u64) {
 }
 
 fn leech(torrent: &Path, dir: &Path) -> f64 {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seeder_leech.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/seeder_leech.py");
     let out = Command::new(PYTHON)
         .arg(script)
         .arg(torrent)
@@ -229,8 +235,8 @@ fn leech(torrent: &Path, dir: &Path) -> f64 {
 }
 
 async fn bob_torrent(s: &Swarm, dir: &Path) -> PathBuf {
-    let ih = harness::server_hashes(&s.server, &s.alice.api_key).await[0].clone();
-    let bytes = common::api_get(
+    let ih = client::server_hashes(&s.server, &s.alice.api_key).await[0].clone();
+    let bytes = server::api_get(
         &s.server,
         &format!("/api/v1/torrents/{ih}/download"),
         &s.bob.api_key,
@@ -248,7 +254,7 @@ async fn upload(mib: u64) {
     let tmp = tempfile::tempdir().unwrap();
     let media = tmp.path().join("media");
     eprintln!("upload: writing and sharing a {mib} MiB movie…");
-    let radarr = fake_arr::synthetic_radarr(&media, 1, mib << 20, KEY);
+    let radarr = synthetic::synthetic_radarr(&media, 1, mib << 20, KEY);
     let s = swarm(tmp.path()).await;
     let data = tmp.path().join("client");
     share(&s, &data, &radarr.url(), &media);

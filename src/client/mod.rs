@@ -19,7 +19,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::bail;
 use tokio::sync::Notify;
@@ -34,10 +33,6 @@ use scan::Scanner;
 use seeder::Seeder;
 use server::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
-
-/// After a folder event, scan again this much later too: the app may record
-/// an import a moment after the file lands.
-const FOLLOW_UP: Duration = Duration::from_secs(8);
 
 pub fn run(args: ClientArgs) -> anyhow::Result<()> {
     let cfg = args.check()?;
@@ -344,7 +339,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let upload_task = tokio::spawn(async move { up.run().await });
 
     let (mut watcher, mut events) = if client.cfg.watch {
-        match watch::Watcher::new() {
+        match watch::Watcher::new(client.cfg.watch_debounce) {
             Ok((w, rx)) => (Some(w), Some(rx)),
             Err(e) => {
                 tracing::warn!("folder watching unavailable ({e}); relying on rescans");
@@ -407,7 +402,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
                 for t in targets {
                     tracing::debug!("folder changed, rescanning: {t:?}");
                     pending.push((now, t.clone()));
-                    pending.push((now + FOLLOW_UP, t));
+                    pending.push((now + client.cfg.watch_follow_up, t));
                 }
             }
         }
@@ -424,7 +419,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
 async fn log_reachability(server: ServerClient, port: u16) {
     let since = crate::server::state::now() - 1;
     for _ in 0..24 {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         let Ok(me) = server.me().await else {
             continue;
         };

@@ -1,11 +1,9 @@
 //! The optional UDP tracker (BEP 15 with the passkey in BEP 41 URL data).
 
-mod common;
-
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use common::*;
+use crate::harness::*;
 
 fn udp_addr(server: &Server) -> String {
     let log = server.log_text();

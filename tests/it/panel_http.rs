@@ -2,11 +2,8 @@
 //! first-run setup, login/logout/sessions, CSRF, rate limiting, members,
 //! torrents, overview, `/view/{infohash}`, escaping and security headers.
 
-mod common;
-mod panel_support;
-
-use common::*;
-use panel_support::*;
+use crate::harness::panel::*;
+use crate::harness::*;
 
 /// HTML-escaped as askama writes it (numeric entities).
 fn esc(s: &str) -> String {

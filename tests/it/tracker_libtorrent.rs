@@ -1,11 +1,9 @@
 //! Two real BitTorrent clients (Debian's python3-libtorrent) exchange a private
 //! torrent from our server through our tracker; the members' counters follow.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::harness::*;
 
 const PYTHON: &str = "/usr/bin/python3";
 
@@ -93,7 +91,10 @@ async fn two_libtorrent_clients_exchange_a_file_and_are_credited() {
     )
     .unwrap();
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tracker_libtorrent.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/tracker_libtorrent.py"
+    );
     let out = tokio::task::spawn_blocking({
         let args = [&seed_torrent, &seed_dir, &leech_torrent, &leech_dir]
             .map(|p| p.to_string_lossy().into_owned());

@@ -1,5 +1,4 @@
 //! Runs `privateindexer client` against fake *arr apps and a real server.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -7,7 +6,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::fake_arr::FakeArr;
+use super::fake_arr::FakeArr;
 
 pub const ARR_KEY: &str = "0123456789abcdef0123456789abcdef";
 
@@ -46,7 +45,7 @@ impl Apps {
 }
 
 fn command(server_url: &str, api_key: &str, data_dir: &Path, env: &[(String, String)]) -> Command {
-    let mut cmd = Command::new(crate::common::bin());
+    let mut cmd = Command::new(super::server::bin());
     cmd.arg("client")
         .env_clear()
         .env("INDEXER_API_URL", server_url)
@@ -55,7 +54,10 @@ fn command(server_url: &str, api_key: &str, data_dir: &Path, env: &[(String, Str
         .env("LOG_LEVEL", "info")
         .env("NO_COLOR", "1")
         // Tests run side by side: each client seeds on its own port.
-        .env("TORRENTING_PORT", crate::common::free_port().to_string())
+        .env("TORRENTING_PORT", super::server::free_port().to_string())
+        // Short watch delays, so a folder event is acted on well within a second.
+        .env("WATCH_DEBOUNCE_MS", "200")
+        .env("WATCH_FOLLOW_UP_MS", "1000")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -200,8 +202,8 @@ pub fn snapshot(root: &Path) -> Vec<(PathBuf, u64, Vec<u8>)> {
 }
 
 /// The info-hashes the server holds for this member (sync with an empty list), sorted.
-pub async fn server_hashes(server: &crate::common::Server, key: &str) -> Vec<String> {
-    let resp: serde_json::Value = crate::common::client()
+pub async fn server_hashes(server: &super::server::Server, key: &str) -> Vec<String> {
+    let resp: serde_json::Value = super::server::client()
         .post(server.url("/api/v1/sync"))
         .header("X-Api-Key", key)
         .json(&serde_json::json!({"info_hashes": []}))

@@ -1,5 +1,5 @@
 """Two real libtorrent sessions on 127.0.0.1 exchange one private torrent
-through our tracker. Used by tests/tracker_libtorrent.rs.
+through our tracker. Used by tests/it/tracker_libtorrent.rs.
 
 usage: tracker_libtorrent.py SEED.torrent SEED_DIR LEECH.torrent LEECH_DIR
 Prints one JSON line with what the clients saw; exit 0 once the leecher holds

@@ -1,13 +1,12 @@
 //! Bad input gets a clear error and leaves no output file behind.
 
-mod create_common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use create_common::{bin, opts, write};
+use crate::harness::bin;
+use crate::harness::create::{opts, write};
 use privateindexer::create::{create_torrent, CreateError, Progress};
 
 fn create_cli(args: &[&str], path: &Path, out: &Path) -> Output {
@@ -85,7 +84,7 @@ fn unreadable_file() {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     let mut cmd = if is_root {
-        if !create_common::have_tool("setpriv", "util-linux") {
+        if !crate::harness::create::have_tool("setpriv", "util-linux") {
             return;
         }
         let mut c = Command::new("setpriv");

@@ -1,5 +1,5 @@
 """A real libtorrent leecher downloads one torrent from whoever the tracker
-names. Used by tests/seeder_peers.rs.
+names. Used by tests/it/seeder_peers.rs.
 
 usage: seeder_leech.py TORRENT SAVE_DIR [MISSING]
 Waits until the leecher holds every piece but MISSING (default 0), then prints

@@ -1,29 +1,16 @@
 //! Helpers shared by the `create_*` integration tests.
-#![allow(dead_code)] // each test crate uses a different subset
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use super::server::content;
 use privateindexer::create::{create_torrent, CreateOptions, CreatedTorrent, HashCache};
-
-/// Deterministic pseudo-random bytes (xorshift), different per seed.
-pub fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 pub fn write(path: &Path, len: usize, seed: u64) {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).unwrap();
     }
-    std::fs::write(path, data(len, seed)).unwrap();
+    std::fs::write(path, content(seed, len)).unwrap();
 }
 
 pub fn opts(path: &Path, piece_size: u64) -> CreateOptions {
@@ -64,8 +51,4 @@ pub fn have_tool(tool: &str, package: &str) -> bool {
         eprintln!("NOTICE: {tool} is not installed; skipping (apt-get install {package})");
     }
     found
-}
-
-pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_privateindexer"))
 }

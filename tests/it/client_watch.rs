@@ -1,23 +1,17 @@
 //! The long-running client: folder watching and reconciliation with the server.
 
-mod common;
-#[path = "common/fake_arr.rs"]
-mod fake_arr;
-#[path = "common/client_harness.rs"]
-mod harness;
-
 use std::time::{Duration, Instant};
 
-use common::{add_member, Server};
-use fake_arr::lay_out_library;
-use harness::{server_hashes, Apps, RunningClient};
+use crate::harness::client::{server_hashes, Apps, RunningClient};
+use crate::harness::fake_arr::lay_out_library;
+use crate::harness::{add_member, Server};
 
 /// What each test starts from: the library laid out under `tmp`, a server with one
 /// member, the fake apps, and a client (with these settings on top of the apps')
 /// that has shared the library's 12 torrents.
 struct Shared {
     server: Server,
-    member: common::Keys,
+    member: crate::harness::Keys,
     apps: Apps,
     client: RunningClient,
     media: std::path::PathBuf,
@@ -81,8 +75,8 @@ async fn a_new_import_is_shared_without_waiting_for_a_rescan() {
 
     // Radarr imports Northern Static: the file lands, then Radarr records it.
     let arr_path = "/media/movies/Northern Static (2024)/Northern Static (2024) WEBDL-1080p.mkv";
-    let file = fake_arr::local(&media, "/media", arr_path);
-    fake_arr::write_file(&file, 77, 1_234_567);
+    let file = crate::harness::fake_arr::local(&media, "/media", arr_path);
+    crate::harness::fake_arr::write_file(&file, 77, 1_234_567);
     tokio::time::sleep(Duration::from_millis(500)).await;
     apps.radarr.edit("/api/v3/movie", |v| {
         for m in v.as_array_mut().unwrap() {
@@ -120,7 +114,11 @@ async fn an_episode_import_rereads_only_its_series() {
     // Sonarr imports The Lantern Keepers S02E02 (S02E03 is still missing: no pack yet).
     let arr_path =
         "/media/tv/The Lantern Keepers/Season 2/The Lantern Keepers - S02E02 - Undertow WEBDL-1080p.mkv";
-    fake_arr::write_file(&fake_arr::local(&media, "/media", arr_path), 78, 1_500_000);
+    crate::harness::fake_arr::write_file(
+        &crate::harness::fake_arr::local(&media, "/media", arr_path),
+        78,
+        1_500_000,
+    );
     apps.sonarr.edit("/api/v3/episodefile?seriesId=1", |v| {
         let list = v.as_array_mut().unwrap();
         let mut f = list[3].clone();
@@ -178,9 +176,9 @@ async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_droppe
 
     // The admin removes one of the member's torrents: the next sync sends it again.
     let gone = server_hashes(&server, &member.api_key).await[0].clone();
-    let resp = common::client()
+    let resp = crate::harness::client()
         .delete(server.url(&format!("/api/v1/torrents/{gone}")))
-        .basic_auth("admin", Some(common::ADMIN_PASSWORD))
+        .basic_auth("admin", Some(crate::harness::ADMIN_PASSWORD))
         .send()
         .await
         .unwrap();
@@ -195,8 +193,8 @@ async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_droppe
     }
 
     // Something under the member's name the client does not share is withdrawn.
-    let stray = common::single_file_torrent("stray.mkv", 5, 40_000);
-    common::upload_new(
+    let stray = crate::harness::single_file_torrent("stray.mkv", 5, 40_000);
+    crate::harness::upload_new(
         &server,
         &member.api_key,
         stray,
@@ -210,7 +208,7 @@ async fn sync_restores_what_the_server_lost_and_withdraws_what_the_client_droppe
 #[tokio::test(flavor = "multi_thread")]
 async fn the_periodic_rescan_catches_a_rename_without_folder_watching() {
     let tmp = tempfile::tempdir().unwrap();
-    let settings = [("SCAN_INTERVAL", "2s"), ("NO_WATCH", "true")];
+    let settings = [("SCAN_INTERVAL", "1s"), ("NO_WATCH", "true")];
     let Shared {
         server,
         member,
@@ -224,8 +222,8 @@ async fn the_periodic_rescan_catches_a_rename_without_folder_watching() {
     let old = "/media/music/Marrow Lights/Paper Satellites (2021)/Marrow Lights - Paper Satellites - 01 - Uplink.mp3";
     let new = "/media/music/Marrow Lights/Paper Satellites (2021)/01 - Uplink.mp3";
     std::fs::rename(
-        fake_arr::local(&media, "/media", old),
-        fake_arr::local(&media, "/media", new),
+        crate::harness::fake_arr::local(&media, "/media", old),
+        crate::harness::fake_arr::local(&media, "/media", new),
     )
     .unwrap();
     apps.lidarr.edit("/api/v1/trackfile?artistId=1", |v| {

@@ -1,8 +1,6 @@
 //! The client API over real HTTP: members, uploads, downloads, sync, withdrawal.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::json;
 
 fn movie_meta() -> serde_json::Value {

@@ -1,20 +1,19 @@
 //! The hash cache: unchanged media is not hashed again, changed files are, and
 //! pieces spanning several files stay correct.
 
-mod create_common;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use create_common::{bin, data, make, opts, write};
+use crate::harness::bin;
+use crate::harness::create::{make, opts, write};
 use privateindexer::create::{create_torrent, HashCache, Progress};
 
 /// Rewrites a file with new content of `len` bytes and moves its mtime on.
 fn change(path: &Path, len: usize, seed: u64) {
     let before = std::fs::metadata(path).unwrap().modified().unwrap();
-    std::fs::write(path, data(len, seed)).unwrap();
+    std::fs::write(path, crate::harness::content(seed, len)).unwrap();
     let f = std::fs::File::options().write(true).open(path).unwrap();
     f.set_modified(before + Duration::from_secs(5)).unwrap();
 }

@@ -1,10 +1,8 @@
 //! `privateindexer admin …` against a running server and offline, and start-up checks.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::*;
+use crate::harness::*;
 
 fn admin(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(bin());

@@ -1,8 +1,6 @@
 //! The tracker over real HTTP against the real server binary.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use privateindexer::bencode::{decode, dict, Owned};
 use sha1::Digest;
 

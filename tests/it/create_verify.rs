@@ -1,12 +1,10 @@
 //! Torrents we make are parsed and checked against the data by outside tools:
 //! Debian's python3-libtorrent (a full hash check) and transmission-show.
 
-mod create_common;
-
 use std::path::Path;
 use std::process::Command;
 
-use create_common::{libtorrent_python, make, opts, write};
+use crate::harness::create::{libtorrent_python, make, opts, write};
 use privateindexer::{create::CreatedTorrent, metainfo};
 
 /// Adds each torrent to a libtorrent session over its data and prints one JSON
@@ -120,7 +118,7 @@ fn libtorrent_verifies_single_files_folders_and_edge_cases() {
     }
 
     // A negative control: the same movie with one byte changed in its first piece.
-    let mut bad = create_common::data(300 * K + 123, 1);
+    let mut bad = crate::harness::content(1, 300 * K + 123);
     bad[10] ^= 0xff;
     std::fs::create_dir_all(root.join("corrupt")).unwrap();
     std::fs::write(root.join("corrupt/movie.mkv"), bad).unwrap();
@@ -184,7 +182,7 @@ fn libtorrent_verifies_single_files_folders_and_edge_cases() {
 
 #[test]
 fn transmission_show_reads_a_private_folder_torrent() {
-    if !create_common::have_tool("transmission-show", "transmission-cli") {
+    if !crate::harness::create::have_tool("transmission-show", "transmission-cli") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

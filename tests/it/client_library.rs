@@ -1,18 +1,12 @@
 //! The client against fake Radarr/Sonarr/Lidarr apps serving the shared
 //! fixtures, real media files laid out as MANIFEST.json says, and a real server.
 
-mod common;
-#[path = "common/fake_arr.rs"]
-mod fake_arr;
-#[path = "common/client_harness.rs"]
-mod harness;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{add_member, Server};
-use fake_arr::{lay_out_library, local};
-use harness::{bytes_hashed, run_once, server_hashes, snapshot, Apps};
+use crate::harness::client::{bytes_hashed, run_once, server_hashes, snapshot, Apps};
+use crate::harness::fake_arr::{lay_out_library, local};
+use crate::harness::{add_member, Server};
 use privateindexer::store::{RedbStore, Store, TorrentRecord};
 
 /// The torrents on a stopped server's store, by torrent name.
@@ -80,7 +74,7 @@ async fn shares_the_fixture_library_and_rescans_for_free() {
     let t = stored(&s.server_dir);
     let names: Vec<&str> = t.keys().map(String::as_str).collect();
     // 10 single files, 1 season pack (its folder), 1 album (its folder).
-    let manifest = fake_arr::read_fixture("MANIFEST.json");
+    let manifest = crate::harness::fake_arr::read_fixture("MANIFEST.json");
     let mut want: Vec<String> = manifest["expected"]["singleFile"]
         .as_array()
         .unwrap()
@@ -208,7 +202,7 @@ async fn renames_upgrades_deletions_and_a_partial_outage() {
     let qo = s
         .media
         .join("movies/Quiet Orchard (2008)/Quiet Orchard (2008) WEBDL-720p.mp4");
-    fake_arr::write_file(&qo, 999, 2_500_000);
+    crate::harness::fake_arr::write_file(&qo, 999, 2_500_000);
     // Deletion from Radarr: Paper Moons is no longer in the library (its file stays).
     s.apps.radarr.edit(movies, |v| {
         let list = v.as_array_mut().unwrap();

@@ -2,9 +2,7 @@
 //! test requests, search semantics, item fields, errors. Every answer is parsed
 //! with a strict XML parser (roxmltree).
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::json;
 
 const NS: &str = "http://torznab.com/schemas/2015/feed";

@@ -1,10 +1,9 @@
 //! Shared integration-test harness: runs the real `privateindexer server`
 //! binary on a free 127.0.0.1 port and builds real `.torrent` files.
-#![allow(dead_code)] // each test crate uses a different part of the harness
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,7 +29,6 @@ pub fn bin() -> &'static str {
 pub struct Server {
     pub child: Option<Child>,
     pub addr: SocketAddr,
-    pub data_dir: PathBuf,
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
@@ -83,7 +81,6 @@ impl Server {
         Server {
             child: Some(child),
             addr,
-            data_dir: data_dir.to_path_buf(),
             log,
         }
     }

@@ -1,12 +1,11 @@
 //! With the same files, name, piece size, private flag and source, our
 //! info-hash equals Debian mktorrent's (`mktorrent -p -s TAG -l LOG2`).
 
-mod create_common;
-
 use std::path::Path;
 use std::process::Command;
 
-use create_common::{bin, have_tool, make, opts, write};
+use crate::harness::bin;
+use crate::harness::create::{have_tool, make, opts, write};
 use privateindexer::metainfo;
 
 fn mktorrent_hash(path: &Path, log2: u32, out: &Path) -> [u8; 20] {

@@ -3,21 +3,15 @@
 //! `privateindexer client`, and Debian's python3-libtorrent and aria2 as
 //! leechers. Media is checked byte for byte (and mtime) after every run.
 
-mod common;
-#[path = "common/fake_arr.rs"]
-mod fake_arr;
-#[path = "common/client_harness.rs"]
-mod harness;
-
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{add_member, admin_stats, client, free_port, Keys, Server};
-use fake_arr::lay_out_library;
-use harness::{bytes_hashed, server_hashes, Apps, RunningClient};
+use crate::harness::client::{self as harness, bytes_hashed, server_hashes, Apps, RunningClient};
+use crate::harness::fake_arr::lay_out_library;
+use crate::harness::{add_member, admin_stats, api_get, client, free_port, Keys, Server};
 
 const PYTHON: &str = "/usr/bin/python3";
 
@@ -160,7 +154,7 @@ fn assert_same_bytes(dir: &Path, media: &[(PathBuf, u64, Vec<u8>, SystemTime)]) 
 }
 
 fn libtorrent_leech(torrent: &Path, dir: &Path, missing: u32) -> serde_json::Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seeder_leech.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/seeder_leech.py");
     let out = Command::new(PYTHON)
         .arg(script)
         .arg(torrent)
@@ -292,7 +286,7 @@ async fn libtorrent_and_aria2_download_a_movie_and_a_season_pack_from_a_read_onl
             s.seed_port
         ))
     });
-    let me: serde_json::Value = common::api_get(&s.server, "/api/v1/me", &s.alice.api_key)
+    let me: serde_json::Value = api_get(&s.server, "/api/v1/me", &s.alice.api_key)
         .await
         .json()
         .await

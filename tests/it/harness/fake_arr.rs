@@ -2,7 +2,6 @@
 //! GET requests the client makes with canned JSON bodies (by default the ones
 //! in ../shared/fixtures/arr), checking the API key like the real apps do.
 //! Bodies can be replaced while it runs; it can be told to fail with HTTP 500.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,8 +21,6 @@ struct State {
 }
 
 pub struct FakeArr {
-    pub app: &'static str,
-    pub key: String,
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -114,8 +111,6 @@ impl FakeArr {
         });
         let addr = rx_addr.recv().unwrap();
         FakeArr {
-            app,
-            key: key.to_string(),
             addr,
             state,
             _stop: stop,
@@ -228,36 +223,6 @@ pub fn lay_out_library(root: &Path) -> Vec<(PathBuf, u64)> {
     out
 }
 
-/// A Radarr listing `n` movies of `size` bytes each, written under
-/// `media/movies` (the benchmarks' synthetic library; the app sees `/media`).
-pub fn synthetic_radarr(media: &Path, n: u64, size: u64, key: &str) -> FakeArr {
-    let mut movies = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let folder = format!("Movie {i:05} (2000)");
-        let file = format!("Movie {i:05} (2000) WEBDL-1080p.mkv");
-        let arr_path = format!("/media/movies/{folder}/{file}");
-        write_file(&media.join("movies").join(&folder).join(&file), i + 1, size);
-        movies.push(serde_json::json!({
-            "id": i + 1, "title": format!("Movie {i:05}"), "year": 2000, "hasFile": true,
-            "tmdbId": i + 1, "imdbId": format!("tt{:07}", i + 1),
-            "movieFile": {
-                "id": i + 1, "movieId": i + 1, "path": arr_path, "size": size,
-                "releaseGroup": "BENCH",
-                "quality": {"quality": {"id": 3, "name": "WEBDL-1080p", "source": "webdl", "resolution": 1080},
-                            "revision": {"version": 1, "real": 0, "isRepack": false}},
-                "mediaInfo": {"audioCodec": "AAC", "audioChannels": 2, "videoCodec": "h264", "videoDynamicRangeType": ""}
-            }
-        }));
-    }
-    let radarr = FakeArr::start("radarr", "Radarr", "5.26.2.10099", key);
-    radarr.set(
-        "/api/v3/rootfolder",
-        serde_json::json!([{"path": "/media/movies", "id": 1}]),
-    );
-    radarr.set("/api/v3/movie", Value::Array(movies));
-    radarr
-}
-
 /// The local path of an app-side `/media/...` path.
 pub fn local(root: &Path, prefix: &str, arr_path: &str) -> PathBuf {
     root.join(
@@ -271,14 +236,5 @@ pub fn local(root: &Path, prefix: &str, arr_path: &str) -> PathBuf {
 /// Writes `size` bytes of deterministic content (different per seed).
 pub fn write_file(path: &Path, seed: u64, size: u64) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let data: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::write(path, data).unwrap();
+    std::fs::write(path, super::server::content(seed, size as usize)).unwrap();
 }

@@ -1,10 +1,7 @@
 //! Helpers for the admin panel tests: a browser-like HTTP session (cookies,
 //! CSRF tokens from the pages), without following redirects.
-#![allow(dead_code)] // each test crate uses a different part
 
-pub mod cdp;
-
-use crate::common::{Server, ADMIN_PASSWORD};
+use super::server::{Server, ADMIN_PASSWORD};
 
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()

@@ -3,13 +3,10 @@
 //! log, log out and in, create a member, and screenshot every page under
 //! `target/panel-screenshots/` (desktop and phone widths) for review.
 
-mod common;
-mod panel_support;
-
 use std::path::PathBuf;
 
-use common::*;
-use panel_support::cdp::{chromium, Browser};
+use crate::harness::cdp::{chromium, Browser};
+use crate::harness::*;
 
 /// The harness's password, so its `add_member` works after the setup form set it.
 const PASSWORD: &str = ADMIN_PASSWORD;
