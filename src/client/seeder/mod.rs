@@ -416,3 +416,159 @@ fn library(db: &ClientDb) -> anyhow::Result<Vec<Wanted>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::create::{create_torrent, CreateOptions};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use wire::Message;
+
+    fn config() -> SeederConfig {
+        SeederConfig {
+            port: 0,
+            announce_port: None,
+            upload_limit: 0,
+            upload_slots: 2,
+            max_connections: 16,
+            peers_per_torrent: 4,
+            open_files: NonZeroUsize::new(1).unwrap(),
+            piece_cache: 1 << 20,
+        }
+    }
+
+    /// Reads frames until one that is not a keep-alive; None when the peer closed.
+    async fn next(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<(u8, Vec<u8>)> {
+        loop {
+            let parsed = wire::parse(buf)
+                .unwrap()
+                .map(|(m, n)| (m == Message::KeepAlive, n));
+            if let Some((keep_alive, n)) = parsed {
+                let raw: Vec<u8> = buf.drain(..n).collect();
+                if !keep_alive {
+                    return Some((raw[4], raw[5..].to_vec()));
+                }
+                continue;
+            }
+            if s.read_buf(buf).await.ok()? == 0 {
+                return None;
+            }
+        }
+    }
+
+    async fn connect(port: u16, ih: &[u8; 20]) -> tokio::net::TcpStream {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let mut hs = Handshake::encode(ih, &[9; 20]);
+        hs[25] = 0; // no extension protocol: only BEP 3 + BEP 6 here
+        s.write_all(&hs).await.unwrap();
+        s
+    }
+
+    use wire::Handshake;
+
+    fn request(index: u32, begin: u32, len: u32) -> Vec<u8> {
+        let mut v = vec![0, 0, 0, 13, 6];
+        for n in [index, begin, len] {
+            v.extend_from_slice(&n.to_be_bytes());
+        }
+        v
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_handed_over_download_is_served_checked_and_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("downloads");
+        let pack = root.join("Show.S01");
+        std::fs::create_dir_all(&pack).unwrap();
+        let a: Vec<u8> = (0..50_000u32).map(|i| (i * 7) as u8).collect();
+        let b: Vec<u8> = (0..20_000u32).map(|i| (i * 13) as u8).collect();
+        std::fs::write(pack.join("e01.mkv"), &a).unwrap();
+        std::fs::write(pack.join("e02.mkv"), &b).unwrap();
+        let made = create_torrent(
+            &CreateOptions {
+                path: pack.clone(),
+                piece_size: Some(16 * 1024),
+                ..Default::default()
+            },
+            None,
+            &|_| {},
+        )
+        .unwrap();
+        let db = Arc::new(ClientDb::open_in(&tmp.path().join("db")).unwrap());
+        let seeder = Seeder::start(&config(), db).await.unwrap();
+        assert!(seeder
+            .add(&made.bytes, &tmp.path().join("elsewhere"))
+            .is_err());
+        let hex = seeder.add(&made.bytes, &root).unwrap();
+        assert_eq!(hex, hex::encode(made.info_hash));
+        let st = seeder.stats();
+        assert_eq!(st.len(), 1);
+        assert_eq!((st[0].state, st[0].origin), ("seeding", Origin::Download));
+
+        // A BEP 3 + BEP 6 peer: handshake, have-all, unchoke, a block across both files.
+        let mut s = connect(seeder.port, &made.info_hash).await;
+        let mut hs = [0u8; 68];
+        s.read_exact(&mut hs).await.unwrap();
+        assert_eq!(&hs[28..48], &made.info_hash);
+        let mut buf = Vec::new();
+        assert_eq!(next(&mut s, &mut buf).await.unwrap().0, 0x0e, "have-all");
+        s.write_all(&[0, 0, 0, 1, 2]).await.unwrap();
+        assert_eq!(next(&mut s, &mut buf).await.unwrap().0, 1, "unchoke");
+        // Piece 3 covers bytes 49152..65536: the end of e01 and the start of e02.
+        s.write_all(&request(3, 0, 16384)).await.unwrap();
+        let (id, body) = next(&mut s, &mut buf).await.unwrap();
+        assert_eq!(id, 7);
+        let mut want = a[49152..].to_vec();
+        want.extend_from_slice(&b[..16384 - (50_000 - 49152)]);
+        assert_eq!(&body[8..], &want[..]);
+        // The last piece is short: a request past its end breaks the protocol.
+        s.write_all(&request(4, 0, 16384)).await.unwrap();
+        assert!(next(&mut s, &mut buf).await.is_none(), "dropped");
+        assert!(seeder.stats()[0].uploaded >= 16384);
+
+        // Bit rot after the piece was cached is not seen; a fresh piece is checked.
+        let mut rotten = a.clone();
+        rotten[1000] ^= 1;
+        let mtime = std::fs::metadata(pack.join("e01.mkv"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        std::fs::write(pack.join("e01.mkv"), &rotten).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(pack.join("e01.mkv"))
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let mut s = connect(seeder.port, &made.info_hash).await;
+        s.read_exact(&mut hs).await.unwrap();
+        next(&mut s, &mut buf).await.unwrap();
+        s.write_all(&[0, 0, 0, 1, 2]).await.unwrap();
+        next(&mut s, &mut buf).await.unwrap();
+        s.write_all(&request(0, 0, 16384)).await.unwrap();
+        s.write_all(&request(1, 0, 16384)).await.unwrap();
+        let (id, body) = next(&mut s, &mut buf).await.unwrap();
+        assert_eq!(id, 0x10, "piece 0 is rejected, never sent");
+        assert_eq!(&body[..4], &0u32.to_be_bytes());
+        let (id, body) = next(&mut s, &mut buf).await.unwrap();
+        assert_eq!(id, 7, "piece 1 still flows");
+        assert_eq!(&body[8..], &a[16384..32768]);
+        assert_eq!(seeder.stats()[0].withheld_pieces, vec![0]);
+        drop(s);
+        // A new peer is told the piece is missing.
+        let mut s = connect(seeder.port, &made.info_hash).await;
+        s.read_exact(&mut hs).await.unwrap();
+        let (id, bits) = next(&mut s, &mut buf).await.unwrap();
+        assert_eq!((id, bits[0] & 0x80), (5, 0), "bitfield without piece 0");
+
+        assert!(seeder.remove(&hex));
+        assert!(!seeder.remove(&hex));
+        assert!(seeder.stats().is_empty());
+        let mut s = connect(seeder.port, &made.info_hash).await;
+        assert!(s.read_exact(&mut hs).await.is_err(), "no longer served");
+        seeder.shutdown().await;
+        assert_eq!(std::fs::read(pack.join("e02.mkv")).unwrap(), b);
+    }
+}
