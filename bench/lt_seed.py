@@ -4,23 +4,19 @@ torrent from SAVE_DIR through its tracker until killed.
 usage: lt_seed.py TORRENT SAVE_DIR
 Prints "seeding" on stdout once the data is checked and the tracker answered.
 """
+import os
 import sys
 import time
 
 import libtorrent as lt
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "it"))
+from lt_session import session  # noqa: E402
+
 
 def main():
     torrent, save_dir = sys.argv[1:3]
-    s = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert.category_t.all_categories,
-    })
+    s = session()
     h = s.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_dir})
     replied = False
     told = False

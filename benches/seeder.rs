@@ -163,13 +163,10 @@ fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
 
-fn sigterm_and_wait(child: &mut Child) -> f64 {
+/// Seconds from SIGTERM to exit.
+fn stop_timed(child: &mut Child) -> f64 {
     let t = Instant::now();
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    child.wait().unwrap();
+    server::sigterm_and_wait(child, "client");
     t.elapsed().as_secs_f64()
 }
 
@@ -200,7 +197,7 @@ async fn scale(n: u64, size: u64, idle: u64) {
     let rss = proc_field(pid, "VmRSS:");
     let hwm = proc_field(pid, "VmHWM:");
     let held = fds(pid);
-    let stop = sigterm_and_wait(&mut child);
+    let stop = stop_timed(&mut child);
     let text = log.lock().unwrap().clone();
     let stopped = text
         .lines()
@@ -269,7 +266,7 @@ async fn upload(mib: u64) {
     let (mut child, log) = seed(&s, &data, &radarr.url(), &media);
     wait_seeders(&s, 1, &log).await;
     let ours = leech(&torrent, &tmp.path().join("leech-ours"));
-    sigterm_and_wait(&mut child);
+    stop_timed(&mut child);
 
     let mut reference = Command::new(PYTHON)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/lt_seed.py"))

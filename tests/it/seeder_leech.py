@@ -8,10 +8,14 @@ hash failures (both must stay 0 with an honest seeder), seconds taken.
 benches/seeder.rs times uploads with it too.
 """
 import json
+import os
 import sys
 import time
 
 import libtorrent as lt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lt_session import session  # noqa: E402
 
 DEADLINE = time.monotonic() + 150
 
@@ -19,15 +23,7 @@ DEADLINE = time.monotonic() + 150
 def main():
     torrent, save_dir = sys.argv[1:3]
     missing = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    s = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert.category_t.all_categories,
-    })
+    s = session()
     ti = lt.torrent_info(torrent)
     started = time.monotonic()
     h = s.add_torrent({"ti": ti, "save_path": save_dir})

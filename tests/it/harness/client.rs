@@ -130,20 +130,10 @@ impl RunningClient {
 
     /// Sends SIGTERM and waits for the exit; the status and the whole log.
     pub fn stop(mut self) -> (ExitStatus, String) {
-        let mut child = self.child.take().unwrap();
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(200));
-                return (status, self.log_text());
-            }
-            assert!(Instant::now() < deadline, "client did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let status = super::server::sigterm_and_wait(&mut self.child.take().unwrap(), "client");
+        // Let the reader thread take the last lines.
+        std::thread::sleep(Duration::from_millis(200));
+        (status, self.log_text())
     }
 
     /// Waits (generous deadline) until `pred` holds for the log.
