@@ -212,6 +212,7 @@ impl Announcer {
         let mut sched: HashMap<[u8; 20], Sched> = HashMap::new();
         let mut saved: HashMap<[u8; 20], u64> = HashMap::new();
         let mut next_save = Instant::now() + SAVE_EVERY;
+        let mut leaving: Vec<Arc<Torrent>> = Vec::new();
         loop {
             let next = heap
                 .peek()
@@ -234,10 +235,15 @@ impl Announcer {
                     }
                     Some(Cmd::Remove(t)) => {
                         if sched.remove(&t.info_hash).is_some_and(|s| s.started) {
-                            let _ = self.announce(&t, key, Event::Stopped).await;
+                            leaving.push(t);
                         }
                     }
                 },
+                // Removed torrents leave together, a few at once, bounded in time.
+                _ = std::future::ready(()), if !leaving.is_empty() => {
+                    let (ok, n) = self.stop_many(std::mem::take(&mut leaving), key).await;
+                    tracing::debug!("event=stopped sent for {ok} of {n} removed torrent(s)");
+                }
                 _ = tokio::time::sleep_until(next) => {
                     let now = Instant::now();
                     if now >= next_save {
@@ -259,7 +265,16 @@ impl Announcer {
             }
         }
         self.save(&mut saved).await;
-        self.stop_all(&sched, key).await;
+        let started: Vec<Arc<Torrent>> = sched
+            .values()
+            .filter(|s| s.started)
+            .map(|s| s.torrent.clone())
+            .chain(leaving)
+            .collect();
+        if !started.is_empty() {
+            let (ok, n) = self.stop_many(started, key).await;
+            tracing::info!("seeder stopped: event=stopped sent for {ok} of {n} torrent(s)");
+        }
     }
 
     /// Announces the due torrents, a few at once, and schedules their next turn.
@@ -339,17 +354,11 @@ impl Announcer {
         }
     }
 
-    async fn stop_all(&self, sched: &HashMap<[u8; 20], Sched>, key: u32) {
-        let started: Vec<Arc<Torrent>> = sched
-            .values()
-            .filter(|s| s.started)
-            .map(|s| s.torrent.clone())
-            .collect();
-        if started.is_empty() {
-            return;
-        }
-        let n = started.len();
-        let sent = futures_util::stream::iter(started)
+    /// Announces `stopped` for these torrents, a few at once, all within
+    /// [`STOP_DEADLINE`]; (answered, asked).
+    async fn stop_many(&self, torrents: Vec<Arc<Torrent>>, key: u32) -> (usize, usize) {
+        let n = torrents.len();
+        let sent = futures_util::stream::iter(torrents)
             .map(|t| async move { self.announce(&t, key, Event::Stopped).await.is_ok() })
             .buffer_unordered(CONCURRENT);
         let mut ok = 0usize;
@@ -359,11 +368,13 @@ impl Announcer {
                 ok += usize::from(r);
             }
         };
-        let finished = tokio::time::timeout(STOP_DEADLINE, all).await.is_ok();
-        tracing::info!(
-            "seeder stopped: event=stopped sent for {ok} of {n} torrent(s){}",
-            if finished { "" } else { " (deadline reached)" }
-        );
+        if tokio::time::timeout(STOP_DEADLINE, all).await.is_err() {
+            tracing::warn!(
+                "event=stopped: deadline of {} s reached",
+                STOP_DEADLINE.as_secs()
+            );
+        }
+        (ok, n)
     }
 
     /// Writes the cumulative `uploaded` of torrents that moved since the last save.
