@@ -57,7 +57,6 @@ async fn swarm(dir: &Path) -> Swarm {
             ("BIND", bind.as_str()),
             ("EXTERNAL_SERVER_URL", base.as_str()),
             ("MIN_ANNOUNCE_INTERVAL", "1"),
-            ("LOG_LEVEL", "warn"),
         ],
     );
     let alice = server::add_member(&server, "alice").await;
