@@ -217,6 +217,7 @@ fn leech(torrent: &Path, dir: &Path) -> f64 {
         .arg(script)
         .arg(torrent)
         .arg(dir)
+        .env("LEECH_DEADLINE", "1800")
         .output()
         .unwrap();
     assert!(

@@ -17,7 +17,8 @@ import libtorrent as lt
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lt_session import session  # noqa: E402
 
-DEADLINE = time.monotonic() + 150
+# A hang guard, not a timing assertion; benches/seeder.rs raises it for 1 GiB.
+DEADLINE = time.monotonic() + float(os.environ.get("LEECH_DEADLINE", "150"))
 
 
 def main():
