@@ -46,6 +46,21 @@ pub struct Me {
     #[serde(flatten)]
     pub member: MemberFigures,
     pub announce_url: String,
+    /// Whether the server reached this member's announced torrent port (after an announce).
+    #[serde(default)]
+    pub reachable: Option<Probe>,
+}
+
+/// A probe of a member's announced torrent port, as `/api/v1/me` and the panel show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// The ip:port probed (the member's own address, shown only to them and the admin).
+    pub address: String,
+    pub reachable: bool,
+    /// Unix seconds.
+    pub checked: i64,
+    /// What happened, in a few words.
+    pub detail: String,
 }
 
 /// `POST /api/v1/torrents`: what was stored.

@@ -97,6 +97,10 @@ async fn me(state: Arc<AppState>, key: Option<String>) -> Result<Response, ApiEr
         &Me {
             member: u.into(),
             announce_url: m.announce_url(&state),
+            reachable: state
+                .listeners
+                .iter()
+                .find_map(|l| l.member_reachability(u.id)),
         },
     ))
 }
