@@ -31,12 +31,28 @@ pub fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
     }
 }
 
+/// A backend's own error (redb's, I/O, a store task that died), kept as the source.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Store failures with their causes kept as `source()`: a surface maps them
+/// once and logs the whole chain (`error = &e as &dyn Error` in tracing, `{:#}`
+/// through anyhow).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store is in use by another process (is the server running?): {0}")]
     InUse(String),
-    #[error("store error: {0}")]
-    Backend(String),
+    #[error("cannot open the store at {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: Cause,
+    },
+    #[error("store backend failed")]
+    Backend(#[source] Cause),
+    /// A stored record that no longer decodes.
+    #[error("stored record is corrupt")]
+    CorruptRecord(#[source] serde_json::Error),
+    /// A stored setting (named) that is not what it should be.
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
     #[error("{0}")]

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{de::DeserializeOwned, Serialize};
 
-use super::{redb_by_added, AddedOrder, KeyHash, PutOutcome, Store, StoreError, StoreResult};
+use super::{
+    redb_by_added, AddedOrder, Cause, KeyHash, PutOutcome, Store, StoreError, StoreResult,
+};
 use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
 
 const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
@@ -26,8 +28,8 @@ pub struct RedbStore {
     path: PathBuf,
 }
 
-pub(super) fn be<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Backend(e.to_string())
+pub(super) fn be<E: Into<Cause>>(e: E) -> StoreError {
+    StoreError::Backend(e.into())
 }
 
 fn to_json<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
@@ -35,7 +37,7 @@ fn to_json<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
 }
 
 pub(super) fn from_json<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
-    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::from_slice(b).map_err(StoreError::CorruptRecord)
 }
 
 fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
@@ -48,8 +50,10 @@ fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
 impl RedbStore {
     /// Opens (or creates) the store file inside `dir`.
     pub fn open_dir(dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+            path: dir.display().to_string(),
+            source: e.into(),
+        })?;
         Self::open_file(&dir.join(STORE_FILE))
     }
 
@@ -58,7 +62,10 @@ impl RedbStore {
             redb::DatabaseError::DatabaseAlreadyOpen => {
                 StoreError::InUse(path.display().to_string())
             }
-            other => StoreError::Backend(format!("{}: {other}", path.display())),
+            other => StoreError::Open {
+                path: path.display().to_string(),
+                source: other.into(),
+            },
         })?;
         let store = RedbStore {
             db,
