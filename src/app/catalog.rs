@@ -42,7 +42,11 @@ impl Catalog<'_> {
             Ok(r) => r,
             Err(e) => {
                 // Fail closed: without a fresh record the member cannot announce.
-                tracing::error!(member = id, "cannot read the member back: {e}");
+                tracing::error!(
+                    member = id,
+                    error = &e as &dyn std::error::Error,
+                    "cannot read the member back"
+                );
                 None
             }
         };
@@ -57,7 +61,7 @@ impl Catalog<'_> {
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || f(&*store))
             .await
-            .unwrap_or_else(|e| Err(StoreError::Backend(format!("store task failed: {e}")).into()))
+            .unwrap_or_else(|e| Err(StoreError::Backend(e.into()).into()))
     }
 
     /// Stores an upload (or the uploader's re-send); the listeners get the

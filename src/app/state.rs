@@ -75,7 +75,7 @@ impl AppState {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(&*store))
             .await
-            .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+            .map_err(|e| StoreError::Backend(e.into()))?
     }
 
     /// `store_call` for the JSON surfaces.

@@ -36,12 +36,8 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
         .ctx
         .state
         .db(|s| -> StoreResult<_> {
-            let (mut count, mut size) = (0u64, 0u64);
-            s.for_each_torrent(&mut |r| {
-                count += 1;
-                size = size.saturating_add(r.size);
-            })?;
-            Ok((s.users()?, count, size))
+            let totals = s.torrent_totals()?;
+            Ok((s.users()?, totals.count, totals.bytes))
         })
         .await;
     let (users, torrents, size) = match loaded {

@@ -12,7 +12,7 @@ use super::web::{admin, page, redirect, Chrome, Ctx, Form};
 use crate::app::state::AppState;
 use crate::categories;
 use crate::metainfo;
-use crate::store::{StoreResult, TorrentRecord, User};
+use crate::store::{AddedOrder, StoreResult, TorrentFilter, TorrentRecord, User};
 use crate::web::filters::query_param;
 
 const PER_PAGE: usize = 50;
@@ -102,25 +102,6 @@ fn uploader_label(users: &HashMap<u64, String>, id: u64) -> (String, bool) {
 }
 
 /// Every word of the query must appear in the title or the torrent name.
-fn matches(rec: &TorrentRecord, words: &[String], cat: Option<u32>) -> bool {
-    if let Some(c) = cat {
-        let parent_filter = categories::is_parent(c);
-        let ok = if parent_filter {
-            categories::parent(rec.meta.category) == c
-        } else {
-            rec.meta.category == c
-        };
-        if !ok {
-            return false;
-        }
-    }
-    if words.is_empty() {
-        return true;
-    }
-    let hay = format!("{} {}", rec.title(), rec.name).to_lowercase();
-    words.iter().all(|w| hay.contains(w.as_str()))
-}
-
 fn link(q: &str, cat: Option<u32>, sort: &str, page: usize) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     if !q.is_empty() {
@@ -153,26 +134,39 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
-    let words: Vec<String> = q
-        .to_lowercase()
-        .split_whitespace()
-        .map(String::from)
-        .collect();
-
+    let filter = TorrentFilter {
+        words: q
+            .to_lowercase()
+            .split_whitespace()
+            .map(String::from)
+            .collect(),
+        category: cat,
+    };
+    let order = match sort.as_str() {
+        "date" => Some(AddedOrder::NewestFirst),
+        "date_asc" => Some(AddedOrder::OldestFirst),
+        _ => None,
+    };
+    let pages_of = |matching: u64| (matching as usize).div_ceil(PER_PAGE).max(1);
     let loaded = a
         .ctx
         .state
         .db(move |s| -> StoreResult<_> {
-            let mut hits = Vec::new();
-            s.for_each_torrent(&mut |rec| {
-                if matches(&rec, &words, cat) {
-                    hits.push(rec);
-                }
-            })?;
-            Ok((hits, s.users()?))
+            let users = s.users()?;
+            let Some(order) = order else {
+                // Sorted by size, seeders (the swarm's) or grabs: every match is read, sorted below.
+                let all = s.torrent_page(&filter, AddedOrder::NewestFirst, 0, usize::MAX)?;
+                return Ok((all, users, true));
+            };
+            let mut found = s.torrent_page(&filter, order, (page_no - 1) * PER_PAGE, PER_PAGE)?;
+            let last = pages_of(found.matching);
+            if page_no > last {
+                found = s.torrent_page(&filter, order, (last - 1) * PER_PAGE, PER_PAGE)?;
+            }
+            Ok((found, users, false))
         })
         .await;
-    let (mut hits, users) = match loaded {
+    let (found, users, whole) = match loaded {
         Ok(v) => v,
         Err(_) => {
             return a
@@ -182,30 +176,32 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
     };
     let users = labels(users);
     let swarm = a.ctx.state.swarm.clone();
-    let mut counted: Vec<(TorrentRecord, crate::core::swarm::PeerCounts)> = hits
-        .drain(..)
+    let mut counted: Vec<(TorrentRecord, crate::core::swarm::PeerCounts)> = found
+        .torrents
+        .into_iter()
         .map(|r| {
             let c = swarm.counts(&r.info_hash);
             (r, c)
         })
         .collect();
-    match sort.as_str() {
-        "date_asc" => counted.sort_by_key(|(r, _)| r.added),
-        "size" => counted.sort_by_key(|(r, _)| Reverse(r.size)),
-        "size_asc" => counted.sort_by_key(|(r, _)| r.size),
-        "seeders" => counted.sort_by_key(|(_, c)| Reverse(c.seeders)),
-        "grabs" => counted.sort_by_key(|(r, _)| Reverse(r.grabs)),
-        // Uploads of the same second (a client's first sync) fall back to title order.
-        _ => counted
-            .sort_by(|(a, _), (b, _)| b.added.cmp(&a.added).then_with(|| a.title().cmp(b.title()))),
-    }
-    let total = counted.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
+    let total = found.matching as usize;
+    let pages = pages_of(found.matching);
     let page_no = page_no.min(pages);
+    if whole {
+        match sort.as_str() {
+            "size" => counted.sort_by_key(|(r, _)| Reverse(r.size)),
+            "size_asc" => counted.sort_by_key(|(r, _)| r.size),
+            "seeders" => counted.sort_by_key(|(_, c)| Reverse(c.seeders)),
+            _ => counted.sort_by_key(|(r, _)| Reverse(r.grabs)),
+        }
+        counted = counted
+            .into_iter()
+            .skip((page_no - 1) * PER_PAGE)
+            .take(PER_PAGE)
+            .collect();
+    }
     let rows = counted
         .into_iter()
-        .skip((page_no - 1) * PER_PAGE)
-        .take(PER_PAGE)
         .map(|(r, c)| {
             let (uploader, uploader_deleted) = uploader_label(&users, r.uploader);
             Row {

@@ -23,7 +23,7 @@ pub async fn page_for_member(info_hash: String, ctx: Ctx, api_key: Option<String
     match ctx.state.member(api_key).await {
         Ok(_) => {}
         Err(AuthError::Store(e)) => {
-            tracing::error!("store: {e}");
+            tracing::error!(error = &e as &dyn std::error::Error, "store");
             return fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed.");
         }
         Err(e) => {

@@ -209,7 +209,10 @@ async fn flush(state: &Arc<AppState>, tracker: &Arc<Tracker>) {
     let (st, tr) = (state.clone(), tracker.clone());
     let result = tokio::task::spawn_blocking(move || {
         if let Err(e) = tr.flush(&*st.store) {
-            tracing::error!("snatch flush failed (kept for the next try): {e}");
+            tracing::error!(
+                error = &e as &dyn std::error::Error,
+                "snatch flush failed (kept for the next try)"
+            );
         }
         st.counters.flush(&*st.store)
     })
@@ -217,7 +220,10 @@ async fn flush(state: &Arc<AppState>, tracker: &Arc<Tracker>) {
     match result {
         Ok(Ok(n)) if n > 0 => tracing::debug!("flushed counters of {n} members"),
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => tracing::error!("counter flush failed (kept for the next try): {e}"),
+        Ok(Err(e)) => tracing::error!(
+            error = &e as &dyn std::error::Error,
+            "counter flush failed (kept for the next try)"
+        ),
         Err(e) => tracing::error!("counter flush task failed: {e}"),
     }
 }

@@ -36,6 +36,111 @@ pub fn check(open: &dyn Fn(&Path) -> Arc<dyn Store>) {
     uploads(&*store);
     grabs_and_counters(&*store);
     settings_and_backup(&*store, dir.path(), open);
+    pages_and_totals(&*open(&dir.path().join("pages")));
+}
+
+fn titles(page: &super::TorrentPage) -> Vec<&str> {
+    page.torrents.iter().map(|t| t.title()).collect()
+}
+
+fn pages_and_totals(s: &dyn Store) {
+    use super::{AddedOrder::*, TorrentFilter, TorrentTotals};
+    let all = TorrentFilter::default();
+    assert_eq!(s.torrent_totals().unwrap(), TorrentTotals::default());
+    assert_eq!(
+        s.torrent_page(&all, NewestFirst, 0, 10).unwrap().matching,
+        0
+    );
+    let u = s.create_user("u", [1; 32], [2; 32], 0).unwrap();
+    // 1..=4 at distinct seconds; 5 and 6 in one second (a first sync), titles out of order.
+    for (n, title, added) in [
+        (1, "Alpha Movie", 10),
+        (2, "Beta Show", 20),
+        (3, "Gamma Movie", 30),
+        (4, "Delta Album", 40),
+        (5, "Zeta Movie", 50),
+        (6, "Eta Movie", 50),
+    ] {
+        let mut r = record(n, u.id, title);
+        r.added = added;
+        if n == 4 {
+            r.meta.category = 3000;
+        }
+        s.put_torrent(&r, b"x").unwrap();
+    }
+    let size: u64 = (1..=6).map(|n| 1000 + n).sum();
+    assert_eq!(
+        s.torrent_totals().unwrap(),
+        TorrentTotals {
+            count: 6,
+            bytes: size
+        }
+    );
+
+    let p = s.torrent_page(&all, NewestFirst, 0, 3).unwrap();
+    assert_eq!(p.matching, 6);
+    assert_eq!(titles(&p), ["Eta Movie", "Zeta Movie", "Delta Album"]);
+    let p = s.torrent_page(&all, NewestFirst, 3, 3).unwrap();
+    assert_eq!(titles(&p), ["Gamma Movie", "Beta Show", "Alpha Movie"]);
+    assert!(s
+        .torrent_page(&all, NewestFirst, 6, 3)
+        .unwrap()
+        .torrents
+        .is_empty());
+    let p = s.torrent_page(&all, OldestFirst, 0, 2).unwrap();
+    assert_eq!(titles(&p), ["Alpha Movie", "Beta Show"]);
+    assert_eq!(
+        s.torrent_page(&all, OldestFirst, 0, usize::MAX)
+            .unwrap()
+            .torrents
+            .len(),
+        6
+    );
+
+    // Words (any case in the title or name) and a category, a parent taking its children.
+    let movies = TorrentFilter {
+        words: vec!["movie".into()],
+        category: None,
+    };
+    let p = s.torrent_page(&movies, NewestFirst, 1, 2).unwrap();
+    assert_eq!(p.matching, 4);
+    assert_eq!(titles(&p), ["Zeta Movie", "Gamma Movie"]);
+    let music = TorrentFilter {
+        words: vec![],
+        category: Some(3000),
+    };
+    assert_eq!(
+        titles(&s.torrent_page(&music, NewestFirst, 0, 9).unwrap()),
+        ["Delta Album"]
+    );
+    let films = TorrentFilter {
+        words: vec!["torrent-3".into()],
+        category: Some(2000),
+    };
+    assert_eq!(
+        titles(&s.torrent_page(&films, NewestFirst, 0, 9).unwrap()),
+        ["Gamma Movie"]
+    );
+
+    // A re-sent torrent with a new title moves within its second; a deleted one leaves page and totals.
+    let mut r = record(6, u.id, "Theta Movie");
+    r.added = 50;
+    assert_eq!(s.put_torrent(&r, b"x").unwrap(), PutOutcome::Updated);
+    let p = s.torrent_page(&all, NewestFirst, 0, 2).unwrap();
+    assert_eq!(titles(&p), ["Theta Movie", "Zeta Movie"]);
+    s.delete_torrent(&[5; 20]).unwrap();
+    let p = s.torrent_page(&all, NewestFirst, 0, 2).unwrap();
+    assert_eq!(
+        (p.matching, titles(&p)),
+        (5, vec!["Theta Movie", "Delta Album"])
+    );
+    assert_eq!(
+        s.torrent_totals().unwrap(),
+        TorrentTotals {
+            count: 5,
+            bytes: size - 1005
+        }
+    );
 }
 
 fn members(s: &dyn Store) {

@@ -3,12 +3,14 @@
 
 #[cfg(test)]
 mod conformance;
+mod redb_by_added;
 mod redb_store;
 mod types;
 
 pub use redb_store::{RedbStore, STORE_FILE};
 pub use types::{
-    transfer_totals, KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta,
+    transfer_totals, AddedOrder, KeyHash, PutOutcome, TorrentFilter, TorrentMeta, TorrentPage,
+    TorrentRecord, TorrentTotals, User, UserDelta,
 };
 
 use std::path::PathBuf;
@@ -29,12 +31,28 @@ pub fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
     }
 }
 
+/// A backend's own error (redb's, I/O, a store task that died), kept as the source.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Store failures with their causes kept as `source()`: a surface maps them
+/// once and logs the whole chain (`error = &e as &dyn Error` in tracing, `{:#}`
+/// through anyhow).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store is in use by another process (is the server running?): {0}")]
     InUse(String),
-    #[error("store error: {0}")]
-    Backend(String),
+    #[error("cannot open the store at {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: Cause,
+    },
+    #[error("store backend failed")]
+    Backend(#[source] Cause),
+    /// A stored record that no longer decodes.
+    #[error("stored record is corrupt")]
+    CorruptRecord(#[source] serde_json::Error),
+    /// A stored setting (named) that is not what it should be.
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
     #[error("{0}")]
@@ -78,6 +96,17 @@ pub trait Store: Send + Sync + 'static {
     fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>>;
     fn delete_torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>>;
     fn torrent_count(&self) -> StoreResult<u64>;
+    /// How many torrents there are and their total size, without reading them.
+    fn torrent_totals(&self) -> StoreResult<TorrentTotals>;
+    /// The torrents `filter` keeps, in `order`: `skip` of them passed over, then up
+    /// to `limit`; and how many it keeps in all.
+    fn torrent_page(
+        &self,
+        filter: &TorrentFilter,
+        order: AddedOrder,
+        skip: usize,
+        limit: usize,
+    ) -> StoreResult<TorrentPage>;
     fn torrents_of(&self, uploader: u64) -> StoreResult<Vec<[u8; 20]>>;
     /// Visits every torrent (used to build in-memory indexes at start-up).
     fn for_each_torrent(&self, visit: &mut dyn FnMut(TorrentRecord)) -> StoreResult<()>;

@@ -5,17 +5,20 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{de::DeserializeOwned, Serialize};
 
-use super::{KeyHash, PutOutcome, Store, StoreError, StoreResult, TorrentRecord, User, UserDelta};
+use super::{
+    redb_by_added, AddedOrder, Cause, KeyHash, PutOutcome, Store, StoreError, StoreResult,
+};
+use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
 
 const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 const USER_BY_API_KEY: TableDefinition<&[u8], u64> = TableDefinition::new("user_by_api_key");
 const USER_BY_PASSKEY: TableDefinition<&[u8], u64> = TableDefinition::new("user_by_passkey");
-const TORRENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("torrents");
+pub(super) const TORRENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("torrents");
 const TORRENT_FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("torrent_files");
 const V2_TO_V1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("v2_to_v1");
 /// Key: uploader id (big-endian) ++ v1 info-hash, so one member's uploads are one range.
 const UPLOADS: TableDefinition<&[u8], ()> = TableDefinition::new("uploads");
-const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+pub(super) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 
 const NEXT_USER_ID: &str = "next_user_id";
 pub const STORE_FILE: &str = "privateindexer.redb";
@@ -25,16 +28,16 @@ pub struct RedbStore {
     path: PathBuf,
 }
 
-fn be<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Backend(e.to_string())
+pub(super) fn be<E: Into<Cause>>(e: E) -> StoreError {
+    StoreError::Backend(e.into())
 }
 
 fn to_json<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
     serde_json::to_vec(v).map_err(be)
 }
 
-fn from_json<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
-    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+pub(super) fn from_json<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(b).map_err(StoreError::CorruptRecord)
 }
 
 fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
@@ -47,8 +50,10 @@ fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
 impl RedbStore {
     /// Opens (or creates) the store file inside `dir`.
     pub fn open_dir(dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+            path: dir.display().to_string(),
+            source: e.into(),
+        })?;
         Self::open_file(&dir.join(STORE_FILE))
     }
 
@@ -57,7 +62,10 @@ impl RedbStore {
             redb::DatabaseError::DatabaseAlreadyOpen => {
                 StoreError::InUse(path.display().to_string())
             }
-            other => StoreError::Backend(format!("{}: {other}", path.display())),
+            other => StoreError::Open {
+                path: path.display().to_string(),
+                source: other.into(),
+            },
         })?;
         let store = RedbStore {
             db,
@@ -81,6 +89,7 @@ impl RedbStore {
         tx.open_table(V2_TO_V1).map_err(be)?;
         tx.open_table(UPLOADS).map_err(be)?;
         tx.open_table(SETTINGS).map_err(be)?;
+        redb_by_added::rebuild_if_stale(&tx)?;
         tx.commit().map_err(be)
     }
 
@@ -294,11 +303,12 @@ impl Store for RedbStore {
                 Some(old) => {
                     let updated = TorrentRecord {
                         meta: record.meta.clone(),
-                        ..old
+                        ..old.clone()
                     };
                     torrents
                         .insert(&record.info_hash[..], to_json(&updated)?.as_slice())
                         .map_err(be)?;
+                    redb_by_added::updated(&tx, &old, &updated)?;
                     outcome = PutOutcome::Updated;
                 }
                 None => {
@@ -314,6 +324,7 @@ impl Store for RedbStore {
                     torrents
                         .insert(&record.info_hash[..], to_json(record)?.as_slice())
                         .map_err(be)?;
+                    redb_by_added::added(&tx, record)?;
                     tx.open_table(TORRENT_FILES)
                         .map_err(be)?
                         .insert(&record.info_hash[..], torrent)
@@ -387,6 +398,7 @@ impl Store for RedbStore {
                 .map_err(be)?
                 .remove(&upload_key(rec.uploader, info_hash)[..])
                 .map_err(be)?;
+            redb_by_added::removed(&tx, &rec)?;
             if let Some(v2) = &rec.info_hash_v2 {
                 tx.open_table(V2_TO_V1)
                     .map_err(be)?
@@ -412,6 +424,21 @@ impl Store for RedbStore {
     fn torrent_count(&self) -> StoreResult<u64> {
         let tx = self.db.begin_read().map_err(be)?;
         tx.open_table(TORRENTS).map_err(be)?.len().map_err(be)
+    }
+
+    fn torrent_totals(&self) -> StoreResult<TorrentTotals> {
+        redb_by_added::totals(&self.db)
+    }
+
+    fn torrent_page(
+        &self,
+        filter: &TorrentFilter,
+        order: AddedOrder,
+        skip: usize,
+        limit: usize,
+    ) -> StoreResult<TorrentPage> {
+        let tx = self.db.begin_read().map_err(be)?;
+        redb_by_added::page(&tx, filter, order, skip, limit)
     }
 
     fn torrents_of(&self, uploader: u64) -> StoreResult<Vec<[u8; 20]>> {

@@ -202,3 +202,58 @@ mod tests {
         assert_eq!(transfer_totals(&[]), (0, 0));
     }
 }
+
+/// Which torrents a page holds: all of them, or those of a category (a parent
+/// category takes its subcategories) whose title or name holds every word.
+#[derive(Debug, Clone, Default)]
+pub struct TorrentFilter {
+    /// Lowercase words, each of which the title or name must contain.
+    pub words: Vec<String>,
+    pub category: Option<u32>,
+}
+
+impl TorrentFilter {
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty() && self.category.is_none()
+    }
+
+    pub fn matches(&self, rec: &TorrentRecord) -> bool {
+        if let Some(c) = self.category {
+            let ok = if crate::categories::is_parent(c) {
+                crate::categories::parent(rec.meta.category) == c
+            } else {
+                rec.meta.category == c
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if self.words.is_empty() {
+            return true;
+        }
+        let hay = format!("{} {}", rec.title(), rec.name).to_lowercase();
+        self.words.iter().all(|w| hay.contains(w.as_str()))
+    }
+}
+
+/// The order of a page by upload time; uploads of the same second (a client's
+/// first sync) by title, ascending when newest first, descending when oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddedOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// One page of torrents and how many match the filter in all.
+#[derive(Debug, Clone, Default)]
+pub struct TorrentPage {
+    pub torrents: Vec<TorrentRecord>,
+    pub matching: u64,
+}
+
+/// The catalogue's size, kept by the store as torrents come and go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TorrentTotals {
+    pub count: u64,
+    pub bytes: u64,
+}

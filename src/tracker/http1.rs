@@ -1,7 +1,7 @@
 //! A minimal HTTP/1.1 server for the tracker: the whole of the TRACKER_BIND
 //! port, and the main port's path for new connections that announce (see
 //! `server::main_port`). Announces are tiny GETs, so parsing just the request
-//! line and three headers saves most of a general-purpose stack's
+//! line and three headers (with `httparse`) saves most of a general-purpose stack's
 //! per-connection cost. Keep-alive and pipelining are honoured; on TRACKER_BIND
 //! anything that is not a tracker route gets a bencoded refusal.
 //!
@@ -28,6 +28,8 @@ use crate::web::client_ip::Origin;
 
 /// Requests larger than this (request line + headers) are refused.
 const MAX_HEAD: usize = 8 * 1024;
+/// Header lines read per request; more is refused as too large (clients send ~5).
+const MAX_HEADERS: usize = 48;
 /// Idle keep-alive connections are closed after this long.
 const IDLE: Duration = Duration::from_secs(30);
 /// Connections accepted per wake-up before the connection tasks get a turn.
@@ -178,21 +180,14 @@ impl Conn {
     /// Answers the first request buffered, if it is all there: its answer goes
     /// to `out`, its bytes leave `buf`.
     fn advance(&mut self, tracker: &Tracker, counters: &Counters, remote: SocketAddr) -> Advance {
-        let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            return if self.buf.len() > MAX_HEAD {
-                Advance::Reject(TOO_LARGE)
-            } else {
-                Advance::NeedMore
-            };
-        };
-        if end > MAX_HEAD {
-            return Advance::Reject(TOO_LARGE);
-        }
-        let Some(h) = std::str::from_utf8(&self.buf[..end])
-            .ok()
-            .and_then(parse_head)
-        else {
-            return Advance::Reject(BAD_REQUEST);
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let (h, len) = match parse_head(&self.buf, &mut slots) {
+            Parsed::Partial if self.buf.len() > MAX_HEAD => return Advance::Reject(TOO_LARGE),
+            Parsed::Partial => return Advance::NeedMore,
+            Parsed::TooLarge => return Advance::Reject(TOO_LARGE),
+            Parsed::Bad => return Advance::Reject(BAD_REQUEST),
+            Parsed::Head(_, len) if len > MAX_HEAD => return Advance::Reject(TOO_LARGE),
+            Parsed::Head(h, len) => (h, len),
         };
         let body = answer(tracker, counters, &h, remote);
         let out = &mut self.out;
@@ -207,7 +202,7 @@ impl Conn {
         });
         out.extend_from_slice(&body);
         self.open = h.keep_alive;
-        self.buf.drain(..end + 4);
+        self.buf.drain(..len);
         Advance::Answered
     }
 }
@@ -254,16 +249,14 @@ fn read_first(stream: &std::net::TcpStream) -> Option<Vec<u8>> {
 
 /// Whether `buf` holds a whole request head for the tracker's routes.
 pub fn is_tracker_request(buf: &[u8]) -> bool {
-    let line_end = buf.windows(2).position(|w| w == b"\r\n");
-    let has_head = buf.windows(4).any(|w| w == b"\r\n\r\n");
-    let Some(line) = line_end.filter(|_| has_head).map(|e| &buf[..e]) else {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let Parsed::Head(h, _) = parse_head(buf, &mut slots) else {
         return false;
     };
-    let target = line.split(|b| *b == b' ').nth(1).unwrap_or_default();
+    let path = h.target.split('?').next().unwrap_or_default();
     ["/announce", "/scrape"].iter().any(|route| {
-        target
-            .strip_prefix(route.as_bytes())
-            .is_some_and(|rest| matches!(rest.first(), None | Some(b'/' | b'?')))
+        path.strip_prefix(route)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
 }
 
@@ -361,25 +354,46 @@ struct Head<'a> {
     real_ip: Option<&'a str>,
 }
 
-/// The request line and the headers the tracker reads; `None` for a malformed
-/// head or one announcing a body (announces and scrapes are bodiless GETs).
-fn parse_head(head: &str) -> Option<Head<'_>> {
-    let mut lines = head.split("\r\n");
-    let mut parts = lines.next()?.split(' ');
-    let _method = parts.next()?;
-    let target = parts.next()?;
-    let version = parts.next()?;
+/// What the start of a connection's buffer holds.
+enum Parsed<'a> {
+    /// A whole head, and its length in bytes (request line, headers, blank line).
+    Head(Head<'a>, usize),
+    /// Not all of the head has arrived yet.
+    Partial,
+    /// More header lines than a tracker request needs.
+    TooLarge,
+    /// Malformed, or announcing a body (announces and scrapes are bodiless GETs).
+    Bad,
+}
+
+/// The request line and the headers the tracker reads, parsed by `httparse`.
+fn parse_head<'a>(buf: &'a [u8], slots: &'a mut [httparse::Header<'a>]) -> Parsed<'a> {
+    // httparse skips empty lines before a request; a tracker request never
+    // starts with one, and without this a stray CRLF would wait for more.
+    if matches!(buf.first(), Some(b'\r' | b'\n')) {
+        return Parsed::Bad;
+    }
+    let mut req = httparse::Request::new(slots);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Parsed::Partial,
+        Err(httparse::Error::TooManyHeaders) => return Parsed::TooLarge,
+        Err(_) => return Parsed::Bad,
+    };
+    let (Some(target), Some(version)) = (req.path, req.version) else {
+        return Parsed::Bad;
+    };
     let mut h = Head {
         target,
-        keep_alive: version == "HTTP/1.1",
+        keep_alive: version == 1,
         forwarded_for: None,
         real_ip: None,
     };
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
+    for header in req.headers.iter() {
+        let Ok(value) = std::str::from_utf8(header.value.trim_ascii()) else {
+            return Parsed::Bad;
         };
-        let value = value.trim();
+        let name = header.name;
         if name.eq_ignore_ascii_case("connection") {
             if value.eq_ignore_ascii_case("close") {
                 h.keep_alive = false;
@@ -387,18 +401,18 @@ fn parse_head(head: &str) -> Option<Head<'_>> {
                 h.keep_alive = true;
             }
         } else if name.eq_ignore_ascii_case("content-length") {
-            if value.parse::<u64>().ok()? != 0 {
-                return None;
+            if value.parse::<u64>().ok() != Some(0) {
+                return Parsed::Bad;
             }
         } else if name.eq_ignore_ascii_case("x-forwarded-for") {
             h.forwarded_for = Some(value);
         } else if name.eq_ignore_ascii_case("x-real-ip") {
             h.real_ip = Some(value);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            return None;
+            return Parsed::Bad;
         }
     }
-    Some(h)
+    Parsed::Head(h, len)
 }
 
 /// The bencoded answer to one request target.
@@ -428,20 +442,60 @@ mod tests {
 
     #[test]
     fn parses_heads() {
-        let h = parse_head(
-            "GET /announce/k?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Real-IP: 1.2.3.4",
-        )
-        .unwrap();
-        assert_eq!(h.target, "/announce/k?x=1");
-        assert!(!h.keep_alive);
-        assert_eq!(h.real_ip, Some("1.2.3.4"));
-        let h = parse_head("GET / HTTP/1.0\r\nconnection: Keep-Alive").unwrap();
-        assert!(h.keep_alive);
-        assert!(!parse_head("GET / HTTP/1.0\r\nHost: a").unwrap().keep_alive);
-        assert!(parse_head("GET / HTTP/1.1\r\nContent-Length: 0").is_some());
-        assert!(parse_head("GET / HTTP/1.1\r\nContent-Length: x").is_none());
-        assert!(parse_head("GET / HTTP/1.1\r\nContent-Length: 5").is_none());
-        assert!(parse_head("GET / HTTP/1.1\r\nTransfer-Encoding: chunked").is_none());
-        assert!(parse_head("garbage").is_none());
+        let parse = |head: &str| {
+            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            match parse_head(head.as_bytes(), &mut slots) {
+                Parsed::Head(h, len) => Some((
+                    h.target.to_string(),
+                    h.keep_alive,
+                    h.real_ip.map(str::to_string),
+                    len,
+                )),
+                _ => None,
+            }
+        };
+        let head = "GET /announce/k?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Real-IP: 1.2.3.4\r\n\r\n";
+        let (target, keep_alive, real_ip, len) = parse(&format!("{head}rest")).unwrap();
+        assert_eq!(target, "/announce/k?x=1");
+        assert!(!keep_alive);
+        assert_eq!(real_ip.as_deref(), Some("1.2.3.4"));
+        assert_eq!(len, head.len());
+        assert!(
+            parse("GET / HTTP/1.0\r\nconnection: Keep-Alive\r\n\r\n")
+                .unwrap()
+                .1
+        );
+        assert!(!parse("GET / HTTP/1.0\r\nHost: a\r\n\r\n").unwrap().1);
+        assert!(parse("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").is_some());
+        assert!(parse("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n").is_none());
+        assert!(parse("GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n").is_none());
+        assert!(parse("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").is_none());
+        assert!(parse("garbage\r\n\r\n").is_none());
+        assert!(parse("\r\n\r\n").is_none());
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        assert!(matches!(
+            parse_head(b"GET /announce HTTP/1.1\r\nHost: a", &mut slots),
+            Parsed::Partial
+        ));
+        let many = format!(
+            "GET / HTTP/1.1\r\n{}\r\n",
+            "A: b\r\n".repeat(MAX_HEADERS + 1)
+        );
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        assert!(matches!(
+            parse_head(many.as_bytes(), &mut slots),
+            Parsed::TooLarge
+        ));
+    }
+
+    #[test]
+    fn tells_tracker_requests() {
+        assert!(is_tracker_request(b"GET /announce/k?x=1 HTTP/1.1\r\n\r\n"));
+        assert!(is_tracker_request(
+            b"GET /scrape HTTP/1.1\r\nHost: a\r\n\r\n"
+        ));
+        assert!(!is_tracker_request(b"GET /announcex HTTP/1.1\r\n\r\n"));
+        assert!(!is_tracker_request(b"GET /api/v1/health HTTP/1.1\r\n\r\n"));
+        assert!(!is_tracker_request(b"GET /announce HTTP/1.1\r\n"));
     }
 }

@@ -16,6 +16,6 @@ pub enum AuthError {
     /// Too many failed logins from this address; seconds left.
     #[error("too many failed admin logins; try again in {0} s")]
     RateLimited(u64),
-    #[error("cannot check the credentials: {0}")]
+    #[error("cannot check the credentials")]
     Store(#[from] StoreError),
 }

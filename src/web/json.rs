@@ -42,7 +42,7 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!("store: {e}");
+        tracing::error!(error = &e as &dyn std::error::Error, "store");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error")
     }
 }
@@ -54,7 +54,7 @@ impl From<AuthError> for ApiError {
             AuthError::Disabled => StatusCode::FORBIDDEN,
             AuthError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Store(_) => {
-                tracing::error!("store: {e}");
+                tracing::error!(error = &e as &dyn std::error::Error, "store");
                 return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error");
             }
         };

@@ -2,36 +2,18 @@
 //! announces on different torrents rarely meet on a lock.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 use std::sync::Mutex;
 
 use super::announce::Event;
 
+mod hash_key;
+mod pick;
+
+pub use hash_key::{HashKeyHasher, HashKeyMap};
+
 const SHARDS: usize = 64;
 const MEMBER_SHARDS: usize = 16;
-
-/// Info-hashes are SHA digests and only registered ones are ever inserted,
-/// so their first bytes are already a good hash; SipHash would be wasted work.
-#[derive(Default)]
-pub struct HashKeyHasher(u64);
-
-impl Hasher for HashKeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Arrays hash their length first (as usize), then the bytes: keep the bytes.
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
-        }
-    }
-    fn write_usize(&mut self, _: usize) {}
-}
-
-pub type HashKeyMap<V> = HashMap<[u8; 20], V, BuildHasherDefault<HashKeyHasher>>;
 
 /// Everything the tracker keeps about one peer.
 #[derive(Debug, Clone)]
@@ -401,55 +383,6 @@ impl Swarm {
                 self.uncount(&p, member);
             }
             self.remove_at(i);
-        }
-    }
-
-    /// Picks up to `numwant` live peers other than the announcer: a leecher gets
-    /// seeders first, a seeder gets only leechers (seeders have nothing to gain
-    /// from each other). The walk starts at a random place so everyone gets a turn.
-    fn pick(&self, up: &PeerUpdate, compact: bool, out: &mut Picked) {
-        let n = self.peers.len();
-        if n <= 1 || up.numwant == 0 {
-            return;
-        }
-        let start = rand::random_range(0..n);
-        let mut taken = 0;
-        let passes: &[bool] = if up.left == 0 {
-            &[false]
-        } else {
-            &[true, false]
-        };
-        for &want_seeders in passes {
-            for k in 0..n {
-                if taken == up.numwant {
-                    return;
-                }
-                let p = &self.peers[(start + k) % n];
-                // Also skip the announcer's own address: a restarted client under a new
-                // peer_id must not be told to connect to itself.
-                if p.stale
-                    || p.seeder() != want_seeders
-                    || p.peer_id == up.peer_id
-                    || (p.port == up.port && p.ip == up.ip)
-                {
-                    continue;
-                }
-                if compact {
-                    match p.ip {
-                        IpAddr::V4(a) => {
-                            out.compact4.extend_from_slice(&a.octets());
-                            out.compact4.extend_from_slice(&p.port.to_be_bytes());
-                        }
-                        IpAddr::V6(a) => {
-                            out.compact6.extend_from_slice(&a.octets());
-                            out.compact6.extend_from_slice(&p.port.to_be_bytes());
-                        }
-                    }
-                } else {
-                    out.dicts.push((p.ip, p.port, p.peer_id));
-                }
-                taken += 1;
-            }
         }
     }
 }
