@@ -154,3 +154,55 @@ pub(super) fn page(
     };
     Ok(page)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{RedbStore, Store, TorrentMeta};
+
+    #[test]
+    fn a_store_written_before_the_index_gets_it_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let store = RedbStore::open_file(&path).unwrap();
+        for n in 1..=3u8 {
+            let rec = TorrentRecord {
+                info_hash: [n; 20],
+                info_hash_v2: None,
+                name: format!("t{n}"),
+                size: 100 * u64::from(n),
+                file_count: 1,
+                piece_length: 16384,
+                uploader: 1,
+                added: i64::from(n),
+                meta: TorrentMeta::default(),
+                grabs: 0,
+                snatches: 0,
+            };
+            store.put_torrent(&rec, b"x").unwrap();
+        }
+        drop(store);
+        // What an older version left: torrents, no index, no total.
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.delete_table(BY_ADDED).unwrap();
+        tx.open_table(SETTINGS).unwrap().remove(BYTES).unwrap();
+        tx.commit().unwrap();
+        drop(db);
+
+        let store = RedbStore::open_file(&path).unwrap();
+        let totals = store.torrent_totals().unwrap();
+        assert_eq!(
+            totals,
+            TorrentTotals {
+                count: 3,
+                bytes: 600
+            }
+        );
+        let page = store
+            .torrent_page(&TorrentFilter::default(), AddedOrder::NewestFirst, 0, 9)
+            .unwrap();
+        let names: Vec<_> = page.torrents.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["t3", "t2", "t1"]);
+    }
+}
