@@ -4,7 +4,9 @@
 
 pub mod arr;
 pub mod config;
+pub mod downloads;
 pub mod naming;
+pub mod qbittorrent;
 pub mod queue;
 pub mod scan;
 pub mod server;
@@ -292,6 +294,9 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
 
     let up = uploader.clone();
     let upload_task = tokio::spawn(async move { up.run().await });
+    let (downloads, api_task, stop_api) =
+        start_downloads(&client.cfg, &client.db, &client.server).await?;
+    let tick_task = tokio::spawn(downloads.clone().run());
 
     let (mut watcher, mut events) = if client.cfg.watch {
         match watch::Watcher::new() {
@@ -360,7 +365,54 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         }
     }
     upload_task.abort();
+    tick_task.abort();
+    let _ = stop_api.send(());
+    let _ = api_task.await;
+    downloads.flush().await;
     Ok(())
+}
+
+type ApiTask = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// The download engine and the qBittorrent API in front of it.
+async fn start_downloads(
+    cfg: &ClientConfig,
+    db: &Arc<ClientDb>,
+    server: &ServerClient,
+) -> anyhow::Result<(
+    Arc<downloads::Downloads>,
+    ApiTask,
+    tokio::sync::oneshot::Sender<()>,
+)> {
+    use qbittorrent::auth::{Credentials, LoginLimiter, Sessions};
+    let store = downloads::store::DownloadStore::open(db.clone())?;
+    let creds = Credentials::load(&store, &cfg.qbt.username, cfg.qbt.password.as_deref())?;
+    let engine = downloads::Downloads::start(
+        downloads::EngineConfig {
+            downloads_dir: cfg.qbt.downloads_dir.clone(),
+            state_dir: cfg.data_dir.join("downloads-state"),
+            port: cfg.qbt.download_port,
+        },
+        store,
+        shaping::PathMapper::new(cfg.path_maps.clone()),
+        downloads::admit::Admission::new(server.clone()),
+        Arc::new(downloads::library::RecordedLibrary { db: db.clone() }),
+    )
+    .await?;
+    let api = Arc::new(qbittorrent::Api::new(
+        engine.clone(),
+        creds,
+        Sessions::new(cfg.qbt.session_idle),
+        LoginLimiter::new(cfg.qbt.login_ban),
+    ));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let listener = tokio::net::TcpListener::bind(cfg.qbt.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("CLIENT_BIND {}: {e}", cfg.qbt.bind))?;
+    let task = tokio::spawn(qbittorrent::serve(api, listener, async move {
+        let _ = rx.await;
+    }));
+    Ok((engine, task, tx))
 }
 
 /// One line per scan: of a whole app, or of one series/artist folder.
