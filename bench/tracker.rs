@@ -8,8 +8,10 @@
 //! BENCH_CONNS (64), BENCH_THREADS (1), BENCH_ROUNDS (5), BENCH_TORRENTS (1000),
 //! BENCH_PEERS (20000).
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+// The integration tests' harness, of which this bench uses `free_port`.
+#[allow(dead_code)]
+#[path = "../tests/it/harness/server.rs"]
+mod server;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpStream};
@@ -18,13 +20,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::free_port;
 use privateindexer::server::counters::Counters;
 use privateindexer::server::state::CatalogListener;
 use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
 use privateindexer::tracker::announce::{Announce, Event};
 use privateindexer::tracker::swarm::Picked;
 use privateindexer::tracker::{Tracker, TrackerConfig};
+use server::free_port;
 use sha1::{Digest, Sha1};
 
 const ADMIN_PASSWORD: &str = "bench password 123";

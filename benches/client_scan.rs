@@ -4,10 +4,13 @@
 //! everything) and re-scan (nothing changed). Prints wall time, bytes hashed and
 //! the client's peak RSS (from GNU time). Run: `cargo bench --bench client_scan`.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-#[path = "../tests/common/fake_arr.rs"]
+// The integration tests' harness, of which this bench uses a few helpers.
+#[allow(dead_code)]
+#[path = "../tests/it/harness/fake_arr.rs"]
 mod fake_arr;
+#[allow(dead_code)]
+#[path = "../tests/it/harness/server.rs"]
+mod server;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -67,7 +70,7 @@ fn run_client(server: &str, key: &str, data: &Path, radarr: &str, media: &Path) 
     let start = Instant::now();
     let out = Command::new("/usr/bin/time")
         .args(["-f", "MAXRSS_KIB=%M"])
-        .arg(common::bin())
+        .arg(server::bin())
         .args(["client", "--once"])
         .env("INDEXER_API_URL", server)
         .env("API_KEY", key)
@@ -140,8 +143,8 @@ async fn main() {
 
     let server_dir = tmp.path().join("server");
     std::fs::create_dir_all(&server_dir).unwrap();
-    let server = common::Server::start(&server_dir);
-    let member = common::add_member(&server, "bench").await;
+    let server = server::Server::start(&server_dir);
+    let member = server::add_member(&server, "bench").await;
     let data = tmp.path().join("client");
 
     let first = run_client(

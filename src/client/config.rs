@@ -105,6 +105,16 @@ pub struct ClientArgs {
     /// A qBittorrent API session ends after this long without a request.
     #[arg(long, env = "SESSION_IDLE", default_value = "1h")]
     pub session_idle: String,
+
+    /// Milliseconds of quiet before a burst of folder events is acted on (an
+    /// import writes, renames, touches). Hidden: for tests, which need not wait.
+    #[arg(long, env = "WATCH_DEBOUNCE_MS", default_value_t = 2000, hide = true)]
+    pub watch_debounce_ms: u64,
+
+    /// Milliseconds after a folder event to scan once more: the app may record
+    /// an import a moment after the file lands. Hidden, like the debounce.
+    #[arg(long, env = "WATCH_FOLLOW_UP_MS", default_value_t = 8000, hide = true)]
+    pub watch_follow_up_ms: u64,
 }
 
 /// One *arr app as configured.
@@ -135,6 +145,8 @@ pub struct ClientConfig {
     pub source: String,
     pub anonymous: bool,
     pub watch: bool,
+    pub watch_debounce: Duration,
+    pub watch_follow_up: Duration,
     pub once: bool,
     pub qbt: QbtConfig,
 }
@@ -178,6 +190,13 @@ pub fn parse_duration(s: &str, setting: &str) -> anyhow::Result<Duration> {
             format!("{setting}: expected a positive duration like 90s, 15m or 6h, got {s:?}")
         })?;
     Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
+
+fn positive_ms(ms: u64, setting: &str) -> anyhow::Result<Duration> {
+    if ms == 0 {
+        bail!("{setting}: must be at least 1 (milliseconds)");
+    }
+    Ok(Duration::from_millis(ms))
 }
 
 pub fn parse_path_map(s: &str) -> anyhow::Result<PathMap> {
@@ -236,6 +255,8 @@ impl ClientArgs {
             server,
             api_key,
             apps,
+            watch_debounce: positive_ms(self.watch_debounce_ms, "WATCH_DEBOUNCE_MS")?,
+            watch_follow_up: positive_ms(self.watch_follow_up_ms, "WATCH_FOLLOW_UP_MS")?,
             scan_interval: parse_duration(&self.scan_interval, "SCAN_INTERVAL")?,
             sync_interval: parse_duration(&self.sync_interval, "SYNC_INTERVAL")?,
             data_dir: self.data_dir.clone(),
@@ -280,6 +301,8 @@ mod tests {
         assert!(parse_duration("0", "X").is_err());
         assert!(parse_duration("soon", "X").is_err());
         assert!(parse_duration("", "X").is_err());
+        assert_eq!(positive_ms(200, "X").unwrap(), Duration::from_millis(200));
+        assert!(positive_ms(0, "X").is_err());
     }
 
     #[test]

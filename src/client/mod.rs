@@ -19,7 +19,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::bail;
 use tokio::sync::Notify;
@@ -33,10 +32,6 @@ use queue::ClientDb;
 use scan::Scanner;
 use server::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
-
-/// After a folder event, scan again this much later too: the app may record
-/// an import a moment after the file lands.
-const FOLLOW_UP: Duration = Duration::from_secs(8);
 
 pub fn run(args: ClientArgs) -> anyhow::Result<()> {
     let cfg = args.check()?;
@@ -299,7 +294,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let tick_task = tokio::spawn(downloads.clone().run());
 
     let (mut watcher, mut events) = if client.cfg.watch {
-        match watch::Watcher::new() {
+        match watch::Watcher::new(client.cfg.watch_debounce) {
             Ok((w, rx)) => (Some(w), Some(rx)),
             Err(e) => {
                 tracing::warn!("folder watching unavailable ({e}); relying on rescans");
@@ -315,7 +310,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     let mut last_complete = false;
     // What to rescan because folders changed, and when.
     let mut pending: Vec<(Instant, Target)> = Vec::new();
-    let shutdown = shutdown_signal();
+    let shutdown = crate::web::shutdown::signal();
     tokio::pin!(shutdown);
     loop {
         let next_pending = pending.iter().map(|p| p.0).min();
@@ -359,20 +354,20 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
                 for t in targets {
                     tracing::debug!("folder changed, rescanning: {t:?}");
                     pending.push((now, t.clone()));
-                    pending.push((now + FOLLOW_UP, t));
+                    pending.push((now + client.cfg.watch_follow_up, t));
                 }
             }
         }
     }
     upload_task.abort();
     tick_task.abort();
-    let _ = stop_api.send(());
+    let _ = stop_api.send(true);
     let _ = api_task.await;
     downloads.flush().await;
     Ok(())
 }
 
-type ApiTask = tokio::task::JoinHandle<anyhow::Result<()>>;
+type ApiTask = tokio::task::JoinHandle<()>;
 
 /// The download engine and the qBittorrent API in front of it.
 async fn start_downloads(
@@ -382,9 +377,9 @@ async fn start_downloads(
 ) -> anyhow::Result<(
     Arc<downloads::Downloads>,
     ApiTask,
-    tokio::sync::oneshot::Sender<()>,
+    tokio::sync::watch::Sender<bool>,
 )> {
-    use qbittorrent::auth::{Credentials, LoginLimiter, Sessions};
+    use qbittorrent::auth::{self, Credentials};
     let store = downloads::store::DownloadStore::open(db.clone())?;
     let creds = Credentials::load(&store, &cfg.qbt.username, cfg.qbt.password.as_deref())?;
     let engine = downloads::Downloads::start(
@@ -402,16 +397,14 @@ async fn start_downloads(
     let api = Arc::new(qbittorrent::Api::new(
         engine.clone(),
         creds,
-        Sessions::new(cfg.qbt.session_idle),
-        LoginLimiter::new(cfg.qbt.login_ban),
+        auth::sessions(cfg.qbt.session_idle),
+        auth::limiter(cfg.qbt.login_ban),
     ));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (tx, rx) = tokio::sync::watch::channel(false);
     let listener = tokio::net::TcpListener::bind(cfg.qbt.bind)
         .await
         .map_err(|e| anyhow::anyhow!("CLIENT_BIND {}: {e}", cfg.qbt.bind))?;
-    let task = tokio::spawn(qbittorrent::serve(api, listener, async move {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(qbittorrent::serve(api, listener, rx));
     Ok((engine, task, tx))
 }
 
@@ -455,27 +448,5 @@ async fn recv_opt(
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -8,19 +8,19 @@ use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use tokio::sync::mpsc;
 
-/// Quiet time before a burst of events is reported (an import writes, renames, touches).
-const DEBOUNCE: Duration = Duration::from_secs(2);
-
 pub struct Watcher {
     debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
     watched: HashSet<PathBuf>,
 }
 
 impl Watcher {
-    /// Changed paths arrive on the returned channel, one batch per debounce period.
-    pub fn new() -> anyhow::Result<(Watcher, mpsc::UnboundedReceiver<Vec<PathBuf>>)> {
+    /// Changed paths arrive on the returned channel, one batch per `debounce`
+    /// of quiet (WATCH_DEBOUNCE_MS).
+    pub fn new(
+        debounce: Duration,
+    ) -> anyhow::Result<(Watcher, mpsc::UnboundedReceiver<Vec<PathBuf>>)> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let debouncer = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
+        let debouncer = new_debouncer(debounce, None, move |res: DebounceEventResult| match res {
             Ok(events) => {
                 let paths: Vec<PathBuf> = events
                     .into_iter()

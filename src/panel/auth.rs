@@ -4,10 +4,11 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::session::{self, pre_csrf, set_cookie, COOKIE, LIFETIME, PRE_COOKIE};
+use super::session::{pre_csrf, LIFETIME, PATH, PRE_COOKIE};
 use super::web::{page, redirect, with_cookie, Chrome, Ctx, Form};
 use crate::admin_password::{self, MIN_CHARS};
 use crate::keys;
+use crate::web::session::{same, set_cookie};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -32,7 +33,7 @@ fn pre_nonce(ctx: &Ctx) -> (String, Option<String>) {
         Some(n) => (n.to_string(), None),
         None => {
             let n = keys::random_token();
-            let c = set_cookie(PRE_COOKIE, &n, LIFETIME.as_secs(), ctx.secure());
+            let c = set_cookie(PRE_COOKIE, &n, PATH, LIFETIME.as_secs(), ctx.secure());
             (n, Some(c))
         }
     }
@@ -73,7 +74,7 @@ fn pre_csrf_ok(ctx: &Ctx, form: &Form) -> bool {
     ctx.cookie(PRE_COOKIE)
         .filter(|n| keys::well_formed(n))
         .is_some_and(|n| {
-            session::same(
+            same(
                 form.get("csrf").as_bytes(),
                 pre_csrf(&ctx.state.secret, n).as_bytes(),
             )
@@ -98,9 +99,9 @@ fn logged_in(ctx: &Ctx) -> Response {
     let sid = ctx.state.sessions.create();
     let resp = with_cookie(
         redirect("/admin"),
-        &set_cookie(COOKIE, &sid, LIFETIME.as_secs(), ctx.secure()),
+        &ctx.state.sessions.set_cookie(&sid, ctx.secure()),
     );
-    with_cookie(resp, &set_cookie(PRE_COOKIE, "", 0, ctx.secure()))
+    with_cookie(resp, &set_cookie(PRE_COOKIE, "", PATH, 0, ctx.secure()))
 }
 
 pub async fn login_page(ctx: Ctx) -> Response {
@@ -108,10 +109,7 @@ pub async fn login_page(ctx: Ctx) -> Response {
         Err(r) => r,
         Ok(false) => redirect("/admin/setup"),
         Ok(true) => {
-            let live = ctx
-                .cookie(COOKIE)
-                .and_then(|sid| ctx.state.sessions.csrf_of(sid))
-                .is_some();
+            let live = ctx.state.sessions.resolve(ctx.cookies.as_deref()).is_some();
             if live {
                 redirect("/admin")
             } else {
@@ -155,9 +153,9 @@ pub async fn login(ctx: Ctx, form: Form) -> Response {
 }
 
 pub async fn logout(ctx: Ctx, form: Form) -> Response {
-    if let Some(sid) = ctx.cookie(COOKIE) {
+    if let Some(sid) = ctx.cookie(ctx.state.sessions.config().cookie) {
         match ctx.state.sessions.csrf_of(sid) {
-            Some(csrf) if !session::same(form.get("csrf").as_bytes(), csrf.as_bytes()) => {
+            Some(csrf) if !same(form.get("csrf").as_bytes(), csrf.as_bytes()) => {
                 return ctx.fail(StatusCode::FORBIDDEN, STALE_FORM);
             }
             _ => ctx.state.sessions.remove(sid),
@@ -165,7 +163,7 @@ pub async fn logout(ctx: Ctx, form: Form) -> Response {
     }
     with_cookie(
         redirect("/admin/login"),
-        &set_cookie(COOKIE, "", 0, ctx.secure()),
+        &ctx.state.sessions.clear_cookie(ctx.secure()),
     )
 }
 

@@ -11,17 +11,17 @@ use warp::{Filter, Rejection};
 
 use super::web::{error_page, Ctx, Form};
 use super::{assets, auth, overview, torrents, users, view};
-use crate::server::filters::{api_key, client_ip, raw_query, with_state};
 use crate::server::state::AppState;
+use crate::web::filters::{api_key, client_ip, raw_query, with};
 
 /// Largest form body the panel accepts; its forms are a few short fields.
 const FORM_LIMIT: u64 = 16 * 1024;
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let site = state.config.site_name.clone();
-    let ctx = with_state(state.clone())
+    let ctx = with(state.clone())
         .and(warp::header::optional::<String>("cookie"))
-        .and(client_ip(state))
+        .and(client_ip(state.config.trusted_proxies.clone()))
         .map(|state, cookies, ip: Option<IpAddr>| Ctx {
             state,
             cookies,

@@ -11,9 +11,9 @@ use super::format;
 use super::web::{admin, page, redirect, Chrome, Ctx, Form};
 use crate::categories;
 use crate::metainfo;
-use crate::server::filters::query_param;
 use crate::server::state::AppState;
 use crate::store::{StoreResult, TorrentRecord, User};
+use crate::web::filters::query_param;
 
 const PER_PAGE: usize = 50;
 

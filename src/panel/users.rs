@@ -9,8 +9,8 @@ use warp::reply::Response;
 use super::format;
 use super::web::{admin, page, redirect, Admin, Chrome, Ctx, Form};
 use crate::members::{self, IssuedKeys, MemberError};
-use crate::server::filters::query_param;
 use crate::server::state::{now, AppState};
+use crate::web::filters::query_param;
 
 pub struct Row {
     pub id: u64,

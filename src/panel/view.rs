@@ -8,6 +8,7 @@ use warp::reply::Response;
 
 use super::torrents::{facts, Facts};
 use super::web::{error_page, page, Chrome, Ctx};
+use crate::web::error::AuthError;
 
 #[derive(Template)]
 #[template(path = "view.html")]
@@ -19,11 +20,22 @@ struct ViewPage {
 pub async fn page_for_member(info_hash: String, ctx: Ctx, api_key: Option<String>) -> Response {
     let site = ctx.state.config.site_name.clone();
     let fail = |status: StatusCode, msg: &str| error_page(&site, status, msg, "");
-    if let Err(e) = ctx.state.member(api_key).await {
-        return fail(
-            e.status,
-            "This page needs a valid member API key (?apikey=…) of an enabled member.",
-        );
+    match ctx.state.member(api_key).await {
+        Ok(_) => {}
+        Err(AuthError::Store(e)) => {
+            tracing::error!("store: {e}");
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed.");
+        }
+        Err(e) => {
+            let status = match e {
+                AuthError::Disabled => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return fail(
+                status,
+                "This page needs a valid member API key (?apikey=…) of an enabled member.",
+            );
+        }
     }
     match facts(&ctx.state, &info_hash, true).await {
         Err(()) => fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),

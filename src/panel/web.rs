@@ -11,8 +11,8 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::Reply;
 
-use super::session;
 use crate::server::state::AppState;
+use crate::web::session::{cookie, same};
 
 pub struct Ctx {
     pub state: Arc<AppState>,
@@ -35,7 +35,7 @@ impl Ctx {
     }
 
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        session::cookie(self.cookies.as_deref(), name)
+        cookie(self.cookies.as_deref(), name)
     }
 
     pub fn chrome_out(&self) -> Chrome {
@@ -78,7 +78,7 @@ impl Admin {
 
     /// Refuses a form whose CSRF token is not this session's.
     pub fn check_csrf(&self, form: &Form) -> Result<(), Response> {
-        if session::same(form.get("csrf").as_bytes(), self.csrf.as_bytes()) {
+        if same(form.get("csrf").as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
             Err(self.ctx.fail(
@@ -92,10 +92,7 @@ impl Admin {
 /// Resolves the session cookie, or sends the browser to log in (or to the
 /// first-run setup while no admin password exists).
 pub async fn admin(ctx: Ctx) -> Result<Admin, Response> {
-    if let Some(csrf) = ctx
-        .cookie(session::COOKIE)
-        .and_then(|sid| ctx.state.sessions.csrf_of(sid))
-    {
+    if let Some((_, csrf)) = ctx.state.sessions.resolve(ctx.cookies.as_deref()) {
         return Ok(Admin { ctx, csrf });
     }
     Err(redirect(if ctx.password_is_set().await? {
@@ -113,12 +110,10 @@ pub fn admin_session_ok(
     csrf_header: Option<&str>,
     read_only: bool,
 ) -> bool {
-    let Some(csrf) =
-        session::cookie(cookies, session::COOKIE).and_then(|sid| state.sessions.csrf_of(sid))
-    else {
+    let Some((_, csrf)) = state.sessions.resolve(cookies) else {
         return false;
     };
-    read_only || csrf_header.is_some_and(|h| session::same(h.as_bytes(), csrf.as_bytes()))
+    read_only || csrf_header.is_some_and(|h| same(h.as_bytes(), csrf.as_bytes()))
 }
 
 /// A parsed `application/x-www-form-urlencoded` body.

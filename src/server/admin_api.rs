@@ -9,10 +9,10 @@ use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::error::{recover_json, respond, ApiError};
-use super::filters::{authorization, client_ip, with_state};
 use super::state::{now, AppState};
 use crate::members::{self, MemberError};
+use crate::web::filters::{authorization, client_ip, with};
+use crate::web::json::{recover_json, respond, ApiError};
 
 /// Swarm figures a live part of the server (the tracker) reports.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -51,9 +51,9 @@ enum Action {
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     // HTTP Basic, or the admin panel's session cookie (with its CSRF token in
     // `X-CSRF-Token` for anything but GET).
-    let admin = with_state(state.clone())
+    let admin = with(state.clone())
         .and(authorization())
-        .and(client_ip(state))
+        .and(client_ip(state.config.trusted_proxies.clone()))
         .and(warp::header::optional::<String>("cookie"))
         .and(warp::header::optional::<String>("x-csrf-token"))
         .and(warp::method())
@@ -75,7 +75,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 }
                 match st.admin(auth, ip).await {
                     Ok(()) => Ok(st),
-                    Err(e) => Err(warp::reject::custom(Denied(e.status.as_u16(), e.message))),
+                    Err(e) => Err(warp::reject::custom(Denied(e.into()))),
                 }
             },
         )
@@ -150,14 +150,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 #[derive(Debug)]
-struct Denied(u16, String);
+struct Denied(ApiError);
 impl warp::reject::Reject for Denied {}
 
 async fn recover_admin(err: warp::Rejection) -> Result<Response, std::convert::Infallible> {
-    if let Some(Denied(status, msg)) = err.find::<Denied>() {
-        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::UNAUTHORIZED);
-        let mut resp = ApiError::new(status, msg.clone()).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+    if let Some(Denied(e)) = err.find::<Denied>() {
+        let mut resp = ApiError::new(e.status, e.message.clone()).into_response();
+        if e.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Basic realm=\"privateindexer admin\""),

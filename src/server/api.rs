@@ -9,18 +9,18 @@ use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::error::{recover_json, respond, ApiError};
-use super::filters::{api_key, authorization, client_ip, with_state};
 use super::state::{now, AppState, Member};
 use super::upload::{self, MAX_FORM_BYTES};
 use crate::metainfo::{self, hex_hash, parse_hex_hash};
 use crate::store::{PutOutcome, TorrentRecord};
+use crate::web::filters::{api_key, authorization, client_ip, with};
+use crate::web::json::{recover_json, respond, ApiError};
 
 /// Most info-hashes one sync call may carry (a very large library; 64 bytes each in JSON).
 const MAX_SYNC_HASHES: usize = 200_000;
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    let s = with_state(state.clone());
+    let s = with(state.clone());
     let health = warp::path!("health")
         .and(warp::get())
         .map(|| warp::reply::json(&serde_json::json!({"status": "ok"})).into_response());
@@ -49,7 +49,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(s.clone())
         .and(api_key())
         .and(authorization())
-        .and(client_ip(state))
+        .and(client_ip(state.config.trusted_proxies.clone()))
         .then(
             |ih, st, key, auth, ip| async move { respond(withdraw(st, ih, key, auth, ip).await) },
         );

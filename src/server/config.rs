@@ -7,6 +7,8 @@ use anyhow::{bail, Context};
 use clap::Args;
 use url::Url;
 
+use crate::web::client_ip::TrustedProxies;
+
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
     /// Address the HTTP server (Torznab, client API, admin panel, tracker) listens on.
@@ -41,6 +43,11 @@ pub struct ServerArgs {
     #[arg(long, env = "FLUSH_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub flush_interval: u64,
 
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Real-IP (and, for
+    /// announces, `ip` parameter) is believed: for peer addresses and for login rate limits.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
     #[command(flatten)]
     pub tracker: crate::tracker::TrackerArgs,
 }
@@ -60,6 +67,8 @@ pub struct ServerConfig {
     pub site_name: String,
     pub admin_password: Option<String>,
     pub flush_interval: std::time::Duration,
+    /// For every surface's client address (login limits) and the tracker's peers.
+    pub trusted_proxies: TrustedProxies,
     pub tracker: crate::tracker::TrackerConfig,
 }
 
@@ -75,7 +84,9 @@ fn base_url(url: &Url, setting: &str) -> anyhow::Result<String> {
 
 impl ServerArgs {
     pub fn resolve(self) -> anyhow::Result<ServerConfig> {
-        let tracker = self.tracker.resolve()?;
+        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|p| anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR"))?;
+        let tracker = self.tracker.resolve(trusted_proxies.clone())?;
         let server_url = match &self.external_server_url {
             Some(u) => base_url(u, "EXTERNAL_SERVER_URL")?,
             None => format!("http://localhost:{}", self.bind.port()),
@@ -122,6 +133,7 @@ impl ServerArgs {
             site_name,
             admin_password,
             flush_interval: std::time::Duration::from_secs(self.flush_interval),
+            trusted_proxies,
             tracker,
         })
     }

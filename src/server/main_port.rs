@@ -4,14 +4,9 @@
 //! every other connection, with whatever was already read, goes to hyper and
 //! the warp routes. Stopping closes the listener and lets open requests finish.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
@@ -19,11 +14,6 @@ use warp::reply::Response;
 use super::state::AppState;
 use crate::tracker::http1;
 use crate::tracker::Tracker;
-
-/// The connection's remote address, as a request extension for the routes
-/// (see `filters::origin`).
-#[derive(Debug, Clone, Copy)]
-pub struct PeerAddr(pub SocketAddr);
 
 /// Serves the main port until `stop` turns true, then waits for open requests.
 pub async fn serve(
@@ -44,11 +34,7 @@ pub async fn serve(
         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
             return;
         };
-        let watcher = graceful.watcher();
-        let svc = WithPeer {
-            inner: warp::service(routes.clone()),
-            peer: remote,
-        };
+        let (watcher, routes) = (graceful.watcher(), routes.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let (read, mut write) = stream.into_split();
@@ -60,40 +46,11 @@ pub async fn serve(
             }
             // hyper reads what the accept loop already took first.
             let read = tokio::io::AsyncReadExt::chain(std::io::Cursor::new(conn.buf), read);
-            let io = TokioIo::new(tokio::io::join(read, write));
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let served = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(svc));
-            if let Err(e) = watcher.watch(served).await {
-                tracing::debug!("connection from {remote} ended: {e}");
-            }
+            crate::web::serve::connection(tokio::io::join(read, write), remote, routes, watcher)
+                .await;
         });
     })
     .await;
     graceful.shutdown().await;
     Ok(())
-}
-
-/// The warp service with the connection's address put on every request.
-#[derive(Clone)]
-struct WithPeer<S> {
-    inner: S,
-    peer: SocketAddr,
-}
-
-impl<S, B> tower_service::Service<warp::http::Request<B>> for WithPeer<S>
-where
-    S: tower_service::Service<warp::http::Request<B>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: warp::http::Request<B>) -> Self::Future {
-        req.extensions_mut().insert(PeerAddr(self.peer));
-        self.inner.call(req)
-    }
 }

@@ -6,10 +6,7 @@ pub mod admin_api;
 pub mod api;
 pub mod config;
 pub mod counters;
-pub mod error;
-pub mod filters;
 pub mod main_port;
-pub mod ratelimit;
 pub mod state;
 pub mod upload;
 
@@ -53,7 +50,7 @@ pub fn routes(
         .or(crate::panel::routes(state))
         .unify()
         .or(warp::any()
-            .map(|| error::ApiError::not_found("no such route"))
+            .map(|| crate::web::json::ApiError::not_found("no such route"))
             .map(warp::Reply::into_response))
         .unify()
         .boxed()
@@ -148,11 +145,7 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
+    let stop_rx = crate::web::shutdown::on_signal();
     let tracker_server = match tracker_listener {
         Some(l) => {
             tracing::info!("tracker also on http://{}", l.local_addr()?);
@@ -223,26 +216,4 @@ async fn flush(state: &Arc<AppState>, tracker: &Arc<Tracker>) {
         Ok(Err(e)) => tracing::error!("counter flush failed (kept for the next try): {e}"),
         Err(e) => tracing::error!("counter flush task failed: {e}"),
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
 }

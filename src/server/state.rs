@@ -5,14 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use warp::http::StatusCode;
 
 use super::config::ServerConfig;
 use super::counters::Counters;
-use super::error::ApiError;
-use super::ratelimit::FailureLimiter;
 use crate::keys::{self, Secret};
-use crate::store::{Store, StoreResult, TorrentRecord, User};
+use crate::store::{Store, StoreError, StoreResult, TorrentRecord, User};
+use crate::web::error::AuthError;
+use crate::web::json::ApiError;
+use crate::web::ratelimit::LoginLimiter;
+use crate::web::session::SessionStore;
 
 /// Parts of the server that keep in-memory views of the catalogue (search
 /// index, tracker swarms) and must hear about changes.
@@ -59,11 +60,12 @@ pub struct AppState {
     pub counters: Counters,
     pub listeners: Vec<Arc<dyn CatalogListener>>,
     pub swarm: Arc<dyn SwarmView>,
-    pub admin_failures: FailureLimiter,
+    /// Failed admin logins per address (panel and admin API together).
+    pub admin_failures: LoginLimiter,
     /// Announces and searches per minute, for the admin overview.
     pub activity: Arc<super::activity::Activity>,
     /// Admin panel sessions (in memory: a restart logs everyone out).
-    pub sessions: crate::panel::session::Sessions,
+    pub sessions: SessionStore,
     /// One-time token of the first-run setup form, while no admin password is set.
     pub setup_token: crate::panel::session::SetupToken,
 }
@@ -99,15 +101,15 @@ impl AppState {
             counters: Counters::default(),
             listeners: Vec::new(),
             swarm: Arc::new(NoPeers),
-            admin_failures: FailureLimiter::new(10, Duration::from_secs(15 * 60)),
+            admin_failures: LoginLimiter::new(10, Duration::from_secs(15 * 60)),
             activity: Default::default(),
-            sessions: Default::default(),
+            sessions: crate::panel::session::store(),
             setup_token: Default::default(),
         }
     }
 
     /// Runs a blocking store call off the async workers.
-    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn store_call<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
@@ -115,27 +117,30 @@ impl AppState {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(&*store))
             .await
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("store task failed: {e}"),
-                )
-            })?
-            .map_err(ApiError::from)
+            .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+    }
+
+    /// `store_call` for the JSON surfaces.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+    {
+        Ok(self.store_call(f).await?)
     }
 
     /// Resolves an API key to an enabled member.
-    pub async fn member(&self, api_key: Option<String>) -> Result<Member, ApiError> {
+    pub async fn member(&self, api_key: Option<String>) -> Result<Member, AuthError> {
         let api_key = api_key
             .filter(|k| keys::well_formed(k))
-            .ok_or_else(ApiError::unauthorized)?;
+            .ok_or(AuthError::BadKey)?;
         let hash = keys::hash_key(&api_key);
         let user = self
-            .db(move |s| s.user_by_api_key(&hash))
+            .store_call(move |s| s.user_by_api_key(&hash))
             .await?
-            .ok_or_else(ApiError::unauthorized)?;
+            .ok_or(AuthError::BadKey)?;
         if !user.enabled {
-            return Err(ApiError::forbidden("this member is disabled"));
+            return Err(AuthError::Disabled);
         }
         self.counters.touch(user.id, now());
         Ok(Member { user, api_key })
@@ -146,28 +151,22 @@ impl AppState {
         &self,
         authorization: Option<String>,
         ip: Option<IpAddr>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AuthError> {
         let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         if let Some(wait) = self.admin_failures.blocked_for(ip) {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("too many failed admin logins; try again in {wait} s"),
-            ));
+            return Err(AuthError::RateLimited(wait));
         }
         let password = authorization.as_deref().and_then(basic_password);
         let ok = match password {
             Some(p) => {
-                self.db(move |s| crate::admin_password::verify(s, &p))
+                self.store_call(move |s| crate::admin_password::verify(s, &p))
                     .await?
             }
             None => false,
         };
         if !ok {
             self.admin_failures.failed(ip);
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "admin credentials required (HTTP Basic admin:<password>)",
-            ));
+            return Err(AuthError::BadAdminPassword);
         }
         self.admin_failures.succeeded(ip);
         Ok(())

@@ -5,10 +5,10 @@ use futures_util::TryStreamExt;
 use warp::http::StatusCode;
 use warp::multipart::FormData;
 
-use super::error::ApiError;
 use crate::categories;
 use crate::metainfo::{self, MAX_TORRENT_BYTES};
 use crate::store::TorrentMeta;
+use crate::web::json::ApiError;
 
 /// Whole multipart body limit: the torrent cap plus room for metadata and framing.
 pub const MAX_FORM_BYTES: u64 = MAX_TORRENT_BYTES as u64 + 256 * 1024;

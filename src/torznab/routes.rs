@@ -10,16 +10,16 @@ use warp::Filter;
 use super::query::{self, Function, Params};
 use super::render::{self, Feed, Item};
 use super::{SearchIndex, TorznabError};
-use crate::server::error::ApiError;
-use crate::server::filters::{raw_query, with_state};
 use crate::server::state::AppState;
+use crate::web::error::AuthError;
+use crate::web::filters::{raw_query, with};
 
 pub fn routes(state: Arc<AppState>, index: Arc<SearchIndex>) -> BoxedFilter<(Response,)> {
     let path = warp::path!("api")
         .or(warp::path!("torznab" / "api"))
         .unify();
     path.and(warp::get().or(warp::head()).unify())
-        .and(with_state(state))
+        .and(with(state))
         .and(warp::any().map(move || index.clone()))
         .and(raw_query())
         .and(warp::header::optional::<String>("x-api-key"))
@@ -47,11 +47,14 @@ fn xml(body: Vec<u8>, content_type: &'static str) -> Response {
     resp
 }
 
-fn auth_error(e: ApiError) -> TorznabError {
-    match e.status {
-        StatusCode::UNAUTHORIZED => TorznabError::new(100, "Incorrect user credentials"),
-        StatusCode::FORBIDDEN => TorznabError::new(101, "Account suspended"),
-        _ => TorznabError::new(900, "Unknown error"),
+fn auth_error(e: AuthError) -> TorznabError {
+    match e {
+        AuthError::BadKey | AuthError::BadAdminPassword => {
+            TorznabError::new(100, "Incorrect user credentials")
+        }
+        AuthError::Disabled => TorznabError::new(101, "Account suspended"),
+        AuthError::RateLimited(_) => TorznabError::new(900, "Unknown error"),
+        AuthError::Store(e) => internal(&e.to_string()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 
-use crate::proxies::TrustedProxies;
+use crate::web::client_ip::TrustedProxies;
 
 /// Peers handed out per announce at most, whatever `numwant` asks for.
 pub const MAX_NUMWANT: usize = 200;
@@ -41,11 +41,6 @@ pub struct TrackerArgs {
     #[arg(long, env = "TRACKER_BIND")]
     pub tracker_bind: Option<SocketAddr>,
 
-    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Real-IP (and, for
-    /// announces, `ip` parameter) is believed: for peer addresses and for login rate limits.
-    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<String>,
-
     /// Optional UDP tracker address (BEP 15, passkey in the URL data of BEP 41); off by default.
     #[arg(long, env = "TRACKER_UDP_BIND")]
     pub tracker_udp_bind: Option<SocketAddr>,
@@ -61,7 +56,7 @@ pub struct TrackerConfig {
     pub stale_threshold: Duration,
     pub bind: Option<SocketAddr>,
     pub udp_bind: Option<SocketAddr>,
-    /// Used by the whole server (tracker peers, login limits), set with the tracker's flags.
+    /// The server's TRUSTED_PROXIES: whose `ip` parameter and forwarding headers are believed.
     pub trusted_proxies: TrustedProxies,
 }
 
@@ -81,7 +76,7 @@ impl Default for TrackerConfig {
 }
 
 impl TrackerArgs {
-    pub fn resolve(&self) -> anyhow::Result<TrackerConfig> {
+    pub fn resolve(&self, trusted_proxies: TrustedProxies) -> anyhow::Result<TrackerConfig> {
         let secs = |v: u64, name: &str| -> anyhow::Result<u32> {
             if v == 0 || v > 86_400 * 7 {
                 bail!("{name}: must be between 1 and 604800 seconds, got {v}");
@@ -98,8 +93,6 @@ impl TrackerArgs {
         if stale > timeout {
             bail!("STALE_THRESHOLD: must not exceed PEER_TIMEOUT ({timeout} s)");
         }
-        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|p| anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR"))?;
         Ok(TrackerConfig {
             peer_timeout: Duration::from_secs(timeout.into()),
             interval,

@@ -23,8 +23,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{response, Tracker};
-use crate::proxies::Origin;
 use crate::server::state::AppState;
+use crate::web::client_ip::Origin;
 
 /// Requests larger than this (request line + headers) are refused.
 const MAX_HEAD: usize = 8 * 1024;

@@ -20,11 +20,11 @@ use self::announce::{Announce, Event, ParamError};
 pub use self::config::{TrackerArgs, TrackerConfig};
 use self::registry::Registry;
 use self::swarm::{PeerUpdate, Picked, SwarmError, Swarms};
-use crate::proxies::{canonical_ip, Origin};
 use crate::server::admin_api::SwarmFigures;
 use crate::server::counters::Counters;
 use crate::server::state::{CatalogListener, PeerCounts, SwarmView};
 use crate::store::{Store, StoreResult, TorrentRecord};
+use crate::web::client_ip::{canonical_ip, Origin};
 
 /// Why an announce or scrape is refused; the text goes out as `failure reason`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,9 +8,9 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::Tracker;
-use crate::proxies::Origin;
-use crate::server::filters::{origin, raw_query};
 use crate::server::state::AppState;
+use crate::web::client_ip::Origin;
+use crate::web::filters::{origin, raw_query};
 
 fn bencoded(body: Vec<u8>) -> Response {
     let mut resp = warp::http::Response::new(body).into_response();

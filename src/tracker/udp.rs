@@ -198,7 +198,7 @@ fn announce(
         ip: None,
         passkey: None,
     };
-    let ip = crate::proxies::canonical_ip(from.ip());
+    let ip = crate::web::client_ip::canonical_ip(from.ip());
     let mut picked = Picked::default();
     let out = tracker.announce(user, &req, ip, &state.counters, &mut picked)?;
     // BEP 15 answers carry peers of the socket's family only.

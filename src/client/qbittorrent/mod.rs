@@ -9,7 +9,7 @@ pub mod form;
 mod json;
 mod torrents;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -19,7 +19,9 @@ use warp::http::{header, Response, StatusCode};
 use warp::Filter;
 
 use crate::client::downloads::Downloads;
-use auth::{Credentials, LoginLimiter, Sessions};
+use crate::web::ratelimit::LoginLimiter;
+use crate::web::session::SessionStore;
+use auth::Credentials;
 use form::{FormError, Params, MAX_BODY};
 
 /// `app/webapiVersion` of qBittorrent 5.0.
@@ -31,7 +33,7 @@ pub type Reply = warp::reply::Response;
 pub struct Api {
     pub downloads: Arc<Downloads>,
     pub creds: Credentials,
-    pub sessions: Sessions,
+    pub sessions: SessionStore,
     pub limiter: LoginLimiter,
     /// `rid` of `sync/maindata`.
     rid: AtomicU64,
@@ -41,7 +43,7 @@ impl Api {
     pub fn new(
         downloads: Arc<Downloads>,
         creds: Credentials,
-        sessions: Sessions,
+        sessions: SessionStore,
         limiter: LoginLimiter,
     ) -> Api {
         Api {
@@ -90,7 +92,7 @@ pub struct Req {
 }
 
 fn cookie_sid(h: Option<&str>) -> Option<String> {
-    crate::panel::session::cookie(h, "SID").map(str::to_string)
+    crate::web::session::cookie(h, "SID").map(str::to_string)
 }
 
 /// Reads a body up to [`MAX_BODY`], whatever Content-Length says.
@@ -137,7 +139,7 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
         .and(warp::header::optional::<String>("cookie"))
         .and(warp::header::optional::<String>("origin"))
         .and(warp::header::optional::<String>("host"))
-        .and(warp::addr::remote())
+        .and(crate::web::filters::client_ip(Default::default()))
         .and(warp::body::stream())
         .and(api)
         .then(
@@ -148,7 +150,7 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
              cookie: Option<String>,
              origin: Option<String>,
              host: Option<String>,
-             remote: Option<SocketAddr>,
+             remote: Option<IpAddr>,
              body,
              api: Arc<Api>| async move {
                 if method != warp::http::Method::GET && method != warp::http::Method::POST {
@@ -168,7 +170,7 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
                 let req = Req {
                     path: tail.as_str().trim_end_matches('/').to_string(),
                     params,
-                    ip: remote.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip()),
+                    ip: remote.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
                     sid: cookie_sid(cookie.as_deref()),
                 };
                 dispatch(&api, req).await
@@ -188,7 +190,11 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
         }
         _ => {}
     }
-    if !req.sid.as_deref().is_some_and(|s| api.sessions.touch(s)) {
+    if !req
+        .sid
+        .as_deref()
+        .is_some_and(|s| api.sessions.csrf_of(s).is_some())
+    {
         return text(StatusCode::FORBIDDEN, "Forbidden");
     }
     let p = &req.params;
@@ -240,7 +246,7 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
 }
 
 fn login(api: &Api, req: &Req) -> Reply {
-    if api.limiter.banned(req.ip) {
+    if api.limiter.blocked_for(req.ip).is_some() {
         return text(
             StatusCode::FORBIDDEN,
             "Your IP address has been banned after too many failed authentication attempts.",
@@ -258,28 +264,19 @@ fn login(api: &Api, req: &Req) -> Reply {
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/plain; charset=UTF-8")
-        .header(
-            header::SET_COOKIE,
-            format!("SID={sid}; HttpOnly; SameSite=Strict; path=/"),
-        )
+        .header(header::SET_COOKIE, api.sessions.set_cookie(&sid, false))
         .body("Ok.".into())
         .unwrap_or_default()
 }
 
-/// Serves the API until `shutdown` resolves.
+/// Serves the API until `stop` turns true.
 pub async fn serve(
     api: Arc<Api>,
     listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let routes = routes(api).recover(|_| async {
-        Ok::<_, std::convert::Infallible>(text(StatusCode::NOT_FOUND, "Not Found"))
-    });
-    tracing::info!(addr = %listener.local_addr()?, "qBittorrent API listening");
-    warp::serve(routes)
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
-    Ok(())
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    if let Ok(a) = listener.local_addr() {
+        tracing::info!(addr = %a, "qBittorrent API listening");
+    }
+    crate::web::serve::serve(listener, routes(api), stop).await;
 }

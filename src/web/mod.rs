@@ -1,0 +1,16 @@
+//! The HTTP layer every surface shares (the server's client API, admin API,
+//! Torznab, admin panel and tracker routes; next the client's qBittorrent API
+//! and dashboard): warp filters, the client address behind TRUSTED_PROXIES,
+//! cookie sessions with CSRF tokens, login rate limits, HTML escaping, typed
+//! auth errors with the JSON mapper, and serving with graceful shutdown.
+//! It knows no role: nothing here imports `server`, `panel` or `client`.
+
+pub mod client_ip;
+pub mod error;
+pub mod escape;
+pub mod filters;
+pub mod json;
+pub mod ratelimit;
+pub mod serve;
+pub mod session;
+pub mod shutdown;

@@ -1,0 +1,301 @@
+//! Shared integration-test harness: runs the real `privateindexer server`
+//! binary on a free 127.0.0.1 port and builds real `.torrent` files.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use privateindexer::bencode::{dict, Owned};
+use sha1::{Digest, Sha1};
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_privateindexer")
+}
+
+/// A running server process; killed (SIGKILL) on drop unless stopped cleanly.
+pub struct Server {
+    pub child: Option<Child>,
+    pub addr: SocketAddr,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts a server on a free port over `data_dir` with extra `env` settings.
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn(data_dir, env, true)
+    }
+
+    /// A first run: no ADMIN_PASSWORD, so the server prints a one-time setup token.
+    pub fn start_first_run(data_dir: &Path) -> Server {
+        Server::spawn(data_dir, &[], false)
+    }
+
+    fn spawn(data_dir: &Path, env: &[(&str, &str)], with_password: bool) -> Server {
+        let mut cmd = Command::new(bin());
+        if with_password {
+            cmd.env("ADMIN_PASSWORD", ADMIN_PASSWORD);
+        } else {
+            cmd.env_remove("ADMIN_PASSWORD")
+                .env_remove("ADMIN_PASSWORD_FILE");
+        }
+        cmd.arg("server")
+            .env("BIND", "127.0.0.1:0")
+            .env("DATA_DIR", data_dir)
+            .env("LOG_LEVEL", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn server");
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr: SocketAddr = rest.split_whitespace().next().unwrap().parse().unwrap();
+                    let _ = tx.send(addr);
+                }
+                log2.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+        Server {
+            child: Some(child),
+            addr,
+            log,
+        }
+    }
+
+    pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Keys as the admin API hands them out.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Keys {
+    pub id: u64,
+    pub label: String,
+    pub api_key: String,
+    pub passkey: String,
+    pub announce_url: String,
+}
+
+/// A request to the admin API, authenticated with the test admin password.
+pub fn admin_request(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    client()
+        .request(method, server.url(path))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+}
+
+/// An admin API GET as JSON.
+pub async fn admin_get<T: serde::de::DeserializeOwned>(server: &Server, path: &str) -> T {
+    admin_request(server, reqwest::Method::GET, path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// `GET /admin/api/stats` as JSON.
+pub async fn admin_stats(server: &Server) -> serde_json::Value {
+    admin_get(server, "/admin/api/stats").await
+}
+
+pub async fn add_member(server: &Server, label: &str) -> Keys {
+    let resp = admin_request(server, reqwest::Method::POST, "/admin/api/users")
+        .json(&serde_json::json!({ "label": label }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "create member {label}");
+    resp.json().await.unwrap()
+}
+
+/// A file of a test torrent.
+pub struct TestFile {
+    pub path: Vec<&'static str>,
+    pub data: Vec<u8>,
+}
+
+/// Deterministic pseudo-random content, different per seed.
+pub fn content(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Builds a real v1 torrent (pieces hashed from `files`), private unless told otherwise.
+pub fn make_torrent(name: &str, files: &[TestFile], piece_len: usize, private: bool) -> Vec<u8> {
+    let all: Vec<u8> = files.iter().flat_map(|f| f.data.iter().copied()).collect();
+    let pieces: Vec<u8> = all
+        .chunks(piece_len)
+        .flat_map(|c| Sha1::digest(c).to_vec())
+        .collect();
+    let mut info = vec![
+        ("name", Owned::str(name)),
+        ("piece length", Owned::Int(piece_len as i64)),
+        ("pieces", Owned::Bytes(pieces)),
+    ];
+    if private {
+        info.push(("private", Owned::Int(1)));
+    }
+    if files.len() == 1 && files[0].path.is_empty() {
+        info.push(("length", Owned::Int(files[0].data.len() as i64)));
+    } else {
+        let list = files
+            .iter()
+            .map(|f| {
+                dict([
+                    ("length", Owned::Int(f.data.len() as i64)),
+                    (
+                        "path",
+                        Owned::List(f.path.iter().map(|p| Owned::str(p)).collect()),
+                    ),
+                ])
+            })
+            .collect();
+        info.push(("files", Owned::List(list)));
+    }
+    dict([
+        ("announce", Owned::str("http://elsewhere.example/announce")),
+        ("info", dict(info)),
+    ])
+    .encode()
+}
+
+/// A single-file private torrent of `len` bytes made from `seed`.
+pub fn single_file_torrent(name: &str, seed: u64, len: usize) -> Vec<u8> {
+    make_torrent(
+        name,
+        &[TestFile {
+            path: vec![],
+            data: content(seed, len),
+        }],
+        16 * 1024,
+        true,
+    )
+}
+
+/// SHA-1 of the exact `info` bytes, lower-case hex.
+pub fn info_hash_hex(torrent: &[u8]) -> String {
+    let root = privateindexer::bencode::decode(torrent).unwrap();
+    let info = root.get("info").unwrap();
+    hex::encode(Sha1::digest(&torrent[info.span.clone()]))
+}
+
+/// Uploads through the client API; returns status and JSON body.
+/// A GET of the client API with the member's key in `X-Api-Key`.
+pub async fn api_get(server: &Server, path: &str, key: &str) -> reqwest::Response {
+    client()
+        .get(server.url(path))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Uploads a torrent that must be accepted as new (201); the answer's JSON.
+pub async fn upload_new(
+    server: &Server,
+    api_key: &str,
+    torrent: Vec<u8>,
+    meta: serde_json::Value,
+) -> serde_json::Value {
+    let (status, body) = upload(server, api_key, torrent, meta).await;
+    assert_eq!(status, 201, "upload refused: {body}");
+    body
+}
+
+pub async fn upload(
+    server: &Server,
+    api_key: &str,
+    torrent: Vec<u8>,
+    meta: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "torrent",
+            reqwest::multipart::Part::bytes(torrent).file_name("x.torrent"),
+        )
+        .text("meta", meta.to_string());
+    let resp = client()
+        .post(server.url("/api/v1/torrents"))
+        .header("X-Api-Key", api_key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}

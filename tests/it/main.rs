@@ -1,0 +1,20 @@
+//! Every integration test in one binary: one link and one shared harness
+//! instead of a test crate (and a copy of the harness) per file.
+
+mod harness;
+
+mod admin_cli;
+mod client_api;
+mod client_library;
+mod client_watch;
+mod create_cache;
+mod create_errors;
+mod create_mktorrent;
+mod create_verify;
+mod panel_browser;
+mod panel_http;
+mod qbittorrent;
+mod torznab_api;
+mod tracker_http;
+mod tracker_libtorrent;
+mod tracker_udp;
