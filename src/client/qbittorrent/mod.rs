@@ -190,10 +190,11 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
         }
         _ => {}
     }
-    if !req
+    if req
         .sid
         .as_deref()
-        .is_some_and(|s| api.sessions.csrf_of(s).is_some())
+        .and_then(|s| api.sessions.csrf_of(s))
+        .is_none()
     {
         return text(StatusCode::FORBIDDEN, "Forbidden");
     }
