@@ -11,6 +11,8 @@ mod fake_arr;
 #[allow(dead_code)]
 #[path = "../tests/it/harness/server.rs"]
 mod server;
+#[path = "support/synthetic.rs"]
+mod synthetic;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -116,30 +118,7 @@ async fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let media = tmp.path().join("media");
     eprintln!("laying out {n} files of {size} bytes…");
-    let mut movies = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let folder = format!("Movie {i:05} (2000)");
-        let file = format!("Movie {i:05} (2000) WEBDL-1080p.mkv");
-        let arr_path = format!("/media/movies/{folder}/{file}");
-        fake_arr::write_file(&media.join("movies").join(&folder).join(&file), i + 1, size);
-        movies.push(serde_json::json!({
-            "id": i + 1, "title": format!("Movie {i:05}"), "year": 2000, "hasFile": true,
-            "tmdbId": i + 1, "imdbId": format!("tt{:07}", i + 1),
-            "movieFile": {
-                "id": i + 1, "movieId": i + 1, "path": arr_path, "size": size,
-                "releaseGroup": "BENCH",
-                "quality": {"quality": {"id": 3, "name": "WEBDL-1080p", "source": "webdl", "resolution": 1080},
-                            "revision": {"version": 1, "real": 0, "isRepack": false}},
-                "mediaInfo": {"audioCodec": "AAC", "audioChannels": 2, "videoCodec": "h264", "videoDynamicRangeType": ""}
-            }
-        }));
-    }
-    let radarr = fake_arr::FakeArr::start("radarr", "Radarr", "5.26.2.10099", fake_arr_key());
-    radarr.set(
-        "/api/v3/rootfolder",
-        serde_json::json!([{"path": "/media/movies", "id": 1}]),
-    );
-    radarr.set("/api/v3/movie", serde_json::Value::Array(movies));
+    let radarr = synthetic::synthetic_radarr(&media, n, size, fake_arr_key());
 
     let server_dir = tmp.path().join("server");
     std::fs::create_dir_all(&server_dir).unwrap();

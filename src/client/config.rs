@@ -9,6 +9,7 @@ use clap::Args;
 use url::Url;
 
 use super::arr::App;
+use super::seeder::{parse_rate, SeederConfig};
 
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
@@ -74,7 +75,7 @@ pub struct ClientArgs {
     #[arg(long, env = "NO_WATCH", default_value_t = false)]
     pub no_watch: bool,
 
-    /// Scan once, upload everything, reconcile, then exit (for cron jobs and benchmarks).
+    /// Scan once, upload everything, reconcile, then exit (for cron jobs and benchmarks; no seeding).
     #[arg(long, default_value_t = false)]
     pub once: bool,
 
@@ -115,6 +116,38 @@ pub struct ClientArgs {
     /// an import a moment after the file lands. Hidden, like the debounce.
     #[arg(long, env = "WATCH_FOLLOW_UP_MS", default_value_t = 8000, hide = true)]
     pub watch_follow_up_ms: u64,
+
+    /// Port the seeder listens on for peers (IPv4 and IPv6); forward it on your router.
+    #[arg(long, env = "TORRENTING_PORT", default_value_t = 6881)]
+    pub torrenting_port: u16,
+
+    /// Port told to the tracker, when the router forwards another number to TORRENTING_PORT.
+    #[arg(long, env = "ANNOUNCE_PORT")]
+    pub announce_port: Option<u16>,
+
+    /// Global upload rate limit in bytes/s, with units (10M, 512K); 0 or empty = unlimited.
+    #[arg(long, env = "UPLOAD_LIMIT", default_value = "0")]
+    pub upload_limit: String,
+
+    /// Peers unchoked (receiving data) at once, over all torrents.
+    #[arg(long, env = "UPLOAD_SLOTS", default_value_t = 8)]
+    pub upload_slots: usize,
+
+    /// Peer connections at once, over all torrents.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 200)]
+    pub max_connections: usize,
+
+    /// Peer connections at once for one torrent.
+    #[arg(long, env = "MAX_PEERS_PER_TORRENT", default_value_t = 50)]
+    pub max_peers_per_torrent: usize,
+
+    /// Media files the seeder keeps open at once (least recently used are closed).
+    #[arg(long, env = "SEED_OPEN_FILES", default_value_t = 128)]
+    pub seed_open_files: usize,
+
+    /// Memory for verified pieces kept to serve again, in bytes with units (64M).
+    #[arg(long, env = "SEED_PIECE_CACHE", default_value = "64M")]
+    pub seed_piece_cache: String,
 }
 
 /// One *arr app as configured.
@@ -148,6 +181,7 @@ pub struct ClientConfig {
     pub watch_debounce: Duration,
     pub watch_follow_up: Duration,
     pub once: bool,
+    pub seeder: SeederConfig,
     pub qbt: QbtConfig,
 }
 
@@ -251,7 +285,33 @@ impl ClientArgs {
             .filter(|s| !s.trim().is_empty())
             .map(|s| parse_path_map(s))
             .collect::<anyhow::Result<_>>()?;
+        let positive = |n: usize, setting: &str| -> anyhow::Result<usize> {
+            if n == 0 {
+                bail!("{setting}: must be at least 1");
+            }
+            Ok(n)
+        };
+        if self.torrenting_port == 0 {
+            bail!("TORRENTING_PORT: must be a port number from 1 to 65535");
+        }
+        if self.announce_port == Some(0) {
+            bail!("ANNOUNCE_PORT: must be a port number from 1 to 65535");
+        }
+        let seeder = SeederConfig {
+            port: self.torrenting_port,
+            announce_port: self.announce_port,
+            upload_limit: parse_rate(&self.upload_limit, "UPLOAD_LIMIT")
+                .map_err(anyhow::Error::msg)?,
+            upload_slots: positive(self.upload_slots, "UPLOAD_SLOTS")?,
+            max_connections: positive(self.max_connections, "MAX_CONNECTIONS")?,
+            peers_per_torrent: positive(self.max_peers_per_torrent, "MAX_PEERS_PER_TORRENT")?,
+            open_files: std::num::NonZeroUsize::new(self.seed_open_files)
+                .context("SEED_OPEN_FILES: must be at least 1")?,
+            piece_cache: parse_rate(&self.seed_piece_cache, "SEED_PIECE_CACHE")
+                .map_err(anyhow::Error::msg)? as usize,
+        };
         Ok(ClientConfig {
+            seeder,
             server,
             api_key,
             apps,

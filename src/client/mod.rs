@@ -1,6 +1,7 @@
-//! `privateindexer client`, the sharing half: reads the member's *arr apps and
-//! media folders, shapes torrents, uploads them and keeps the server in sync.
-//! (Seeding, downloading and the qBittorrent API plug in beside this loop.)
+//! `privateindexer client`: reads the member's *arr apps and media folders,
+//! shapes torrents, uploads them, keeps the server in sync, and seeds what it
+//! shared from the files where they lie (`seeder`).
+//! (Downloading and the qBittorrent API plug in beside this loop.)
 
 pub mod arr;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod naming;
 pub mod qbittorrent;
 pub mod queue;
 pub mod scan;
+pub mod seeder;
 pub mod server;
 pub mod shaping;
 pub mod sync;
@@ -30,6 +32,7 @@ use arr::{App, ArrError, ArrHttp, Item};
 use config::ClientConfig;
 use queue::ClientDb;
 use scan::Scanner;
+use seeder::Seeder;
 use server::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
 
@@ -41,11 +44,12 @@ pub fn run(args: ClientArgs) -> anyhow::Result<()> {
     rt.block_on(run_async(cfg))
 }
 
-async fn check_server(server: &ServerClient) -> anyhow::Result<()> {
+/// Signs in; the member's announce URL when the server answered.
+async fn check_server(server: &ServerClient) -> anyhow::Result<Option<String>> {
     match server.me().await {
         Ok(me) => {
             tracing::info!("server {}: signed in as {:?}", server.base(), me.label);
-            Ok(())
+            Ok(Some(me.announce_url))
         }
         Err(ServerError::BadKey(s)) => {
             bail!(
@@ -58,7 +62,7 @@ async fn check_server(server: &ServerClient) -> anyhow::Result<()> {
                 "INDEXER_API_URL {}: {e}; uploads wait in the queue until it answers",
                 server.base()
             );
-            Ok(())
+            Ok(None)
         }
     }
 }
@@ -90,6 +94,8 @@ struct Client {
     scanner: Arc<Scanner>,
     db: Arc<ClientDb>,
     server: ServerClient,
+    /// None with `--once`.
+    seeder: Option<Arc<Seeder>>,
     roots: HashMap<App, Vec<PathBuf>>,
     /// Series and artist folders (local) from each app's last scan.
     items: HashMap<App, Vec<(PathBuf, Item)>>,
@@ -210,7 +216,33 @@ impl Client {
         }
     }
 
+    /// Brings the seeder in line with the client's records.
+    async fn seed_library(&self) {
+        let Some(seeder) = &self.seeder else {
+            return;
+        };
+        match seeder.sync_library().await {
+            Ok(r) if r.added + r.removed > 0 => tracing::info!(
+                added = r.added,
+                removed = r.removed,
+                not_served = r.not_served,
+                seeding = seeder.stats().len(),
+                "seeder library updated"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("seeder: cannot read the client database: {e:#}"),
+        }
+    }
+
+    /// Re-reads the member's announce URL, so a rotated passkey is picked up.
+    async fn refresh_announce_url(&self) {
+        if let (Some(seeder), Ok(me)) = (&self.seeder, self.server.me().await) {
+            seeder.set_announce_url(me.announce_url);
+        }
+    }
+
     async fn reconcile(&self, complete: bool) {
+        self.refresh_announce_url().await;
         let result = sync::reconcile(&self.db, &self.server, complete).await;
         // Jobs may have been queued: the uploader must not wait for its next poll.
         self.scanner.wake.notify_one();
@@ -236,7 +268,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         }
     };
     let server = ServerClient::new(&cfg.server, &cfg.api_key);
-    check_server(&server).await?;
+    let announce_url = check_server(&server).await?;
     let apps = check_apps(&cfg).await;
     if apps.is_empty() {
         bail!("every configured *arr app failed its start-up check (see above)");
@@ -251,17 +283,29 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         wake: wake.clone(),
         hashed_total: Arc::new(AtomicU64::new(0)),
     });
+    let uploaded = Arc::new(Notify::new());
     let uploader = Arc::new(Uploader {
         db: db.clone(),
         server: server.clone(),
         wake,
+        stored: uploaded.clone(),
     });
+    let seeder = if cfg.once {
+        None
+    } else {
+        let s = Seeder::start(&cfg.seeder, db.clone()).await?;
+        if let Some(u) = announce_url {
+            s.set_announce_url(u);
+        }
+        Some(Arc::new(s))
+    };
     let mut client = Client {
         cfg,
         apps,
         scanner,
         db,
         server,
+        seeder,
         roots: HashMap::new(),
         items: HashMap::new(),
     };
@@ -287,10 +331,21 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         return Ok(());
     }
 
+    // What was shared before seeds again at once: only stat, no hashing.
+    client.seed_library().await;
+    if let Some(s) = &client.seeder {
+        let port = client.cfg.seeder.announce_port.unwrap_or(s.port);
+        tokio::spawn(log_reachability(client.server.clone(), port));
+    }
     let up = uploader.clone();
     let upload_task = tokio::spawn(async move { up.run().await });
-    let (downloads, api_task, stop_api) =
-        start_downloads(&client.cfg, &client.db, &client.server).await?;
+    let (downloads, api_task, stop_api) = start_downloads(
+        &client.cfg,
+        &client.db,
+        &client.server,
+        client.seeder.clone(),
+    )
+    .await?;
     let tick_task = tokio::spawn(downloads.clone().run());
 
     let (mut watcher, mut events) = if client.cfg.watch {
@@ -325,6 +380,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
                 if last_complete {
                     client.prune_cache().await;
                 }
+                client.seed_library().await;
                 pending.clear();
                 if let Some(w) = watcher.as_mut() {
                     let roots: Vec<PathBuf> = client.root_list().into_iter().map(|r| r.1).collect();
@@ -339,7 +395,9 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
                 let (due, later): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(at, _)| *at <= now);
                 pending = later;
                 client.rescan(due.into_iter().map(|(_, t)| t).collect()).await;
+                client.seed_library().await;
             }
+            _ = uploaded.notified() => client.seed_library().await,
             _ = tokio::time::sleep_until(next_sync) => {
                 client.reconcile(last_complete).await;
                 next_sync = Instant::now() + client.cfg.sync_interval;
@@ -361,9 +419,20 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     }
     upload_task.abort();
     tick_task.abort();
+    let _ = tick_task.await;
     let _ = stop_api.send(true);
     let _ = api_task.await;
     downloads.flush().await;
+    // The engine holds the seeder for hand-offs; it goes first.
+    drop(downloads);
+    if let Some(s) = client.seeder.take() {
+        match Arc::try_unwrap(s) {
+            Ok(s) => s.shutdown().await,
+            Err(_) => {
+                tracing::warn!("seeder still in use at stop: its stopped announces are skipped")
+            }
+        }
+    }
     Ok(())
 }
 
@@ -374,6 +443,7 @@ async fn start_downloads(
     cfg: &ClientConfig,
     db: &Arc<ClientDb>,
     server: &ServerClient,
+    seeder: Option<Arc<Seeder>>,
 ) -> anyhow::Result<(
     Arc<downloads::Downloads>,
     ApiTask,
@@ -391,7 +461,10 @@ async fn start_downloads(
         store,
         shaping::PathMapper::new(cfg.path_maps.clone()),
         downloads::admit::Admission::new(server.clone()),
-        Arc::new(downloads::library::RecordedLibrary { db: db.clone() }),
+        Arc::new(downloads::library::RecordedLibrary {
+            db: db.clone(),
+            seeder,
+        }),
     )
     .await?;
     let api = Arc::new(qbittorrent::Api::new(
@@ -406,6 +479,33 @@ async fn start_downloads(
         .map_err(|e| anyhow::anyhow!("CLIENT_BIND {}: {e}", cfg.qbt.bind))?;
     let task = tokio::spawn(qbittorrent::serve(api, listener, rx));
     Ok((engine, task, tx))
+}
+
+/// Logs once whether the server could reach the torrent port after this
+/// start's first announces (the server probes it with a handshake).
+async fn log_reachability(server: ServerClient, port: u16) {
+    let since = crate::server::state::now() - 1;
+    for _ in 0..24 {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        let Ok(me) = server.me().await else {
+            continue;
+        };
+        match me.reachable.filter(|p| p.checked >= since) {
+            Some(p) if p.reachable => {
+                tracing::info!(address = %p.address, "port {port} is reachable from the server");
+                return;
+            }
+            Some(p) => {
+                tracing::warn!(
+                    address = %p.address,
+                    "port {port} is not reachable from the server: forward it (TCP) to this machine's                      TORRENTING_PORT, or set ANNOUNCE_PORT to the number your router forwards ({})",
+                    p.detail
+                );
+                return;
+            }
+            None => {}
+        }
+    }
 }
 
 /// One line per scan: of a whole app, or of one series/artist folder.

@@ -20,6 +20,8 @@ const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
 /// Sequence number → [`Job`] JSON, processed in order.
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// Info-hash (hex) → cumulative bytes the seeder uploaded (survives restarts).
+const UPLOADED: TableDefinition<&str, u64> = TableDefinition::new("seed_uploaded");
 
 /// Size and mtime of a file as it was when its torrent was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +115,7 @@ impl ClientDb {
         tx.open_table(RECORDS)?;
         tx.open_table(TORRENTS)?;
         tx.open_table(OUTBOX)?;
+        tx.open_table(UPLOADED)?;
         tx.commit()?;
         Ok(ClientDb { db })
     }
@@ -169,6 +172,31 @@ impl ClientDb {
             let first = outbox.last()?.map_or(0, |(k, _)| k.value() + 1);
             for (seq, job) in (first..).zip(&batch.jobs) {
                 outbox.insert(seq, serde_json::to_vec(job)?.as_slice())?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every torrent's cumulative upload total.
+    pub fn uploaded_totals(&self) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(UPLOADED)?;
+        let mut out = std::collections::HashMap::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.insert(k.value().to_string(), v.value());
+        }
+        Ok(out)
+    }
+
+    /// Records upload totals, in one transaction.
+    pub fn save_uploaded(&self, totals: &[(String, u64)]) -> anyhow::Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(UPLOADED)?;
+            for (ih, n) in totals {
+                t.insert(ih.as_str(), *n)?;
             }
         }
         tx.commit()?;

@@ -23,6 +23,8 @@ pub struct Uploader {
     pub server: ServerClient,
     /// Rung when new jobs are queued.
     pub wake: Arc<Notify>,
+    /// Rung when the server took a torrent (or holds a friend's identical one): it can be seeded.
+    pub stored: Arc<Notify>,
 }
 
 /// How a drain ended.
@@ -114,10 +116,12 @@ impl Uploader {
                     Ok(UploadOutcome::Stored(r)) => {
                         tracing::info!(info_hash = %r.info_hash, created = r.created, "uploaded {:?}", rec.title);
                         finish(Some((key, info_hash, Status::Uploaded)));
+                        self.stored.notify_one();
                     }
                     Ok(UploadOutcome::Duplicate) => {
                         tracing::info!(info_hash = %info_hash, "{:?} is already shared by another member", rec.title);
                         finish(Some((key, info_hash, Status::Duplicate)));
+                        self.stored.notify_one();
                     }
                     Err(ServerError::Refused { status, message }) => {
                         tracing::error!(info_hash = %info_hash, "server refused {:?} (HTTP {status}): {message}", rec.title);

@@ -5,7 +5,7 @@
 mod cache;
 mod command;
 mod hasher;
-mod layout;
+pub mod layout;
 pub mod piece_size;
 mod progress;
 pub mod walk;

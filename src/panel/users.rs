@@ -24,6 +24,9 @@ pub struct Row {
     pub ratio: String,
     pub seeding: String,
     pub leeching: String,
+    /// Whether the server reached the member's torrent port, and when.
+    pub port: String,
+    pub port_ok: Option<bool>,
     pub last_seen: String,
 }
 
@@ -69,6 +72,12 @@ async fn render(
         .iter()
         .map(|u| {
             let peers = member_peers(&a.ctx.state, u.id);
+            let probe = a
+                .ctx
+                .state
+                .listeners
+                .iter()
+                .find_map(|l| l.member_reachability(u.id));
             let show = |v: Option<u64>| v.map_or_else(|| "—".to_string(), |n| n.to_string());
             Row {
                 id: u.id,
@@ -82,6 +91,18 @@ async fn render(
                 ratio: format::ratio(u.uploaded, u.downloaded),
                 seeding: show(peers.map(|p| p.0)),
                 leeching: show(peers.map(|p| p.1)),
+                port: probe.as_ref().map_or_else(
+                    || "not probed".to_string(),
+                    |p| {
+                        format!(
+                            "{} ({}, {})",
+                            p.address,
+                            p.detail,
+                            format::ago(p.checked, now)
+                        )
+                    },
+                ),
+                port_ok: probe.map(|p| p.reachable),
                 last_seen: format::ago(u.last_seen, now),
             }
         })

@@ -99,6 +99,9 @@ pub struct MeResponse {
     pub popularity: u64,
     pub snatches: u64,
     pub created: i64,
+    /// Whether the server reached this member's announced torrent port (after an announce).
+    #[serde(default)]
+    pub reachable: Option<crate::tracker::reachability::Probe>,
 }
 
 async fn me(state: Arc<AppState>, key: Option<String>) -> Result<Response, ApiError> {
@@ -117,6 +120,10 @@ async fn me(state: Arc<AppState>, key: Option<String>) -> Result<Response, ApiEr
             popularity: u.popularity,
             snatches: u.snatches,
             created: u.created,
+            reachable: state
+                .listeners
+                .iter()
+                .find_map(|l| l.member_reachability(u.id)),
         },
     ))
 }

@@ -134,6 +134,7 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         );
     }
     let sweeper = crate::tracker::spawn_sweeper(tracker.clone());
+    let prober = tracker.reachability.spawn();
     let udp = match udp_socket {
         Some(socket) => {
             tracing::info!("tracker UDP on udp://{}", socket.local_addr()?);
@@ -192,6 +193,9 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
     sweeper.abort();
+    if let Some(p) = prober {
+        p.abort();
+    }
     if let Some(u) = udp {
         u.abort();
     }

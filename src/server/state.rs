@@ -30,6 +30,10 @@ pub trait CatalogListener: Send + Sync {
     fn member_peers(&self, _user_id: u64) -> Option<(u64, u64)> {
         None
     }
+    /// The last probe of a member's announced port, from the tracker.
+    fn member_reachability(&self, _user_id: u64) -> Option<crate::tracker::reachability::Probe> {
+        None
+    }
 }
 
 /// Live peer counts of one torrent.

@@ -5,6 +5,7 @@ pub mod accounting;
 pub mod announce;
 pub mod config;
 pub mod http1;
+pub mod reachability;
 pub mod registry;
 pub mod response;
 pub mod routes;
@@ -54,6 +55,8 @@ pub struct Tracker {
     started: Instant,
     /// Per-minute announce counts, shared with the panel's overview.
     pub activity: Arc<Activity>,
+    /// Handshake probes of members' announced ports.
+    pub reachability: Arc<reachability::Reachability>,
 }
 
 impl Tracker {
@@ -68,6 +71,7 @@ impl Tracker {
             accounting: accounting::Pending::default(),
             started: Instant::now(),
             activity: Arc::default(),
+            reachability: Arc::default(),
         })
     }
 
@@ -158,6 +162,9 @@ impl Tracker {
             &out,
             crate::server::state::now(),
         );
+        if req.event != Event::Stopped {
+            self.reachability.observe(user, ip, req.port, req.info_hash);
+        }
         Ok(out)
     }
 
@@ -287,6 +294,10 @@ impl CatalogListener for Tracker {
     fn member_peers(&self, user_id: u64) -> Option<(u64, u64)> {
         let p = self.swarms.member_peers(user_id);
         Some((u64::from(p.seeding), u64::from(p.leeching)))
+    }
+
+    fn member_reachability(&self, user_id: u64) -> Option<reachability::Probe> {
+        self.reachability.result(user_id)
     }
 
     fn swarm_figures(&self) -> Option<SwarmFigures> {

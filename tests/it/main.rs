@@ -14,6 +14,7 @@ mod create_verify;
 mod panel_browser;
 mod panel_http;
 mod qbittorrent;
+mod seeder_peers;
 mod torznab_api;
 mod tracker_http;
 mod tracker_libtorrent;

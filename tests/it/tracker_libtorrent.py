@@ -6,24 +6,16 @@ Prints one JSON line with what the clients saw; exit 0 once the leecher holds
 the whole file and both clients announced their final totals.
 """
 import json
+import os
 import sys
 import time
 
 import libtorrent as lt
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lt_session import session  # noqa: E402
+
 DEADLINE = time.monotonic() + 120
-
-
-def session():
-    return lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert.category_t.all_categories,
-    })
 
 
 def wait(what, sessions, done):

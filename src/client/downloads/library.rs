@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::client::queue::{ClientDb, Status};
+use crate::client::seeder::Seeder;
 
 /// The category library seeds are listed under.
 pub const LIBRARY_CATEGORY: &str = "privateindexer";
@@ -28,12 +29,16 @@ pub trait LibrarySeeds: Send + Sync {
     /// folder); `false` while the seeder cannot take it, so the download
     /// engine keeps seeding it.
     fn adopt(&self, torrent: &[u8], save_path: &std::path::Path) -> bool;
+    /// Stops seeding a handed-over download (it is being deleted).
+    fn release(&self, info_hash: &str);
 }
 
-/// The library as the scanner recorded it, with no seeder to hand to (the
-/// seeder plugs in here): downloads keep seeding in the download engine.
+/// The library as the scanner recorded it (what the seeder serves), and the
+/// seeder finished downloads are handed to. Without a seeder (`--once`)
+/// downloads keep seeding in the download engine.
 pub struct RecordedLibrary {
     pub db: Arc<ClientDb>,
+    pub seeder: Option<Arc<Seeder>>,
 }
 
 impl LibrarySeeds for RecordedLibrary {
@@ -57,7 +62,24 @@ impl LibrarySeeds for RecordedLibrary {
             .collect()
     }
 
-    fn adopt(&self, _torrent: &[u8], _save_path: &std::path::Path) -> bool {
-        false
+    fn adopt(&self, torrent: &[u8], save_path: &std::path::Path) -> bool {
+        let Some(seeder) = &self.seeder else {
+            return false;
+        };
+        match seeder.add(torrent, save_path) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(
+                    "library seeder cannot take the download (it keeps seeding here): {e}"
+                );
+                false
+            }
+        }
+    }
+
+    fn release(&self, info_hash: &str) {
+        if let Some(s) = &self.seeder {
+            s.remove(info_hash);
+        }
     }
 }

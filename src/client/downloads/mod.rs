@@ -249,13 +249,19 @@ impl Downloads {
             }
         }
         for (ih, handed_off) in known {
-            if handed_off || self.handle(&ih).is_some() {
+            if self.handle(&ih).is_some() {
                 continue;
             }
             let rec = self.lock().get(&ih).map(|e| e.rec.clone());
             let Some(rec) = rec else { continue };
             match self.store.torrent(&ih) {
+                // The seeder keeps no list of downloads: hand it over again.
+                Ok(Some(bytes)) if handed_off && self.library.adopt(&bytes, &rec.save_path) => {}
                 Ok(Some(bytes)) => {
+                    if handed_off {
+                        // Seeded here again, until the next start.
+                        let _ = self.edit(&BTreeSet::from([ih.clone()]), |r| r.handed_off = false);
+                    }
                     if let Err(e) = self.engine_add(&rec, bytes, true).await {
                         tracing::error!(info_hash = %ih, "cannot resume: {e}");
                     }
@@ -575,13 +581,16 @@ impl Downloads {
             let Some(rec) = self.lock().get(ih).map(|e| e.rec.clone()) else {
                 continue;
             };
+            // Files outside DOWNLOADS_DIR can only come from an edited record: keep them.
+            let del = delete_files && Self::output_folder(&rec).starts_with(&self.dir);
             if let Some(id) = id20(ih).filter(|_| self.handle(ih).is_some()) {
-                // Files outside DOWNLOADS_DIR can only come from an edited record: keep them.
-                let del = delete_files
-                    && Self::output_folder(&rec).starts_with(&self.dir)
-                    && !rec.handed_off;
                 if let Err(e) = self.session.delete(TorrentIdOrHash::Hash(id), del).await {
                     tracing::warn!(info_hash = %ih, "engine delete: {e:#}");
+                }
+            } else if rec.handed_off {
+                self.library.release(ih);
+                if del {
+                    self.remove_files(&rec);
                 }
             }
             self.store.remove(ih).map_err(store_err)?;
@@ -589,6 +598,49 @@ impl Downloads {
             tracing::info!(info_hash = %ih, delete_files, "download removed");
         }
         Ok(())
+    }
+
+    /// Deletes the files of a download the engine no longer holds (handed to
+    /// the seeder): exactly the torrent's files under its folder, then the
+    /// folders they leave empty.
+    fn remove_files(&self, rec: &Download) {
+        let meta = match self
+            .store
+            .torrent(&rec.info_hash)
+            .ok()
+            .flatten()
+            .map(|b| crate::metainfo::parse(&b))
+        {
+            Some(Ok(m)) => m,
+            _ => return,
+        };
+        let folder = Self::output_folder(rec);
+        for f in &meta.files {
+            let path = if rec.multi {
+                folder.join(&f.path)
+            } else {
+                rec.save_path.join(&rec.name)
+            };
+            if path.starts_with(&self.dir) {
+                if let Err(e) = std::fs::remove_file(&path) {
+                    tracing::warn!(info_hash = %rec.info_hash, "cannot delete {}: {e}", path.display());
+                }
+            }
+        }
+        if rec.multi {
+            for d in meta
+                .files
+                .iter()
+                .filter_map(|f| folder.join(&f.path).parent().map(Path::to_path_buf))
+            {
+                let mut d = d;
+                while d.starts_with(&folder) && std::fs::remove_dir(&d).is_ok() {
+                    if !d.pop() {
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     /// Runs until the process stops: counters, completion, share limits.

@@ -53,6 +53,8 @@ fn command(server_url: &str, api_key: &str, data_dir: &Path, env: &[(String, Str
         .env("CLIENT_DATA_DIR", data_dir)
         .env("LOG_LEVEL", "info")
         .env("NO_COLOR", "1")
+        // Tests run side by side: each client seeds on its own port.
+        .env("TORRENTING_PORT", super::server::free_port().to_string())
         // Short watch delays, so a folder event is acted on well within a second.
         .env("WATCH_DEBOUNCE_MS", "200")
         .env("WATCH_FOLLOW_UP_MS", "1000")
@@ -124,6 +126,14 @@ impl RunningClient {
 
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the exit; the status and the whole log.
+    pub fn stop(mut self) -> (ExitStatus, String) {
+        let status = super::server::sigterm_and_wait(&mut self.child.take().unwrap(), "client");
+        // Let the reader thread take the last lines.
+        std::thread::sleep(Duration::from_millis(200));
+        (status, self.log_text())
     }
 
     /// Waits (generous deadline) until `pred` holds for the log.

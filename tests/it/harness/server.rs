@@ -25,6 +25,22 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_privateindexer")
 }
 
+/// Sends SIGTERM to a child and waits (generous deadline) for its exit.
+pub fn sigterm_and_wait(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "{what} did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A running server process; killed (SIGKILL) on drop unless stopped cleanly.
 pub struct Server {
     pub child: Option<Child>,
@@ -95,19 +111,7 @@ impl Server {
 
     /// Sends SIGTERM and waits for a clean exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().unwrap();
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        sigterm_and_wait(&mut self.child.take().unwrap(), "server")
     }
 
     pub fn log_text(&self) -> String {

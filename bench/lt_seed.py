@@ -1,0 +1,34 @@
+"""The reference seeder of benches/seeder.rs: python3-libtorrent seeding one
+torrent from SAVE_DIR through its tracker until killed.
+
+usage: lt_seed.py TORRENT SAVE_DIR
+Prints "seeding" on stdout once the data is checked and the tracker answered.
+"""
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "it"))
+from lt_session import session  # noqa: E402
+
+
+def main():
+    torrent, save_dir = sys.argv[1:3]
+    s = session()
+    h = s.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_dir})
+    replied = False
+    told = False
+    while True:
+        for a in s.pop_alerts():
+            if type(a).__name__ == "tracker_reply_alert":
+                replied = True
+        if not told and replied and h.status().is_seeding:
+            print("seeding", flush=True)
+            told = True
+        time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    main()

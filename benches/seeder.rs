@@ -1,0 +1,324 @@
+//! Benchmark of the client's library seeder, against a real server (tracker)
+//! and a fake Radarr over a synthetic library.
+//!
+//! 1. Scale: for each size in BENCH_SEED_SIZES (default `10000,20000`) small
+//!    movie files of BENCH_FILE_SIZE bytes (default 1 KiB) are shared with
+//!    `client --once`, then a seeding client is started: time from start to
+//!    every torrent counted as a seeder by the tracker, RSS, descriptors held,
+//!    CPU over BENCH_IDLE_SECS (default 60) of idle, and the clean shutdown
+//!    (`stopped` for every torrent).
+//! 2. Upload: one BENCH_UPLOAD_MIB (default 1024) MiB movie downloaded by a
+//!    python3-libtorrent leecher on loopback from our seeder, then from a
+//!    python3-libtorrent seeder of the same file (the reference), same run.
+//!
+//! Run: `cargo bench --bench seeder` (release build; needs python3-libtorrent).
+
+// The integration tests' harness, of which this bench uses a few helpers.
+#[allow(dead_code)]
+#[path = "../tests/it/harness/client.rs"]
+mod client;
+#[allow(dead_code)]
+#[path = "../tests/it/harness/fake_arr.rs"]
+mod fake_arr;
+#[allow(dead_code)]
+#[path = "../tests/it/harness/server.rs"]
+mod server;
+#[path = "support/synthetic.rs"]
+mod synthetic;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PYTHON: &str = "/usr/bin/python3";
+const KEY: &str = "bench0123456789abcdef0123456789ab";
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Swarm {
+    server: server::Server,
+    alice: server::Keys,
+    bob: server::Keys,
+}
+
+async fn swarm(dir: &Path) -> Swarm {
+    let port = server::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{port}");
+    let server = server::Server::start_with(
+        &dir.join("server"),
+        &[
+            ("BIND", bind.as_str()),
+            ("EXTERNAL_SERVER_URL", base.as_str()),
+            ("MIN_ANNOUNCE_INTERVAL", "1"),
+            ("LOG_LEVEL", "warn"),
+        ],
+    );
+    let alice = server::add_member(&server, "alice").await;
+    let bob = server::add_member(&server, "bob").await;
+    Swarm { server, alice, bob }
+}
+
+fn client_cmd(s: &Swarm, data: &Path, radarr: &str, media: &Path) -> Command {
+    let mut cmd = Command::new(server::bin());
+    cmd.arg("client")
+        .env_clear()
+        .env("INDEXER_API_URL", s.server.url(""))
+        .env("API_KEY", &s.alice.api_key)
+        .env("CLIENT_DATA_DIR", data)
+        .env("RADARR_URL", radarr)
+        .env("RADARR_API_KEY", KEY)
+        .env("PATH_MAPPINGS", format!("/media={}", media.display()))
+        .env("TORRENTING_PORT", server::free_port().to_string())
+        .env("NO_WATCH", "true")
+        .env("SCAN_INTERVAL", "24h")
+        .env("LOG_LEVEL", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Shares the library with `client --once` (not measured).
+fn share(s: &Swarm, data: &Path, radarr: &str, media: &Path) {
+    let out = client_cmd(s, data, radarr, media)
+        .arg("--once")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client --once failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts a seeding client; its log is drained (and kept) by a thread.
+fn seed(
+    s: &Swarm,
+    data: &Path,
+    radarr: &str,
+    media: &Path,
+) -> (Child, std::sync::Arc<std::sync::Mutex<String>>) {
+    let mut child = client_cmd(s, data, radarr, media).spawn().unwrap();
+    let err = child.stderr.take().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let l2 = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let mut g = l2.lock().unwrap();
+            g.push_str(&line);
+            g.push('\n');
+        }
+    });
+    (child, log)
+}
+
+async fn wait_seeders(s: &Swarm, n: u64, log: &std::sync::Mutex<String>) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let st = server::admin_stats(&s.server).await;
+        if st["seeders"].as_u64() == Some(n) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{st}; log:\n{}",
+            log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn proc_field(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// utime + stime of a process, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |r| r.1);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0);
+    // SAFETY: sysconf only reads a constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    ticks as f64 / hz
+}
+
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// Seconds from SIGTERM to exit.
+fn stop_timed(child: &mut Child) -> f64 {
+    let t = Instant::now();
+    server::sigterm_and_wait(child, "client");
+    t.elapsed().as_secs_f64()
+}
+
+async fn scale(n: u64, size: u64, idle: u64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    eprintln!("scale: laying out and sharing {n} files of {size} bytes…");
+    let radarr = synthetic::synthetic_radarr(&media, n, size, KEY);
+    let s = swarm(tmp.path()).await;
+    let data = tmp.path().join("client");
+    share(&s, &data, &radarr.url(), &media);
+
+    let t0 = Instant::now();
+    let (mut child, log) = seed(&s, &data, &radarr.url(), &media);
+    wait_seeders(&s, n, &log).await;
+    let announced = t0.elapsed().as_secs_f64();
+    let pid = child.id();
+    // Let the start-up scan finish before the idle window.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !log.lock().unwrap().contains("scan complete") {
+        assert!(Instant::now() < deadline, "no scan");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cpu0 = cpu_secs(pid);
+    tokio::time::sleep(Duration::from_secs(idle)).await;
+    let idle_cpu = cpu_secs(pid) - cpu0;
+    let rss = proc_field(pid, "VmRSS:");
+    let hwm = proc_field(pid, "VmHWM:");
+    let held = fds(pid);
+    let stop = stop_timed(&mut child);
+    let text = log.lock().unwrap().clone();
+    let stopped = text
+        .lines()
+        .find(|l| l.contains("event=stopped sent for"))
+        .map(|l| l.split("seeder stopped: ").nth(1).unwrap_or(l).to_string())
+        .unwrap_or_else(|| "no stopped line".into());
+    println!(
+        "| {n} | {announced:.2} s | {:.1} MiB (peak {:.1}) | {:.3}% of a core ({idle_cpu:.2} s CPU in {idle} s) | {held} | {stop:.2} s: {stopped} |",
+        rss as f64 / 1024.0,
+        hwm as f64 / 1024.0,
+        idle_cpu / idle as f64 * 100.0,
+    );
+}
+
+fn leech(torrent: &Path, dir: &Path) -> f64 {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/seeder_leech.py");
+    let out = Command::new(PYTHON)
+        .arg(script)
+        .arg(torrent)
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "leecher failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["failed_bytes"], 0, "{r}");
+    let _ = std::fs::remove_dir_all(dir);
+    r["seconds"].as_f64().unwrap()
+}
+
+async fn bob_torrent(s: &Swarm, dir: &Path) -> PathBuf {
+    let ih = client::server_hashes(&s.server, &s.alice.api_key).await[0].clone();
+    let bytes = server::api_get(
+        &s.server,
+        &format!("/api/v1/torrents/{ih}/download"),
+        &s.bob.api_key,
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap();
+    let p = dir.join("bob.torrent");
+    std::fs::write(&p, &bytes).unwrap();
+    p
+}
+
+async fn upload(mib: u64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    eprintln!("upload: writing and sharing a {mib} MiB movie…");
+    let radarr = synthetic::synthetic_radarr(&media, 1, mib << 20, KEY);
+    let s = swarm(tmp.path()).await;
+    let data = tmp.path().join("client");
+    share(&s, &data, &radarr.url(), &media);
+    let torrent = bob_torrent(&s, tmp.path()).await;
+    let movie_dir = std::fs::read_dir(media.join("movies"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+
+    let (mut child, log) = seed(&s, &data, &radarr.url(), &media);
+    wait_seeders(&s, 1, &log).await;
+    let ours = leech(&torrent, &tmp.path().join("leech-ours"));
+    stop_timed(&mut child);
+
+    let mut reference = Command::new(PYTHON)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/lt_seed.py"))
+        .arg(&torrent)
+        .arg(&movie_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(reference.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "seeding", "reference seeder did not start");
+    let theirs = leech(&torrent, &tmp.path().join("leech-ref"));
+    let _ = reference.kill();
+    let _ = reference.wait();
+
+    let rate = |secs: f64| mib as f64 / secs;
+    println!(
+        "| ours (privateindexer client) | {ours:.2} s | {:.0} MiB/s | {:.2}x |",
+        rate(ours),
+        theirs / ours
+    );
+    println!(
+        "| python3-libtorrent seeder | {theirs:.2} s | {:.0} MiB/s | 1.00x |",
+        rate(theirs)
+    );
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let sizes: Vec<u64> = std::env::var("BENCH_SEED_SIZES")
+        .unwrap_or_else(|_| "10000,20000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let size = env_num("BENCH_FILE_SIZE", 1024);
+    let idle = env_num("BENCH_IDLE_SECS", 60);
+    let mib = env_num("BENCH_UPLOAD_MIB", 1024);
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    println!("seeder bench, {cores} cores");
+    if !sizes.is_empty() {
+        println!("| torrents | start to all announced | RSS idle | CPU idle | fds held | SIGTERM to exit |");
+        println!("|---|---|---|---|---|---|");
+        for n in sizes {
+            scale(n, size, idle).await;
+        }
+    }
+    if mib > 0 {
+        println!("| {mib} MiB to a python3-libtorrent leecher | time | rate | vs reference |");
+        println!("|---|---|---|---|");
+        upload(mib).await;
+    }
+}

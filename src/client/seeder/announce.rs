@@ -1,0 +1,432 @@
+//! One announce scheduler for every torrent: a heap of due times walked by a
+//! single task (no task or timer per torrent). First announces go out as soon
+//! as a torrent is added (a few dozen at once); the next one of each torrent is
+//! put at a random point between the tracker's `min interval` and `interval`,
+//! so thousands of torrents added together do not come back together.
+//! Failures back off per torrent; the outcome is kept for the dashboard.
+//! On shutdown every started torrent gets `event=stopped`, bounded in time.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rand::Rng;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::bencode::{self, Node};
+use crate::client::queue::ClientDb;
+
+use super::registry::{Registry, Torrent, TrackerStatus};
+
+/// Announces in flight at once.
+const CONCURRENT: usize = 32;
+const FIRST_BACKOFF: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Shortest re-announce accepted from a tracker's answer.
+const FLOOR_INTERVAL: Duration = Duration::from_secs(60);
+/// When no announce URL is known yet (the server was unreachable at start).
+const NO_URL_RETRY: Duration = Duration::from_secs(30);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Every `stopped` of a clean shutdown is sent within this.
+pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
+/// Cumulative `uploaded` is written to client.redb this often (and at shutdown).
+const SAVE_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Started,
+    Completed,
+    Stopped,
+    /// A regular re-announce.
+    None,
+}
+
+impl Event {
+    fn param(self) -> &'static str {
+        match self {
+            Event::Started => "&event=started",
+            Event::Completed => "&event=completed",
+            Event::Stopped => "&event=stopped",
+            Event::None => "",
+        }
+    }
+}
+
+pub enum Cmd {
+    /// Announce this torrent (`completed` first when a download finished).
+    Add {
+        torrent: Arc<Torrent>,
+        completed: bool,
+    },
+    /// The torrent left: `stopped` if it was started.
+    Remove(Arc<Torrent>),
+}
+
+/// What a tracker answered.
+#[derive(Debug, PartialEq)]
+pub struct Answer {
+    pub interval: Duration,
+    pub min_interval: Option<Duration>,
+    pub warning: Option<String>,
+    pub complete: Option<u64>,
+    pub incomplete: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AnnounceError {
+    #[error("tracker refused: {0}")]
+    Failure(String),
+    #[error("tracker unreachable: {0}")]
+    Http(String),
+    #[error("tracker answer is not a valid announce response")]
+    BadAnswer,
+    #[error("no announce URL yet (the server has not answered /api/v1/me)")]
+    NoUrl,
+}
+
+/// Parses a bencoded announce answer (BEP 3), hostile input included.
+pub fn parse_answer(body: &[u8]) -> Result<Answer, AnnounceError> {
+    let root = bencode::decode(body).map_err(|_| AnnounceError::BadAnswer)?;
+    if !root.is_dict() {
+        return Err(AnnounceError::BadAnswer);
+    }
+    let text = |k: &str| {
+        root.get(k)
+            .and_then(Node::as_bytes)
+            .map(|b| String::from_utf8_lossy(&b[..b.len().min(200)]).into_owned())
+    };
+    if let Some(reason) = text("failure reason") {
+        return Err(AnnounceError::Failure(reason));
+    }
+    let secs = |k: &str| {
+        root.get(k)
+            .and_then(Node::as_int)
+            .and_then(|n| u64::try_from(n).ok())
+    };
+    let interval = secs("interval").ok_or(AnnounceError::BadAnswer)?;
+    Ok(Answer {
+        interval: Duration::from_secs(interval.min(86_400)),
+        min_interval: secs("min interval").map(|s| Duration::from_secs(s.min(86_400))),
+        warning: text("warning message"),
+        complete: secs("complete"),
+        incomplete: secs("incomplete"),
+    })
+}
+
+fn url_bytes(out: &mut String, b: &[u8]) {
+    use std::fmt::Write;
+    for byte in b {
+        let _ = write!(out, "%{byte:02X}");
+    }
+}
+
+/// The announce URL for one torrent; the passkey is in `base` and never logged.
+pub fn announce_url(
+    base: &str,
+    t: &Torrent,
+    peer_id: &[u8; 20],
+    port: u16,
+    key: u32,
+    event: Event,
+) -> String {
+    let mut u = String::with_capacity(base.len() + 200);
+    u.push_str(base);
+    u.push(if base.contains('?') { '&' } else { '?' });
+    u.push_str("info_hash=");
+    url_bytes(&mut u, &t.info_hash);
+    u.push_str("&peer_id=");
+    url_bytes(&mut u, peer_id);
+    let uploaded = t.uploaded.load(std::sync::atomic::Ordering::Relaxed);
+    u.push_str(&format!(
+        "&port={port}&uploaded={uploaded}&downloaded=0&left=0&compact=1&numwant=0&key={key:08x}{}",
+        event.param()
+    ));
+    u
+}
+
+/// Per-torrent schedule state, owned by the scheduler task.
+struct Sched {
+    torrent: Arc<Torrent>,
+    started: bool,
+    first: Event,
+    failures: u32,
+}
+
+pub struct Announcer {
+    pub registry: Arc<Registry>,
+    pub db: Arc<ClientDb>,
+    pub url: Arc<RwLock<Option<String>>>,
+    pub peer_id: [u8; 20],
+    pub port: u16,
+    pub http: reqwest::Client,
+}
+
+impl Announcer {
+    pub fn http() -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default()
+    }
+
+    async fn announce(&self, t: &Torrent, key: u32, event: Event) -> Result<Answer, AnnounceError> {
+        let base = self
+            .url
+            .read()
+            .ok()
+            .and_then(|u| u.clone())
+            .ok_or(AnnounceError::NoUrl)?;
+        let url = announce_url(&base, t, &self.peer_id, self.port, key, event);
+        // reqwest's errors carry the URL (with the passkey): only their kind is kept.
+        let resp = self.http.get(&url).send().await.map_err(|e| {
+            AnnounceError::Http(if e.is_timeout() {
+                "timed out".into()
+            } else if e.is_connect() {
+                "cannot connect".into()
+            } else {
+                "request failed".into()
+            })
+        })?;
+        if !resp.status().is_success() {
+            return Err(AnnounceError::Http(format!("HTTP {}", resp.status())));
+        }
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|_| AnnounceError::Http("answer cut short".into()))?;
+        parse_answer(&body)
+    }
+
+    /// Runs until `stop` turns true, then announces `stopped` for every started torrent.
+    pub async fn run(
+        self,
+        mut cmds: mpsc::UnboundedReceiver<Cmd>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let key: u32 = rand::rng().random();
+        let mut heap: BinaryHeap<Reverse<(Instant, [u8; 20])>> = BinaryHeap::new();
+        let mut sched: HashMap<[u8; 20], Sched> = HashMap::new();
+        let mut saved: HashMap<[u8; 20], u64> = HashMap::new();
+        let mut next_save = Instant::now() + SAVE_EVERY;
+        loop {
+            let next = heap
+                .peek()
+                .map(|r| r.0 .0)
+                .unwrap_or(next_save)
+                .min(next_save);
+            tokio::select! {
+                _ = stop.changed() => break,
+                cmd = cmds.recv() => match cmd {
+                    None => break,
+                    Some(Cmd::Add { torrent, completed }) => {
+                        let ih = torrent.info_hash;
+                        saved.entry(ih).or_insert(torrent.uploaded.load(std::sync::atomic::Ordering::Relaxed));
+                        let first = if completed { Event::Completed } else { Event::Started };
+                        let new = Sched { torrent, started: false, first, failures: 0 };
+                        // Already scheduled (added again): its turn in the heap stays.
+                        if sched.insert(ih, new).is_none() {
+                            heap.push(Reverse((Instant::now(), ih)));
+                        }
+                    }
+                    Some(Cmd::Remove(t)) => {
+                        if sched.remove(&t.info_hash).is_some_and(|s| s.started) {
+                            let _ = self.announce(&t, key, Event::Stopped).await;
+                        }
+                    }
+                },
+                _ = tokio::time::sleep_until(next) => {
+                    let now = Instant::now();
+                    if now >= next_save {
+                        self.save(&mut saved).await;
+                        next_save = now + SAVE_EVERY;
+                    }
+                    let mut due = Vec::new();
+                    while due.len() < CONCURRENT * 4 {
+                        match heap.peek() {
+                            Some(Reverse((at, _))) if *at <= now => {
+                                let Reverse((_, ih)) = heap.pop().expect("peeked");
+                                due.push(ih);
+                            }
+                            _ => break,
+                        }
+                    }
+                    self.round(&mut sched, &mut heap, due, key).await;
+                }
+            }
+        }
+        self.save(&mut saved).await;
+        self.stop_all(&sched, key).await;
+    }
+
+    /// Announces the due torrents, a few at once, and schedules their next turn.
+    async fn round(
+        &self,
+        sched: &mut HashMap<[u8; 20], Sched>,
+        heap: &mut BinaryHeap<Reverse<(Instant, [u8; 20])>>,
+        due: Vec<[u8; 20]>,
+        key: u32,
+    ) {
+        let jobs: Vec<_> = due
+            .into_iter()
+            .filter_map(|ih| {
+                let s = sched.get(&ih)?;
+                let event = if s.started { Event::None } else { s.first };
+                let serving = s.torrent.serving();
+                Some((ih, s.torrent.clone(), event, serving))
+            })
+            .collect();
+        let results: Vec<_> = futures_util::stream::iter(jobs)
+            .map(|(ih, t, event, serving)| async move {
+                if !serving {
+                    // Damaged or changed since: leave the swarm, not scheduled again.
+                    let r = self.announce(&t, key, Event::Stopped).await;
+                    return (ih, event, false, r);
+                }
+                (ih, event, true, self.announce(&t, key, event).await)
+            })
+            .buffer_unordered(CONCURRENT)
+            .collect()
+            .await;
+        let now = Instant::now();
+        for (ih, event, serving, r) in results {
+            if !serving {
+                sched.remove(&ih);
+                continue;
+            }
+            let Some(s) = sched.get_mut(&ih) else {
+                continue;
+            };
+            let mut status = TrackerStatus {
+                announced: s.started,
+                ..Default::default()
+            };
+            let wait = match r {
+                Ok(a) => {
+                    s.started = true;
+                    s.failures = 0;
+                    status.announced = true;
+                    status.message = a.warning;
+                    status.seeders = a.complete;
+                    status.leechers = a.incomplete;
+                    let floor = a.min_interval.unwrap_or(FLOOR_INTERVAL).max(FLOOR_INTERVAL);
+                    let interval = a.interval.max(floor);
+                    if event == Event::None {
+                        interval
+                    } else {
+                        // Spread the second announce of torrents started together.
+                        let lo = floor.max(interval / 2);
+                        rand::rng().random_range(lo..=interval.max(lo))
+                    }
+                }
+                Err(AnnounceError::NoUrl) => NO_URL_RETRY,
+                Err(e) => {
+                    s.failures += 1;
+                    tracing::debug!(info_hash = %s.torrent.hex(), "announce failed: {e}");
+                    status.error = Some(e.to_string());
+                    FIRST_BACKOFF
+                        .saturating_mul(1 << s.failures.min(8))
+                        .min(MAX_BACKOFF)
+                }
+            };
+            if let Ok(mut g) = s.torrent.tracker.lock() {
+                *g = status;
+            }
+            heap.push(Reverse((now + wait, ih)));
+        }
+    }
+
+    async fn stop_all(&self, sched: &HashMap<[u8; 20], Sched>, key: u32) {
+        let started: Vec<Arc<Torrent>> = sched
+            .values()
+            .filter(|s| s.started)
+            .map(|s| s.torrent.clone())
+            .collect();
+        if started.is_empty() {
+            return;
+        }
+        let n = started.len();
+        let sent = futures_util::stream::iter(started)
+            .map(|t| async move { self.announce(&t, key, Event::Stopped).await.is_ok() })
+            .buffer_unordered(CONCURRENT);
+        let mut ok = 0usize;
+        let all = async {
+            let mut sent = std::pin::pin!(sent);
+            while let Some(r) = sent.next().await {
+                ok += usize::from(r);
+            }
+        };
+        let finished = tokio::time::timeout(STOP_DEADLINE, all).await.is_ok();
+        tracing::info!(
+            "seeder stopped: event=stopped sent for {ok} of {n} torrent(s){}",
+            if finished { "" } else { " (deadline reached)" }
+        );
+    }
+
+    /// Writes the cumulative `uploaded` of torrents that moved since the last save.
+    async fn save(&self, saved: &mut HashMap<[u8; 20], u64>) {
+        let changed: Vec<(String, u64)> = self
+            .registry
+            .all()
+            .iter()
+            .filter_map(|t| {
+                let now = t.uploaded.load(std::sync::atomic::Ordering::Relaxed);
+                (saved.get(&t.info_hash) != Some(&now)).then(|| {
+                    saved.insert(t.info_hash, now);
+                    (t.hex(), now)
+                })
+            })
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.save_uploaded(&changed)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("cannot save upload totals: {e:#}"),
+            Err(e) => tracing::warn!("upload totals task failed: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_parse_and_hostile_ones_fail_cleanly() {
+        let a = parse_answer(
+            b"d8:completei3e10:incompletei1e8:intervali1800e12:min intervali900e5:peers0:e",
+        )
+        .unwrap();
+        assert_eq!(a.interval, Duration::from_secs(1800));
+        assert_eq!(a.min_interval, Some(Duration::from_secs(900)));
+        assert_eq!((a.complete, a.incomplete), (Some(3), Some(1)));
+        assert_eq!(
+            parse_answer(b"d14:failure reason12:unregisterede"),
+            Err(AnnounceError::Failure("unregistered".into()))
+        );
+        for bad in [
+            &b""[..],
+            b"<html>",
+            b"d8:intervali-5ee",
+            b"le",
+            b"d8:interval4:soone",
+            b"d8:intervali99999999999999999999ee",
+        ] {
+            assert!(
+                parse_answer(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // A huge interval is capped at a day.
+        assert_eq!(
+            parse_answer(b"d8:intervali999999999ee").unwrap().interval,
+            Duration::from_secs(86_400)
+        );
+    }
+}
