@@ -1,5 +1,6 @@
 //! Client settings: every one a flag and an environment variable.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -78,6 +79,34 @@ pub struct ClientArgs {
     #[arg(long, default_value_t = false)]
     pub once: bool,
 
+    /// Address of the qBittorrent Web API v2 the *arr apps add their downloads through.
+    #[arg(long = "bind", env = "CLIENT_BIND", default_value = "0.0.0.0:8080")]
+    pub bind: String,
+
+    /// Folder downloads go to, as `DOWNLOADS_DIR/<category>/`; nothing outside it is written.
+    #[arg(long, env = "DOWNLOADS_DIR", default_value = "./downloads")]
+    pub downloads_dir: PathBuf,
+
+    /// TCP port the download engine accepts peers on (announced to the tracker); 0 picks a free one.
+    #[arg(long, env = "DOWNLOAD_PORT", default_value_t = 6882)]
+    pub download_port: u16,
+
+    /// User name for the qBittorrent API.
+    #[arg(long, env = "API_USERNAME", default_value = "admin")]
+    pub api_username: String,
+
+    /// Password for the qBittorrent API; when unset one is generated at first start and logged once.
+    #[arg(long, env = "API_PASSWORD", hide_env_values = true)]
+    pub api_password: Option<String>,
+
+    /// How long an address is refused after 5 failed logins in a row.
+    #[arg(long, env = "LOGIN_BAN", default_value = "30s")]
+    pub login_ban: String,
+
+    /// A qBittorrent API session ends after this long without a request.
+    #[arg(long, env = "SESSION_IDLE", default_value = "1h")]
+    pub session_idle: String,
+
     /// Milliseconds of quiet before a burst of folder events is acted on (an
     /// import writes, renames, touches). Hidden: for tests, which need not wait.
     #[arg(long, env = "WATCH_DEBOUNCE_MS", default_value_t = 2000, hide = true)]
@@ -153,6 +182,19 @@ pub struct ClientConfig {
     pub watch_follow_up: Duration,
     pub once: bool,
     pub seeder: SeederConfig,
+    pub qbt: QbtConfig,
+}
+
+/// The qBittorrent API and the download engine.
+#[derive(Debug, Clone)]
+pub struct QbtConfig {
+    pub bind: SocketAddr,
+    pub downloads_dir: PathBuf,
+    pub download_port: u16,
+    pub username: String,
+    pub password: Option<String>,
+    pub login_ban: Duration,
+    pub session_idle: Duration,
 }
 
 fn http_url(s: &str, setting: &str) -> anyhow::Result<Url> {
@@ -283,6 +325,20 @@ impl ClientArgs {
             anonymous: self.anonymous,
             watch: !self.no_watch,
             once: self.once,
+            qbt: QbtConfig {
+                bind: self.bind.trim().parse().with_context(|| {
+                    format!(
+                        "CLIENT_BIND: expected ADDRESS:PORT (e.g. 0.0.0.0:8080), got {:?}",
+                        self.bind
+                    )
+                })?,
+                downloads_dir: self.downloads_dir.clone(),
+                download_port: self.download_port,
+                username: self.api_username.trim().to_string(),
+                password: self.api_password.clone().filter(|p| !p.is_empty()),
+                login_ban: parse_duration(&self.login_ban, "LOGIN_BAN")?,
+                session_idle: parse_duration(&self.session_idle, "SESSION_IDLE")?,
+            },
         })
     }
 }

@@ -5,7 +5,9 @@
 
 pub mod arr;
 pub mod config;
+pub mod downloads;
 pub mod naming;
+pub mod qbittorrent;
 pub mod queue;
 pub mod scan;
 pub mod seeder;
@@ -97,7 +99,7 @@ struct Client {
     db: Arc<ClientDb>,
     server: ServerClient,
     /// None with `--once`.
-    seeder: Option<Seeder>,
+    seeder: Option<Arc<Seeder>>,
     roots: HashMap<App, Vec<PathBuf>>,
     /// Series and artist folders (local) from each app's last scan.
     items: HashMap<App, Vec<(PathBuf, Item)>>,
@@ -299,7 +301,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         if let Some(u) = announce_url {
             s.set_announce_url(u);
         }
-        Some(s)
+        Some(Arc::new(s))
     };
     let mut client = Client {
         cfg,
@@ -341,6 +343,14 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     }
     let up = uploader.clone();
     let upload_task = tokio::spawn(async move { up.run().await });
+    let (downloads, api_task, stop_api) = start_downloads(
+        &client.cfg,
+        &client.db,
+        &client.server,
+        client.seeder.clone(),
+    )
+    .await?;
+    let tick_task = tokio::spawn(downloads.clone().run());
 
     let (mut watcher, mut events) = if client.cfg.watch {
         match watch::Watcher::new(client.cfg.watch_debounce) {
@@ -412,10 +422,67 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         }
     }
     upload_task.abort();
+    tick_task.abort();
+    let _ = tick_task.await;
+    let _ = stop_api.send(true);
+    let _ = api_task.await;
+    downloads.flush().await;
+    // The engine holds the seeder for hand-offs; it goes first.
+    drop(downloads);
     if let Some(s) = client.seeder.take() {
-        s.shutdown().await;
+        match Arc::try_unwrap(s) {
+            Ok(s) => s.shutdown().await,
+            Err(_) => {
+                tracing::warn!("seeder still in use at stop: its stopped announces are skipped")
+            }
+        }
     }
     Ok(())
+}
+
+type ApiTask = tokio::task::JoinHandle<()>;
+
+/// The download engine and the qBittorrent API in front of it.
+async fn start_downloads(
+    cfg: &ClientConfig,
+    db: &Arc<ClientDb>,
+    server: &ServerClient,
+    seeder: Option<Arc<Seeder>>,
+) -> anyhow::Result<(
+    Arc<downloads::Downloads>,
+    ApiTask,
+    tokio::sync::watch::Sender<bool>,
+)> {
+    use qbittorrent::auth::{self, Credentials};
+    let store = downloads::store::DownloadStore::open(db.clone())?;
+    let creds = Credentials::load(&store, &cfg.qbt.username, cfg.qbt.password.as_deref())?;
+    let engine = downloads::Downloads::start(
+        downloads::EngineConfig {
+            downloads_dir: cfg.qbt.downloads_dir.clone(),
+            state_dir: cfg.data_dir.join("downloads-state"),
+            port: cfg.qbt.download_port,
+        },
+        store,
+        shaping::PathMapper::new(cfg.path_maps.clone()),
+        downloads::admit::Admission::new(server.clone()),
+        Arc::new(downloads::library::RecordedLibrary {
+            db: db.clone(),
+            seeder,
+        }),
+    )
+    .await?;
+    let api = Arc::new(qbittorrent::Api::new(
+        engine.clone(),
+        creds,
+        auth::sessions(cfg.qbt.session_idle),
+        auth::limiter(cfg.qbt.login_ban),
+    ));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let listener = tokio::net::TcpListener::bind(cfg.qbt.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("CLIENT_BIND {}: {e}", cfg.qbt.bind))?;
+    let task = tokio::spawn(qbittorrent::serve(api, listener, rx));
+    Ok((engine, task, tx))
 }
 
 /// Logs once whether the server could reach the torrent port after this

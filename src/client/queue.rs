@@ -96,7 +96,7 @@ pub struct ClientDb {
     db: Database,
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> anyhow::Result<T> {
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> anyhow::Result<T> {
     serde_json::from_slice(bytes).with_context(|| format!("client database: corrupt {what}"))
 }
 
@@ -118,6 +118,11 @@ impl ClientDb {
         tx.open_table(UPLOADED)?;
         tx.commit()?;
         Ok(ClientDb { db })
+    }
+
+    /// The database itself, for the tables of other parts of the client (downloads).
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
     }
 
     pub fn records(&self) -> anyhow::Result<Vec<(String, Record)>> {

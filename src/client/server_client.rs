@@ -144,6 +144,26 @@ impl ServerClient {
         }
     }
 
+    /// The .torrent with this member's announce URL written in; `None` when
+    /// the server does not hold that info-hash.
+    pub async fn download(&self, info_hash: &str) -> Result<Option<Vec<u8>>, ServerError> {
+        let resp = self
+            .send(
+                self.http
+                    .get(self.url(&format!("/torrents/{info_hash}/download"))),
+            )
+            .await?;
+        match resp.status() {
+            StatusCode::OK => resp
+                .bytes()
+                .await
+                .map(|b| Some(b.to_vec()))
+                .map_err(|e| ServerError::Transient(format!("download cut short: {e}"))),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(Self::refused(resp).await),
+        }
+    }
+
     pub async fn sync(&self, info_hashes: &[String]) -> Result<SyncResponse, ServerError> {
         let resp = self
             .send(self.http.post(self.url("/sync")).json(&SyncRequest {

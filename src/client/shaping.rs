@@ -61,6 +61,24 @@ impl PathMapper {
         }
         PathBuf::from(arr_path)
     }
+
+    /// A local path as the *arr apps see it (the mappings in reverse); a path
+    /// no mapping covers is shown as it is.
+    pub fn to_arr(&self, local: &Path) -> String {
+        let mut best: Option<(&PathMap, &Path)> = None;
+        for m in &self.maps {
+            if let Ok(rest) = local.strip_prefix(&m.local) {
+                if best.is_none_or(|(b, _)| m.local.as_os_str().len() > b.local.as_os_str().len()) {
+                    best = Some((m, rest));
+                }
+            }
+        }
+        match best {
+            Some((m, rest)) if rest.as_os_str().is_empty() => m.arr.clone(),
+            Some((m, rest)) => format!("{}/{}", m.arr, rest.to_string_lossy()),
+            None => local.to_string_lossy().into_owned(),
+        }
+    }
 }
 
 /// Sidecar files a pack folder may hold besides its media.
@@ -335,6 +353,31 @@ fn plan_artist(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_map_back_to_what_the_apps_see() {
+        let m = PathMapper::new(vec![
+            PathMap {
+                arr: "/data".into(),
+                local: PathBuf::from("/mnt/d"),
+            },
+            PathMap {
+                arr: "/dl".into(),
+                local: PathBuf::from("/mnt/d/downloads"),
+            },
+        ]);
+        assert_eq!(
+            m.to_arr(Path::new("/mnt/d/downloads/radarr/x.mkv")),
+            "/dl/radarr/x.mkv"
+        );
+        assert_eq!(m.to_arr(Path::new("/mnt/d/tv")), "/data/tv");
+        assert_eq!(m.to_arr(Path::new("/mnt/d")), "/data");
+        assert_eq!(m.to_arr(Path::new("/elsewhere/f")), "/elsewhere/f");
+        assert_eq!(
+            m.to_local("/dl/radarr/x.mkv"),
+            PathBuf::from("/mnt/d/downloads/radarr/x.mkv")
+        );
+    }
 
     #[test]
     fn mapping() {

@@ -17,6 +17,7 @@ mod hostile_input;
 mod panel_browser;
 mod panel_http;
 mod parser_properties;
+mod qbittorrent;
 mod seeder_peers;
 mod torznab_api;
 mod tracker_http;

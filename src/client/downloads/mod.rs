@@ -1,0 +1,885 @@
+//! The download engine: what the *arr apps add through the qBittorrent API
+//! downloads with librqbit into `DOWNLOADS_DIR/<category>/`. librqbit keeps
+//! its own resume state (fastresume) under the data dir; everything the API
+//! shows beyond it (category, tags, limits, times, totals over all runs) is
+//! ours, in client.redb.
+
+pub mod admit;
+mod announce;
+pub mod library;
+pub mod limits;
+pub mod state;
+pub mod store;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context;
+use librqbit::api::TorrentIdOrHash;
+use librqbit::dht::Id20;
+use librqbit::{
+    AddTorrent, AddTorrentOptions, ListenerMode, ListenerOptions, ManagedTorrent, Session,
+    SessionOptions, SessionPersistenceConfig, TorrentStatsState,
+};
+use rand::RngCore;
+use tokio::sync::mpsc;
+
+use crate::client::shaping::PathMapper;
+use admit::{Admission, Admitted};
+use library::{LibrarySeeds, LibraryTorrent, LIBRARY_CATEGORY};
+use state::{Activity, Engine};
+use store::{Download, DownloadStore, USE_GLOBAL};
+
+/// How often counters, completion and share limits are looked at.
+const TICK: Duration = Duration::from_secs(2);
+/// Counters are written to client.redb at most this often (and at stop).
+const FLUSH_EVERY: u32 = 15;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("no such torrent")]
+    NotFound,
+    #[error("a library seed: the scanner owns it")]
+    Library,
+    #[error("save path must be inside DOWNLOADS_DIR")]
+    OutsideDownloads,
+    #[error("the download engine refused it: {0}")]
+    Engine(String),
+    #[error("client database: {0}")]
+    Store(String),
+}
+
+fn store_err(e: anyhow::Error) -> DownloadError {
+    DownloadError::Store(format!("{e:#}"))
+}
+
+/// What `torrents/add` asks for, beside the torrent.
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    pub category: String,
+    pub tags: BTreeSet<String>,
+    /// Local folder inside DOWNLOADS_DIR; `None` = the category's folder.
+    pub save_path: Option<PathBuf>,
+    pub stopped: bool,
+    pub ratio_limit: Option<f64>,
+    pub seeding_time_limit: Option<i64>,
+}
+
+/// One torrent as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub rec: Download,
+    pub state: &'static str,
+    pub done_bytes: u64,
+    pub dl_speed: u64,
+    pub up_speed: u64,
+    pub peers: u32,
+    pub seeds: u32,
+    /// Seconds; `None` when unknown.
+    pub eta: Option<u64>,
+    pub library: bool,
+    /// Files: path inside the torrent, size, bytes present.
+    pub files: Vec<(String, u64, u64)>,
+    pub error: Option<String>,
+}
+
+impl Snapshot {
+    pub fn content_path(&self) -> PathBuf {
+        if self.library || self.rec.multi || self.files.len() != 1 {
+            self.rec.save_path.join(&self.rec.name)
+        } else {
+            self.rec.save_path.join(&self.files[0].0)
+        }
+    }
+}
+
+struct Entry {
+    rec: Download,
+    /// The engine's per-run counters when last looked at.
+    seen_up: u64,
+    seen_down: u64,
+}
+
+pub struct Downloads {
+    session: Arc<Session>,
+    store: DownloadStore,
+    dir: PathBuf,
+    pub mapper: PathMapper,
+    entries: Mutex<BTreeMap<String, Entry>>,
+    library: Arc<dyn LibrarySeeds>,
+    pub admission: Admission,
+    announcer: reqwest::Client,
+    /// The engine's peer id (ours, so the completed announce can name it).
+    peer_id: [u8; 20],
+    /// Finished downloads waiting for their completed announce and hand-off.
+    finished_tx: mpsc::UnboundedSender<Download>,
+    finished_rx: Mutex<Option<mpsc::UnboundedReceiver<Download>>>,
+    /// Held by a hand-over and by deletes, so a delete never falls between
+    /// the seeder taking a download and the engine letting it go.
+    handover: tokio::sync::Mutex<()>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn id20(ih: &str) -> Option<Id20> {
+    crate::metainfo::parse_hex_hash(ih).map(Id20::new)
+}
+
+/// Settings the engine starts with.
+pub struct EngineConfig {
+    pub downloads_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub port: u16,
+}
+
+impl Downloads {
+    pub async fn start(
+        cfg: EngineConfig,
+        store: DownloadStore,
+        mapper: PathMapper,
+        admission: Admission,
+        library: Arc<dyn LibrarySeeds>,
+    ) -> anyhow::Result<Arc<Downloads>> {
+        std::fs::create_dir_all(&cfg.downloads_dir).with_context(|| {
+            format!(
+                "DOWNLOADS_DIR: cannot create {}",
+                cfg.downloads_dir.display()
+            )
+        })?;
+        let dir = cfg.downloads_dir.canonicalize().with_context(|| {
+            format!(
+                "DOWNLOADS_DIR: cannot resolve {}",
+                cfg.downloads_dir.display()
+            )
+        })?;
+        let mut peer_id = *b"-PI0100-000000000000";
+        rand::rng().fill_bytes(&mut peer_id[8..]);
+        let opts = SessionOptions {
+            peer_id: Some(Id20::new(peer_id)),
+            dht: None,
+            disable_local_service_discovery: true,
+            fastresume: true,
+            persistence: Some(SessionPersistenceConfig::Json {
+                folder: Some(cfg.state_dir.clone()),
+            }),
+            // Its own port: librqbit without a listener announces a made-up one (4240).
+            listen: Some(ListenerOptions {
+                mode: ListenerMode::TcpOnly,
+                listen_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, cfg.port)),
+                enable_upnp_port_forwarding: false,
+                ipv4_only: true,
+                ..Default::default()
+            }),
+            ipv4_only: true,
+            client_name_and_version: Some(format!("PrivateIndexer/{}", env!("CARGO_PKG_VERSION"))),
+            ..Default::default()
+        };
+        let session = Session::new_with_opts(dir.clone(), opts)
+            .await
+            .with_context(|| format!("download engine (DOWNLOAD_PORT {})", cfg.port))?;
+        if let Some(a) = session.listen_addr() {
+            tracing::info!(addr = %a, dir = %dir.display(), "download engine listening");
+        }
+        let mut entries = BTreeMap::new();
+        for rec in store.downloads()? {
+            entries.insert(
+                rec.info_hash.clone(),
+                Entry {
+                    rec,
+                    seen_up: 0,
+                    seen_down: 0,
+                },
+            );
+        }
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let me = Arc::new(Downloads {
+            peer_id,
+            finished_tx,
+            finished_rx: Mutex::new(Some(finished_rx)),
+            handover: tokio::sync::Mutex::new(()),
+            session,
+            store,
+            dir,
+            mapper,
+            entries: Mutex::new(entries),
+            library,
+            admission,
+            announcer: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+        });
+        me.reconcile().await;
+        Ok(me)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn store(&self) -> &DownloadStore {
+        &self.store
+    }
+
+    pub fn downloads_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Our records and librqbit's resumed torrents agree after a restart: a
+    /// record librqbit lost is added again from its stored .torrent; a torrent
+    /// librqbit has without a record (an add that did not finish) is dropped,
+    /// its files kept.
+    async fn reconcile(&self) {
+        let known: Vec<(String, bool)> = self
+            .lock()
+            .values()
+            .map(|e| (e.rec.info_hash.clone(), e.rec.handed_off))
+            .collect();
+        let engine: Vec<Id20> = self
+            .session
+            .with_torrents(|ts| ts.map(|(_, t)| t.info_hash()).collect());
+        for ih in engine {
+            let hex = ih.as_string();
+            if !known.iter().any(|(k, off)| *k == hex && !off) {
+                tracing::warn!(info_hash = %hex, "engine torrent without a record: dropped, files kept");
+                let _ = self.session.delete(TorrentIdOrHash::Hash(ih), false).await;
+            }
+        }
+        for (ih, handed_off) in known {
+            if self.handle(&ih).is_some() {
+                continue;
+            }
+            let rec = self.lock().get(&ih).map(|e| e.rec.clone());
+            let Some(rec) = rec else { continue };
+            match self.store.torrent(&ih) {
+                // The seeder keeps no list of downloads: hand it over again.
+                Ok(Some(bytes)) if handed_off && self.library.adopt(&bytes, &rec.save_path) => {}
+                Ok(Some(bytes)) => {
+                    if handed_off {
+                        // Seeded here again, until the next start.
+                        let _ = self.edit(&BTreeSet::from([ih.clone()]), |r| r.handed_off = false);
+                    }
+                    if let Err(e) = self.engine_add(&rec, bytes, true).await {
+                        tracing::error!(info_hash = %ih, "cannot resume: {e}");
+                    }
+                }
+                Ok(None) => tracing::error!(info_hash = %ih, "record without its .torrent"),
+                Err(e) => tracing::error!(info_hash = %ih, "cannot read its .torrent: {e}"),
+            }
+        }
+    }
+
+    fn handle(&self, ih: &str) -> Option<Arc<ManagedTorrent>> {
+        self.session.get(TorrentIdOrHash::Hash(id20(ih)?))
+    }
+
+    /// Where librqbit writes a torrent's files: the save path, plus the
+    /// torrent's folder for a multi-file one.
+    fn output_folder(rec: &Download) -> PathBuf {
+        if rec.multi {
+            rec.save_path.join(&rec.name)
+        } else {
+            rec.save_path.clone()
+        }
+    }
+
+    async fn engine_add(
+        &self,
+        rec: &Download,
+        torrent: Vec<u8>,
+        resume: bool,
+    ) -> Result<(), DownloadError> {
+        let opts = AddTorrentOptions {
+            paused: rec.stopped,
+            // A first add never writes over a file already there; a resume
+            // writes only into the files it created.
+            overwrite: resume,
+            output_folder: Some(Self::output_folder(rec).to_string_lossy().into_owned()),
+            ..Default::default()
+        };
+        self.session
+            .add_torrent(AddTorrent::from_bytes(torrent), Some(opts))
+            .await
+            .map(|_| ())
+            .map_err(|e| DownloadError::Engine(format!("{e:#}")))
+    }
+
+    /// A save path the API may ask for: inside DOWNLOADS_DIR, no `..`.
+    pub fn checked_save_path(&self, asked: &str) -> Result<PathBuf, DownloadError> {
+        let local = self.mapper.to_local(asked.trim());
+        if local
+            .components()
+            .any(|c| matches!(c, Component::ParentDir))
+        {
+            return Err(DownloadError::OutsideDownloads);
+        }
+        let abs = if local.is_absolute() {
+            local
+        } else {
+            self.dir.join(local)
+        };
+        if !abs.starts_with(&self.dir) {
+            return Err(DownloadError::OutsideDownloads);
+        }
+        // A symlink inside DOWNLOADS_DIR must not lead out of it.
+        let mut probe = abs.clone();
+        while !probe.exists() {
+            if !probe.pop() {
+                break;
+            }
+        }
+        match probe.canonicalize() {
+            Ok(real) if real.starts_with(&self.dir) => Ok(abs),
+            _ => Err(DownloadError::OutsideDownloads),
+        }
+    }
+
+    /// The folder of a category: its `savePath`, else `DOWNLOADS_DIR/<name>`.
+    pub fn category_folder(&self, category: &str) -> PathBuf {
+        let saved = self
+            .store
+            .categories()
+            .ok()
+            .and_then(|c| c.get(category).map(|c| c.save_path.clone()))
+            .filter(|p| !p.is_empty());
+        if let Some(p) = saved.and_then(|p| self.checked_save_path(&p).ok()) {
+            return p;
+        }
+        if category.is_empty() {
+            self.dir.clone()
+        } else {
+            self.dir.join(category)
+        }
+    }
+
+    /// Adds an admitted torrent; it is in the list before this returns.
+    pub async fn add(&self, a: Admitted, opts: AddOptions) -> Result<String, DownloadError> {
+        let ih = crate::metainfo::hex_hash(&a.meta.info_hash);
+        if self.lock().contains_key(&ih) || self.is_library(&ih) {
+            tracing::info!(info_hash = %ih, "add: already here, nothing changed");
+            return Ok(ih);
+        }
+        let save_path = match opts.save_path {
+            Some(p) => p,
+            None => self.category_folder(&opts.category),
+        };
+        let rec = Download {
+            info_hash: ih.clone(),
+            name: a.meta.name.clone(),
+            size: a.meta.size,
+            multi: a.meta.files.len() > 1
+                || a.meta.files.first().is_some_and(|f| f.path != a.meta.name),
+            category: opts.category,
+            tags: opts.tags,
+            save_path,
+            tracker: a.announce,
+            ratio_limit: opts.ratio_limit.unwrap_or(USE_GLOBAL),
+            seeding_time_limit: opts.seeding_time_limit.unwrap_or(USE_GLOBAL as i64),
+            added_on: now(),
+            completion_on: 0,
+            uploaded: 0,
+            downloaded: 0,
+            seeding_secs: 0,
+            stopped: opts.stopped,
+            limit_reached: false,
+            completed_announced: false,
+            handed_off: false,
+        };
+        self.store
+            .put(&[&rec], Some(&a.torrent))
+            .map_err(store_err)?;
+        self.lock().insert(
+            ih.clone(),
+            Entry {
+                rec: rec.clone(),
+                seen_up: 0,
+                seen_down: 0,
+            },
+        );
+        if let Err(e) = self.engine_add(&rec, a.torrent, false).await {
+            self.lock().remove(&ih);
+            let _ = self.store.remove(&ih);
+            return Err(e);
+        }
+        tracing::info!(info_hash = %ih, name = %rec.name, category = %rec.category, "download added");
+        Ok(ih)
+    }
+
+    pub fn is_library(&self, ih: &str) -> bool {
+        self.library.library().iter().any(|l| l.info_hash == ih)
+    }
+
+    /// Every torrent (downloads, then library seeds), optionally only some hashes.
+    pub fn snapshots(&self, only: Option<&BTreeSet<String>>) -> Vec<Snapshot> {
+        let recs: Vec<(Download, u64, u64)> = self
+            .lock()
+            .values()
+            .filter(|e| only.is_none_or(|o| o.contains(&e.rec.info_hash)))
+            .map(|e| (e.rec.clone(), e.seen_up, e.seen_down))
+            .collect();
+        let mut out: Vec<Snapshot> = recs
+            .into_iter()
+            .map(|(r, up, down)| self.snapshot(r, up, down))
+            .collect();
+        for l in self.library.library() {
+            if only.is_none_or(|o| o.contains(&l.info_hash))
+                && !out.iter().any(|s| s.rec.info_hash == l.info_hash)
+            {
+                out.push(library_snapshot(l));
+            }
+        }
+        out
+    }
+
+    /// `seen_*`: the engine's counters when last added to the record's totals.
+    fn snapshot(&self, rec: Download, mut seen_up: u64, mut seen_down: u64) -> Snapshot {
+        let mut s = Snapshot {
+            state: "stalledUP",
+            done_bytes: rec.size,
+            dl_speed: 0,
+            up_speed: 0,
+            peers: 0,
+            seeds: 0,
+            eta: None,
+            library: false,
+            files: Vec::new(),
+            error: None,
+            rec,
+        };
+        let Some(h) = self.handle(&s.rec.info_hash) else {
+            if !s.rec.handed_off {
+                s.state = "error";
+                s.error = Some("not in the download engine".into());
+                s.done_bytes = 0;
+                return s;
+            }
+            // Seeded by the library seeder now: the files from the .torrent, all present.
+            let meta = self.store.torrent(&s.rec.info_hash).ok().flatten();
+            if let Some(Ok(m)) = meta.map(|b| crate::metainfo::parse(&b)) {
+                s.files = m
+                    .files
+                    .into_iter()
+                    .map(|f| (f.path, f.length, f.length))
+                    .collect();
+            }
+            return s;
+        };
+        let st = h.stats();
+        let engine = match st.state {
+            // A stopped torrent's first check is quick and shown as stopped, as qBittorrent does.
+            TorrentStatsState::Initializing { paused: true } => Engine::Paused,
+            TorrentStatsState::Initializing { paused: false } => Engine::Checking,
+            TorrentStatsState::Live => Engine::Live,
+            TorrentStatsState::Paused => Engine::Paused,
+            TorrentStatsState::Error => Engine::Error,
+        };
+        s.done_bytes = st.progress_bytes;
+        if let Some(live) = &st.live {
+            // Totals as of now, not of the last tick.
+            s.rec.uploaded += grow(live.snapshot.uploaded_bytes, &mut seen_up);
+            s.rec.downloaded += grow(live.snapshot.fetched_bytes, &mut seen_down);
+            s.dl_speed = live.download_speed.as_bytes();
+            s.up_speed = live.upload_speed.as_bytes();
+            s.peers = live.snapshot.peer_stats.live;
+            s.seeds = live.snapshot.peer_stats.live_seeders;
+            let left = st.total_bytes.saturating_sub(st.progress_bytes);
+            s.eta = (s.dl_speed > 0).then(|| left / s.dl_speed);
+        }
+        if st.finished {
+            s.eta = Some(0);
+        }
+        s.files = h
+            .with_metadata(|m| {
+                m.file_infos
+                    .iter()
+                    .filter(|f| !f.attrs.padding)
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let have = st.file_progress.get(i).copied().unwrap_or(0);
+                        (
+                            f.relative_filename.to_string_lossy().into_owned(),
+                            f.len,
+                            have,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if st.finished && s.rec.completion_on == 0 {
+            s.rec.completion_on = self.mark_finished(&s.rec.info_hash);
+        }
+        let missing = st.finished
+            && !s.files.is_empty()
+            && !Self::output_folder(&s.rec).join(&s.files[0].0).exists();
+        s.state = state::qbt_state(
+            engine,
+            Activity {
+                finished: st.finished,
+                dl_speed: s.dl_speed,
+                up_speed: s.up_speed,
+                files_missing: missing,
+            },
+        );
+        s.error = st.error;
+        s
+    }
+
+    /// Applies `f` to the records of `hashes` (downloads only) and saves them.
+    pub fn edit(
+        &self,
+        hashes: &BTreeSet<String>,
+        mut f: impl FnMut(&mut Download),
+    ) -> Result<usize, DownloadError> {
+        let changed: Vec<Download> = {
+            let mut entries = self.lock();
+            let mut out = Vec::new();
+            for (ih, e) in entries.iter_mut() {
+                if hashes.contains(ih) {
+                    f(&mut e.rec);
+                    out.push(e.rec.clone());
+                }
+            }
+            out
+        };
+        self.store
+            .put(&changed.iter().collect::<Vec<_>>(), None)
+            .map_err(store_err)?;
+        Ok(changed.len())
+    }
+
+    /// Stops or starts downloads (library seeds are not the engine's).
+    pub async fn set_stopped(
+        &self,
+        hashes: &BTreeSet<String>,
+        stop: bool,
+    ) -> Result<(), DownloadError> {
+        self.edit(hashes, |r| {
+            r.stopped = stop;
+            if !stop {
+                r.limit_reached = false;
+            }
+        })?;
+        for ih in hashes {
+            if let Some(h) = self.handle(ih) {
+                let r = if stop {
+                    self.session.pause(&h).await
+                } else {
+                    self.session.unpause(&h).await
+                };
+                if let Err(e) = r {
+                    tracing::debug!(info_hash = %ih, "engine: {e:#}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes downloads; with `delete_files`, librqbit removes the files it
+    /// wrote for them (inside their folder under DOWNLOADS_DIR), nothing else.
+    pub async fn delete(
+        &self,
+        hashes: &BTreeSet<String>,
+        delete_files: bool,
+    ) -> Result<(), DownloadError> {
+        if hashes.iter().any(|h| self.is_library(h)) {
+            return Err(DownloadError::Library);
+        }
+        let _one_at_a_time = self.handover.lock().await;
+        for ih in hashes {
+            let Some(rec) = self.lock().get(ih).map(|e| e.rec.clone()) else {
+                continue;
+            };
+            // Files outside DOWNLOADS_DIR can only come from an edited record: keep them.
+            let del = delete_files && Self::output_folder(&rec).starts_with(&self.dir);
+            if let Some(id) = id20(ih).filter(|_| self.handle(ih).is_some()) {
+                if let Err(e) = self.session.delete(TorrentIdOrHash::Hash(id), del).await {
+                    tracing::warn!(info_hash = %ih, "engine delete: {e:#}");
+                }
+            } else if rec.handed_off {
+                self.library.release(ih);
+                if del {
+                    self.remove_files(&rec);
+                }
+            }
+            self.store.remove(ih).map_err(store_err)?;
+            self.lock().remove(ih);
+            tracing::info!(info_hash = %ih, delete_files, "download removed");
+        }
+        Ok(())
+    }
+
+    /// Deletes the files of a download the engine no longer holds (handed to
+    /// the seeder): exactly the torrent's files under its folder, then the
+    /// folders they leave empty.
+    fn remove_files(&self, rec: &Download) {
+        let meta = match self
+            .store
+            .torrent(&rec.info_hash)
+            .ok()
+            .flatten()
+            .map(|b| crate::metainfo::parse(&b))
+        {
+            Some(Ok(m)) => m,
+            _ => return,
+        };
+        let folder = Self::output_folder(rec);
+        for f in &meta.files {
+            let path = if rec.multi {
+                folder.join(&f.path)
+            } else {
+                rec.save_path.join(&rec.name)
+            };
+            if path.starts_with(&self.dir) {
+                if let Err(e) = std::fs::remove_file(&path) {
+                    tracing::warn!(info_hash = %rec.info_hash, "cannot delete {}: {e}", path.display());
+                }
+            }
+        }
+        if rec.multi {
+            for d in meta
+                .files
+                .iter()
+                .filter_map(|f| folder.join(&f.path).parent().map(Path::to_path_buf))
+            {
+                let mut d = d;
+                while d.starts_with(&folder) && std::fs::remove_dir(&d).is_ok() {
+                    if !d.pop() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs until the process stops: counters, completion, share limits.
+    pub async fn run(self: Arc<Self>) {
+        let mut ticks: u32 = 0;
+        let mut interval = tokio::time::interval(TICK);
+        let taken = self
+            .finished_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(mut finished) = taken else { return };
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {
+                    ticks = ticks.wrapping_add(1);
+                    self.tick(ticks.is_multiple_of(FLUSH_EVERY)).await;
+                }
+                Some(rec) = finished.recv() => self.on_complete(rec).await,
+            }
+        }
+    }
+
+    /// Saves counters; called at stop.
+    pub async fn flush(&self) {
+        self.tick(true).await;
+        self.session.stop().await;
+    }
+
+    async fn tick(&self, flush: bool) {
+        let prefs = self.store.prefs().unwrap_or_default();
+        let hashes: Vec<String> = self.lock().keys().cloned().collect();
+        let mut dirty = Vec::new();
+        for ih in hashes {
+            let Some(h) = self.handle(&ih) else { continue };
+            let st = h.stats();
+            let (run_up, run_down) = st.live.as_ref().map_or((0, 0), |l| {
+                (l.snapshot.uploaded_bytes, l.snapshot.fetched_bytes)
+            });
+            if st.finished {
+                self.mark_finished(&ih);
+            }
+            let mut stop_now = false;
+            {
+                let mut entries = self.lock();
+                let Some(e) = entries.get_mut(&ih) else {
+                    continue;
+                };
+                let before = e.rec.clone();
+                e.rec.uploaded += grow(run_up, &mut e.seen_up);
+                e.rec.downloaded += grow(run_down, &mut e.seen_down);
+                if st.finished {
+                    if matches!(st.state, TorrentStatsState::Live) {
+                        e.rec.seeding_secs += TICK.as_secs();
+                    }
+                    if !e.rec.stopped && limits::reached(&e.rec, &prefs) {
+                        e.rec.stopped = true;
+                        e.rec.limit_reached = true;
+                        stop_now = true;
+                    }
+                }
+                if stop_now || (flush && e.rec != before) {
+                    dirty.push(e.rec.clone());
+                }
+            }
+            if stop_now {
+                tracing::info!(info_hash = %ih, "share limit reached: stopped");
+                let _ = self.session.pause(&h).await;
+            }
+        }
+        if !dirty.is_empty() {
+            if let Err(e) = self.store.put(&dirty.iter().collect::<Vec<_>>(), None) {
+                tracing::warn!("saving download counters: {e:#}");
+            }
+        }
+    }
+
+    /// Records that a download finished (once; seen by a tick or by the
+    /// API, whichever is first) and queues its completed announce and
+    /// hand-off; its completion time.
+    fn mark_finished(&self, ih: &str) -> i64 {
+        let run = self.handle(ih).and_then(|h| {
+            h.stats()
+                .live
+                .map(|l| (l.snapshot.uploaded_bytes, l.snapshot.fetched_bytes))
+        });
+        let rec = {
+            let mut entries = self.lock();
+            let Some(e) = entries.get_mut(ih) else {
+                return 0;
+            };
+            if e.rec.completion_on != 0 {
+                return e.rec.completion_on;
+            }
+            // The announce reports totals as of now.
+            if let Some((up, down)) = run {
+                e.rec.uploaded += grow(up, &mut e.seen_up);
+                e.rec.downloaded += grow(down, &mut e.seen_down);
+            }
+            e.rec.completion_on = now();
+            e.rec.clone()
+        };
+        tracing::info!(info_hash = %ih, name = %rec.name, "download complete and verified");
+        if let Err(e) = self.store.put(&[&rec], None) {
+            tracing::warn!(info_hash = %ih, "saving the completion: {e:#}");
+        }
+        let at = rec.completion_on;
+        let _ = self.finished_tx.send(rec);
+        at
+    }
+
+    /// Hands a finished download to the library seeder, which announces it
+    /// `completed` as it starts seeding; when the seeder cannot take it (or
+    /// the app deleted it already), the client announces `completed` itself.
+    async fn on_complete(&self, rec: Download) {
+        // Handed over, the engine's peer leaves the swarm with its download
+        // totals (`stopped`); the seeder's own announce is the `completed` one.
+        let event = if self.hand_over(&rec).await {
+            tracing::info!(info_hash = %rec.info_hash, "handed to the library seeder, which announces it completed");
+            "stopped"
+        } else {
+            "completed"
+        };
+        let port = self.session.announce_port().unwrap_or(0);
+        let sent = announce::send(&self.announcer, event, &rec, &self.peer_id, port).await;
+        match sent {
+            Ok(()) => {
+                tracing::info!(info_hash = %rec.info_hash, event, "download totals announced");
+                let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
+                    r.completed_announced = true
+                });
+            }
+            Err(e) => {
+                tracing::warn!(info_hash = %rec.info_hash, "announce of the download totals failed: {e}")
+            }
+        }
+    }
+
+    /// True when the seeder took the download and the engine let it go.
+    async fn hand_over(&self, rec: &Download) -> bool {
+        let _one_at_a_time = self.handover.lock().await;
+        // Deleted meanwhile (the app imported it at once): nothing to hand over.
+        let Some(h) = self.handle(&rec.info_hash) else {
+            return false;
+        };
+        let Some(bytes) = self.store.torrent(&rec.info_hash).ok().flatten() else {
+            return false;
+        };
+        if !self.library.adopt(&bytes, &rec.save_path) {
+            return false;
+        }
+        // Recorded before the engine lets go, so the API never sees it in neither.
+        let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
+            r.handed_off = true
+        });
+        if let Err(e) = self
+            .session
+            .delete(TorrentIdOrHash::Hash(h.info_hash()), false)
+            .await
+        {
+            tracing::warn!(info_hash = %rec.info_hash, "engine: {e:#}");
+        }
+        true
+    }
+
+    pub fn listen_port(&self) -> Option<u16> {
+        self.session.listen_addr().map(|a| a.port())
+    }
+}
+
+/// What a per-run counter grew by since last seen (a restart of the
+/// torrent's live state starts it at 0 again).
+fn grow(current: u64, seen: &mut u64) -> u64 {
+    let d = if current >= *seen {
+        current - *seen
+    } else {
+        current
+    };
+    *seen = current;
+    d
+}
+
+fn library_snapshot(l: LibraryTorrent) -> Snapshot {
+    let save_path = l
+        .content_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let name = l
+        .content_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or(l.name);
+    Snapshot {
+        rec: Download {
+            info_hash: l.info_hash,
+            name,
+            size: l.size,
+            multi: true,
+            category: LIBRARY_CATEGORY.to_string(),
+            tags: BTreeSet::new(),
+            save_path,
+            tracker: String::new(),
+            ratio_limit: store::NO_LIMIT,
+            seeding_time_limit: -1,
+            added_on: 0,
+            completion_on: 0,
+            uploaded: 0,
+            downloaded: 0,
+            seeding_secs: 0,
+            stopped: false,
+            limit_reached: false,
+            completed_announced: true,
+            handed_off: true,
+        },
+        state: "stalledUP",
+        done_bytes: l.size,
+        dl_speed: 0,
+        up_speed: 0,
+        peers: 0,
+        seeds: 0,
+        eta: Some(0),
+        library: true,
+        files: Vec::new(),
+        error: None,
+    }
+}
