@@ -7,6 +7,7 @@ pub mod categories;
 pub mod cli;
 pub mod client;
 pub mod create;
+pub mod healthcheck;
 pub mod keys;
 pub mod logging;
 pub mod members;

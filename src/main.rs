@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         Command::Admin(args) => privateindexer::admin_cli::run(*args),
         Command::Create(args) => privateindexer::create::run(args),
         Command::Client(args) => privateindexer::client::run(*args),
+        Command::Healthcheck(args) => privateindexer::healthcheck::run(args),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,6 +11,7 @@ mod create_cache;
 mod create_errors;
 mod create_mktorrent;
 mod create_verify;
+mod packaging;
 mod panel_browser;
 mod panel_http;
 mod torznab_api;
