@@ -27,12 +27,7 @@ fn help_env(args: &[&str]) -> BTreeSet<String> {
     let text = String::from_utf8(out.stdout).unwrap();
     text.split("[env: ")
         .skip(1)
-        .map(|rest| {
-            rest.split(|c| c == '=' || c == ']')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(|rest| rest.split(['=', ']']).next().unwrap().to_string())
         .collect()
 }
 
