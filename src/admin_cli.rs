@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use url::Url;
 
 use crate::members::{self, IssuedKeys, MemberView};
-use crate::store::{RedbStore, Store};
+use crate::store::{RedbStore, Store, StoreConfig};
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -159,8 +159,12 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
     if let AdminTask::Restore { file } = &args.task {
         return restore(file, dir);
     }
-    let store = RedbStore::open_dir(dir).context("--data-dir")?;
-    let secret = crate::keys::server_secret(&store)?;
+    let store = crate::store::open(&StoreConfig::Redb {
+        data_dir: dir.to_path_buf(),
+    })
+    .context("--data-dir")?;
+    let store = &*store;
+    let secret = crate::keys::server_secret(store)?;
     // As the server: the tracker URL, else the server URL, else localhost.
     let tracker = args
         .external_tracker_url
@@ -169,21 +173,21 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
         .map_or("http://localhost:8081", Url::as_str)
         .trim_end_matches('/')
         .to_string();
-    let now = crate::server::state::now();
+    let now = crate::core::clock::now();
     match &args.task {
         AdminTask::SetPassword => {
             let password = new_password(args)?;
-            crate::admin_password::set(&store, &password)?;
+            crate::admin_password::set(store, &password)?;
             println!("admin password set");
         }
         AdminTask::AddUser { label } => print_keys(
             args,
-            &members::create(&store, &secret, &tracker, label, now)?,
+            &members::create(store, &secret, &tracker, label, now)?,
         ),
-        AdminTask::ListUsers => print_members(args, &members::list(&store)?),
+        AdminTask::ListUsers => print_members(args, &members::list(store)?),
         AdminTask::Disable { id } => found(store.set_user_enabled(*id, false)?, *id, "disabled")?,
         AdminTask::Enable { id } => found(store.set_user_enabled(*id, true)?, *id, "enabled")?,
-        AdminTask::Rotate { id } => match members::rotate(&store, &secret, &tracker, *id)? {
+        AdminTask::Rotate { id } => match members::rotate(store, &secret, &tracker, *id)? {
             Some(k) => print_keys(args, &k),
             None => bail!("no member with id {id}"),
         },
@@ -362,13 +366,13 @@ fn print_members(args: &AdminArgs, list: &[MemberView]) {
     for m in list {
         println!(
             "{:>5}  {:<24} {:<8} {:>8} {:>7} {:>14} {:>14}",
-            m.id,
-            m.label,
+            m.member.id,
+            m.member.label,
             if m.enabled { "enabled" } else { "disabled" },
-            m.uploads,
-            m.grabs,
-            m.uploaded,
-            m.downloaded
+            m.member.uploads,
+            m.member.grabs,
+            m.member.uploaded,
+            m.member.downloaded
         );
     }
 }

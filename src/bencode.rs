@@ -4,11 +4,30 @@
 //! uploaded torrent can be hashed and re-emitted untouched, whatever key order
 //! the uploader's tool used.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
-/// Nesting deeper than this is refused: no real torrent needs it and it bounds recursion.
-const MAX_DEPTH: usize = 64;
+/// What one decode may build, so its CPU and memory stay linear in the input and
+/// capped whatever the input holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Containers nested deeper are refused: no real torrent needs it and it bounds recursion.
+    pub max_depth: usize,
+    /// Values in the whole input, dictionary keys included (48–64 bytes each decoded).
+    pub max_values: usize,
+}
+
+impl Limits {
+    /// Room for a torrent of [`crate::metainfo::MAX_FILES`] files (6 values each with a
+    /// one-part path, 10 with five parts); a few tens of MiB decoded at most.
+    pub const DEFAULT: Limits = Limits {
+        max_depth: 64,
+        max_values: 500_000,
+    };
+}
+
+/// An i64 has at most 19 digits, and a sign.
+const MAX_INT_CHARS: usize = 20;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BencodeError {
@@ -18,8 +37,10 @@ pub enum BencodeError {
     Invalid(usize, &'static str),
     #[error("trailing bytes after the bencoded value at byte {0}")]
     Trailing(usize),
-    #[error("bencode nested deeper than {MAX_DEPTH} levels")]
-    TooDeep,
+    #[error("bencode nested deeper than {0} levels")]
+    TooDeep(usize),
+    #[error("bencode holds more than {0} values")]
+    TooManyValues(usize),
 }
 
 /// A decoded value borrowing from the input, with its span in the input.
@@ -75,9 +96,19 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Decodes exactly one value spanning the whole input.
+/// Decodes exactly one value spanning the whole input, within [`Limits::DEFAULT`].
 pub fn decode(input: &[u8]) -> Result<Node<'_>, BencodeError> {
-    let mut p = Parser { buf: input, pos: 0 };
+    decode_with(input, Limits::DEFAULT)
+}
+
+/// Decodes exactly one value spanning the whole input, within `limits`.
+pub fn decode_with(input: &[u8], limits: Limits) -> Result<Node<'_>, BencodeError> {
+    let mut p = Parser {
+        buf: input,
+        pos: 0,
+        limits,
+        values: 0,
+    };
     let node = p.value(0)?;
     if p.pos != input.len() {
         return Err(BencodeError::Trailing(p.pos));
@@ -88,6 +119,9 @@ pub fn decode(input: &[u8]) -> Result<Node<'_>, BencodeError> {
 struct Parser<'a> {
     buf: &'a [u8],
     pos: usize,
+    limits: Limits,
+    /// Values decoded so far, keys included.
+    values: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -98,10 +132,20 @@ impl<'a> Parser<'a> {
             .ok_or(BencodeError::Truncated(self.pos))
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node<'a>, BencodeError> {
-        if depth > MAX_DEPTH {
-            return Err(BencodeError::TooDeep);
+    /// Counts one more value against the budget.
+    fn count(&mut self) -> Result<(), BencodeError> {
+        self.values += 1;
+        if self.values > self.limits.max_values {
+            return Err(BencodeError::TooManyValues(self.limits.max_values));
         }
+        Ok(())
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, BencodeError> {
+        if depth > self.limits.max_depth {
+            return Err(BencodeError::TooDeep(self.limits.max_depth));
+        }
+        self.count()?;
         let start = self.pos;
         let value = match self.peek()? {
             b'i' => {
@@ -119,18 +163,7 @@ impl<'a> Parser<'a> {
             }
             b'd' => {
                 self.pos += 1;
-                let mut entries: Vec<(&'a [u8], Node<'a>)> = Vec::new();
-                while self.peek()? != b'e' {
-                    let key_pos = self.pos;
-                    let key = self.string()?;
-                    if entries.iter().any(|(k, _)| *k == key) {
-                        return Err(BencodeError::Invalid(key_pos, "duplicate dictionary key"));
-                    }
-                    let v = self.value(depth + 1)?;
-                    entries.push((key, v));
-                }
-                self.pos += 1;
-                Value::Dict(entries)
+                Value::Dict(self.dict_entries(depth)?)
             }
             b'0'..=b'9' => Value::Bytes(self.string()?),
             _ => return Err(BencodeError::Invalid(self.pos, "unknown value type")),
@@ -141,13 +174,49 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// A dictionary's entries up to its `e`. Duplicate keys are refused in linear time:
+    /// canonical (sorted) keys need one comparison each; unsorted input, which some
+    /// tools write and whose exact bytes we must keep, falls back to a hash set.
+    fn dict_entries(&mut self, depth: usize) -> Result<Vec<(&'a [u8], Node<'a>)>, BencodeError> {
+        let mut entries: Vec<(&'a [u8], Node<'a>)> = Vec::new();
+        let mut seen: Option<HashSet<&'a [u8]>> = None;
+        while self.peek()? != b'e' {
+            let key_pos = self.pos;
+            self.count()?;
+            let key = self.string()?;
+            let duplicate = match (&mut seen, entries.last()) {
+                (Some(set), _) => !set.insert(key),
+                (None, Some((prev, _))) if key > *prev => false,
+                (None, Some(_)) => {
+                    let mut set: HashSet<&'a [u8]> = entries.iter().map(|(k, _)| *k).collect();
+                    let dup = !set.insert(key);
+                    seen = Some(set);
+                    dup
+                }
+                (None, None) => false,
+            };
+            if duplicate {
+                return Err(BencodeError::Invalid(key_pos, "duplicate dictionary key"));
+            }
+            let v = self.value(depth + 1)?;
+            entries.push((key, v));
+        }
+        self.pos += 1;
+        Ok(entries)
+    }
+
     /// Parses a canonical decimal integer up to `end`: no leading zeros, no `-0`.
     fn integer(&mut self, end: u8) -> Result<i64, BencodeError> {
         let start = self.pos;
-        let rel = self.buf[start..]
-            .iter()
-            .position(|&b| b == end)
-            .ok_or(BencodeError::Truncated(self.buf.len()))?;
+        // Only an i64's worth of characters is looked at, so a run of digits costs nothing.
+        let window = &self.buf[start..self.buf.len().min(start + MAX_INT_CHARS + 1)];
+        let rel = match window.iter().position(|&b| b == end) {
+            Some(rel) => rel,
+            None if start + window.len() == self.buf.len() => {
+                return Err(BencodeError::Truncated(self.buf.len()))
+            }
+            None => return Err(BencodeError::Invalid(start, "integer out of range")),
+        };
         let digits = &self.buf[start..start + rel];
         let (neg, body) = match digits.split_first() {
             Some((b'-', rest)) => (true, rest),
@@ -312,7 +381,84 @@ mod tests {
     fn refuses_deep_nesting() {
         let mut v = vec![b'l'; 1000];
         v.extend(vec![b'e'; 1000]);
-        assert_eq!(decode(&v), Err(BencodeError::TooDeep));
+        assert_eq!(decode(&v), Err(BencodeError::TooDeep(64)));
+    }
+
+    /// `d` + `n` keys (sorted or reversed) each holding `i0e`, + `e`.
+    fn dict_of(n: usize, sorted: bool) -> Vec<u8> {
+        let mut out = b"d".to_vec();
+        for i in 0..n {
+            let k = if sorted { i } else { n - 1 - i };
+            out.extend_from_slice(format!("8:{k:08}i0e").as_bytes());
+        }
+        out.push(b'e');
+        out
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_sorted_or_not() {
+        for input in [
+            &b"d1:ai1e1:ai2ee"[..],
+            b"d1:bi1e1:ai2e1:bi3ee",
+            b"d1:ai1e1:bi1e1:ai2ee",
+        ] {
+            assert_eq!(
+                decode(input),
+                Err(BencodeError::Invalid(
+                    input.len() - 7,
+                    "duplicate dictionary key"
+                )),
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let n = decode(b"d1:bi1e1:ai2e1:ci3ee").unwrap();
+        assert_eq!(n.get("c").unwrap().as_int(), Some(3));
+    }
+
+    #[test]
+    fn counts_every_key_and_item_against_the_budget() {
+        let limits = Limits {
+            max_depth: 64,
+            max_values: 7,
+        };
+        // The dict, three keys, three values: seven.
+        let seven = dict_of(3, true);
+        assert!(decode_with(&seven, limits).is_ok());
+        assert_eq!(
+            decode_with(&dict_of(4, false), limits),
+            Err(BencodeError::TooManyValues(7))
+        );
+        assert_eq!(
+            decode_with(b"li1ei2ei3ei4ei5ei6ei7ee", limits),
+            Err(BencodeError::TooManyValues(7))
+        );
+        // The default budget holds 249,999 keys with their values, not 250,000.
+        assert!(decode(&dict_of(249_999, false)).is_ok());
+        assert_eq!(
+            decode(&dict_of(250_000, true)),
+            Err(BencodeError::TooManyValues(500_000))
+        );
+    }
+
+    #[test]
+    fn long_integers_are_refused_without_scanning_on() {
+        let mut digits = b"i".to_vec();
+        digits.extend(vec![b'1'; 1_000_000]);
+        digits.push(b'e');
+        assert_eq!(
+            decode(&digits),
+            Err(BencodeError::Invalid(1, "integer out of range"))
+        );
+        assert_eq!(decode(b"i12"), Err(BencodeError::Truncated(3)));
+        assert_eq!(
+            decode(b"i-9223372036854775808e").unwrap().as_int(),
+            Some(i64::MIN)
+        );
+        assert_eq!(
+            decode(b"i-92233720368547758080e"),
+            Err(BencodeError::Invalid(1, "integer out of range"))
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{admin_cli::AdminArgs, server::config::ServerArgs};
+use crate::{admin_cli::AdminArgs, app::config::ServerArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -12,6 +12,7 @@ use crate::{admin_cli::AdminArgs, server::config::ServerArgs};
 )]
 pub struct Cli {
     /// Log filter: error, warn, info, debug, trace in any case (also WARNING, CRITICAL), or a tracing directive such as `privateindexer=debug`.
+    /// The HTTP libraries (warp, hyper, h2, reqwest) stay at info: their traces carry keys.
     #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
 

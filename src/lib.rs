@@ -2,11 +2,14 @@
 
 pub mod admin_cli;
 pub mod admin_password;
+pub mod app;
 pub mod bencode;
 pub mod categories;
 pub mod cli;
 pub mod client;
+pub mod core;
 pub mod create;
+pub mod display_text;
 pub mod healthcheck;
 pub mod keys;
 pub mod logging;
@@ -18,3 +21,4 @@ pub mod store;
 pub mod torznab;
 pub mod tracker;
 pub mod web;
+pub mod wire;

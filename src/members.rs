@@ -1,64 +1,20 @@
 //! Member management shared by the admin HTTP API and the offline admin CLI.
 
-use serde::Serialize;
-
+use crate::display_text::{self, TextError};
 use crate::keys::{self, Secret};
 use crate::store::{Store, StoreError, User};
+pub use crate::wire::{IssuedKeys, MemberView};
 
 const MAX_LABEL_CHARS: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemberError {
-    #[error("label must be 1 to {MAX_LABEL_CHARS} characters without control characters")]
-    BadLabel,
+    #[error("label {0}")]
+    BadLabel(TextError),
     #[error("a member labelled {0:?} already exists")]
     DuplicateLabel(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// What the operator sees once when a member is created or their keys rotated.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct IssuedKeys {
-    pub id: u64,
-    pub label: String,
-    pub api_key: String,
-    pub passkey: String,
-    pub announce_url: String,
-}
-
-/// A member as listed: counters, never keys.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct MemberView {
-    pub id: u64,
-    pub label: String,
-    pub enabled: bool,
-    pub created: i64,
-    pub last_seen: i64,
-    pub uploaded: u64,
-    pub downloaded: u64,
-    pub grabs: u64,
-    pub uploads: u64,
-    pub popularity: u64,
-    pub snatches: u64,
-}
-
-impl From<&User> for MemberView {
-    fn from(u: &User) -> Self {
-        MemberView {
-            id: u.id,
-            label: u.label.clone(),
-            enabled: u.enabled,
-            created: u.created,
-            last_seen: u.last_seen,
-            uploaded: u.uploaded,
-            downloaded: u.downloaded,
-            grabs: u.grabs,
-            uploads: u.uploads,
-            popularity: u.popularity,
-            snatches: u.snatches,
-        }
-    }
 }
 
 pub fn announce_url(tracker_url: &str, passkey: &str) -> String {
@@ -67,12 +23,7 @@ pub fn announce_url(tracker_url: &str, passkey: &str) -> String {
 
 fn clean_label(label: &str) -> Result<String, MemberError> {
     let label = label.trim();
-    if label.is_empty()
-        || label.chars().count() > MAX_LABEL_CHARS
-        || label.chars().any(char::is_control)
-    {
-        return Err(MemberError::BadLabel);
-    }
+    display_text::check(label, MAX_LABEL_CHARS).map_err(MemberError::BadLabel)?;
     Ok(label.to_string())
 }
 

@@ -7,9 +7,23 @@ use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
 use crate::bencode::{self, BencodeError, Node, Owned};
+use crate::display_text::{self, TextError};
 
 /// Largest `.torrent` accepted; a 16 MiB-piece torrent of several TiB stays well under it.
 pub const MAX_TORRENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// Most files one torrent may list: a season or an album holds tens, a discography
+/// thousands; the bencode value budget ([`bencode::Limits::DEFAULT`]) is sized for it.
+pub const MAX_FILES: usize = 50_000;
+
+/// Piece lengths accepted: powers of two (BEP 52 requires it, every current tool makes
+/// them) from 16 KiB to 256 MiB, so `piece length × pieces` bounds the size to 128 TiB.
+const MIN_PIECE_LENGTH: u64 = 16 * 1024;
+const MAX_PIECE_LENGTH: u64 = 256 * 1024 * 1024;
+
+/// Longest file or folder name file systems take (NAME_MAX), and longest path (PATH_MAX).
+const MAX_NAME_BYTES: usize = 255;
+const MAX_PATH_BYTES: usize = 4096;
 
 /// Top-level keys kept from an upload; trackers, web seeds and anything unknown are dropped.
 const KEPT_TOP_LEVEL: &[&str] = &[
@@ -34,23 +48,32 @@ pub enum MetainfoError {
     NotPrivate,
     #[error("info.{0} is missing or invalid")]
     BadField(&'static str),
-    #[error("info.piece length must be a positive number")]
+    #[error("info.piece length must be a power of two from 16 KiB to 256 MiB")]
     BadPieceLength,
     #[error("v2-only torrents are not supported; make a v1 or hybrid torrent")]
     V2Only,
     #[error("info.pieces holds {found} hashes but the size needs {expected}")]
     PieceCount { expected: u64, found: u64 },
+    #[error("torrent lists more than {MAX_FILES} files")]
+    TooManyFiles,
     #[error("torrent holds no data")]
     Empty,
-    #[error("file path is unsafe or empty: {0}")]
-    BadPath(String),
+    #[error("info.{field} {reason}")]
+    BadText {
+        field: &'static str,
+        reason: TextError,
+    },
+    #[error("info.{0} is longer than {1} bytes")]
+    NameTooLong(&'static str, usize),
+    #[error("info.{0} is not a safe file name (empty, `.`, `..`, or holding `/` or `\\`)")]
+    UnsafeName(&'static str),
 }
 
 impl MetainfoError {
     /// The HTTP status this rejection is reported with.
     pub fn status(&self) -> u16 {
         match self {
-            MetainfoError::TooLarge => 413,
+            MetainfoError::TooLarge | MetainfoError::TooManyFiles => 413,
             MetainfoError::Bencode(_) | MetainfoError::NotADict => 400,
             _ => 422,
         }
@@ -99,14 +122,14 @@ pub fn parse(bytes: &[u8]) -> Result<Metainfo, MetainfoError> {
     let name = info
         .get("name")
         .and_then(Node::as_str)
-        .filter(|n| safe_component(n))
-        .ok_or(MetainfoError::BadField("name"))?
-        .to_string();
+        .ok_or(MetainfoError::BadField("name"))?;
+    check_name("name", name)?;
+    let name = name.to_string();
     let piece_length = info
         .get("piece length")
-        .and_then(Node::as_int)
-        .filter(|&p| p > 0)
-        .ok_or(MetainfoError::BadPieceLength)? as u64;
+        .and_then(non_negative)
+        .filter(|p| p.is_power_of_two() && (MIN_PIECE_LENGTH..=MAX_PIECE_LENGTH).contains(p))
+        .ok_or(MetainfoError::BadPieceLength)?;
     let is_v2 = info.get("meta version").and_then(Node::as_int) == Some(2);
     let pieces = match info.get("pieces") {
         Some(p) => p.as_bytes().ok_or(MetainfoError::BadField("pieces"))?,
@@ -170,6 +193,9 @@ fn file_list(info: &Node<'_>, name: &str) -> Result<(Vec<FileEntry>, u64), Metai
             if list.is_empty() {
                 return Err(MetainfoError::BadField("files"));
             }
+            if list.len() > MAX_FILES {
+                return Err(MetainfoError::TooManyFiles);
+            }
             let mut files = Vec::with_capacity(list.len());
             let mut total: u64 = 0;
             for f in list {
@@ -193,23 +219,18 @@ fn file_list(info: &Node<'_>, name: &str) -> Result<(Vec<FileEntry>, u64), Metai
                     .ok_or(MetainfoError::BadField("files.path"))?;
                 let mut comps = Vec::with_capacity(parts.len());
                 for part in parts {
-                    match part.as_str() {
-                        Some(s) if safe_component(s) => comps.push(s),
-                        _ => {
-                            return Err(MetainfoError::BadPath(
-                                String::from_utf8_lossy(part.as_bytes().unwrap_or(b""))
-                                    .into_owned(),
-                            ))
-                        }
-                    }
+                    let s = part.as_str().ok_or(MetainfoError::BadField("files.path"))?;
+                    check_name("files.path", s)?;
+                    comps.push(s);
                 }
                 if comps.is_empty() {
-                    return Err(MetainfoError::BadPath(String::new()));
+                    return Err(MetainfoError::UnsafeName("files.path"));
                 }
-                files.push(FileEntry {
-                    path: comps.join("/"),
-                    length,
-                });
+                let path = comps.join("/");
+                if path.len() > MAX_PATH_BYTES {
+                    return Err(MetainfoError::NameTooLong("files.path", MAX_PATH_BYTES));
+                }
+                files.push(FileEntry { path, length });
             }
             Ok((files, total))
         }
@@ -221,9 +242,18 @@ fn non_negative(n: &Node<'_>) -> Option<u64> {
     n.as_int().and_then(|i| u64::try_from(i).ok())
 }
 
-/// A path component a client could write without escaping its download folder.
-fn safe_component(s: &str) -> bool {
-    !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0'])
+/// A torrent's name or one part of a file path: shown to people, so one line of
+/// honest text; written by clients, so a name that stays inside the download folder.
+fn check_name(field: &'static str, s: &str) -> Result<(), MetainfoError> {
+    display_text::check(s, MAX_NAME_BYTES)
+        .map_err(|reason| MetainfoError::BadText { field, reason })?;
+    if s.len() > MAX_NAME_BYTES {
+        return Err(MetainfoError::NameTooLong(field, MAX_NAME_BYTES));
+    }
+    if s == "." || s == ".." || s.contains(['/', '\\']) {
+        return Err(MetainfoError::UnsafeName(field));
+    }
+    Ok(())
 }
 
 /// The stored torrent with `announce` set to the member's personal URL.
@@ -360,7 +390,19 @@ mod tests {
             ),
             (
                 torrent(info(vec![("name", Owned::str(".."))])),
-                MetainfoError::BadField("name"),
+                MetainfoError::UnsafeName("name"),
+            ),
+            (
+                torrent(info(vec![("piece length", Owned::Int(16384 + 1))])),
+                MetainfoError::BadPieceLength,
+            ),
+            (
+                torrent(info(vec![("piece length", Owned::Int(8192))])),
+                MetainfoError::BadPieceLength,
+            ),
+            (
+                torrent(info(vec![("piece length", Owned::Int(1 << 29))])),
+                MetainfoError::BadPieceLength,
             ),
             (
                 torrent(info(vec![
@@ -391,6 +433,146 @@ mod tests {
         );
     }
 
+    /// A two-file torrent (16 KiB pieces, 20,000 bytes each) with these path parts.
+    fn two_files(first: Vec<Owned>) -> Vec<u8> {
+        let file =
+            |path: Vec<Owned>| dict([("length", Owned::Int(20000)), ("path", Owned::List(path))]);
+        torrent(dict([
+            ("name", Owned::str("d")),
+            ("piece length", Owned::Int(16384)),
+            ("pieces", Owned::Bytes(vec![0; 60])),
+            ("private", Owned::Int(1)),
+            (
+                "files",
+                Owned::List(vec![file(first), file(vec![Owned::str("b.mkv")])]),
+            ),
+        ]))
+    }
+
+    #[test]
+    fn names_and_file_names_are_checked_as_text_shown_to_people() {
+        assert_eq!(
+            parse(&two_files(vec![Owned::str("a.mkv")]))
+                .unwrap()
+                .files
+                .len(),
+            2
+        );
+        let bad_text = [
+            ("Evil\u{202E}vkm.exe", TextError::Bidi(0x202E)),
+            ("two\r\nlines", TextError::Control(0x0D)),
+            ("bell\u{7}", TextError::Control(7)),
+            ("", TextError::Empty),
+        ];
+        for (s, reason) in bad_text {
+            assert_eq!(
+                parse(&torrent(info(vec![("name", Owned::str(s))]))).unwrap_err(),
+                MetainfoError::BadText {
+                    field: "name",
+                    reason: reason.clone()
+                },
+                "{s:?}"
+            );
+            assert_eq!(
+                parse(&two_files(vec![Owned::str("ok"), Owned::str(s)])).unwrap_err(),
+                MetainfoError::BadText {
+                    field: "files.path",
+                    reason
+                },
+                "{s:?}"
+            );
+        }
+        // 100 KB names: refused by length, in characters and in bytes.
+        let long = "n".repeat(100_000);
+        assert_eq!(
+            parse(&torrent(info(vec![("name", Owned::str(&long))]))).unwrap_err(),
+            MetainfoError::BadText {
+                field: "name",
+                reason: TextError::TooLong(255)
+            }
+        );
+        let wide = "é".repeat(200); // 200 characters, 400 bytes
+        assert_eq!(
+            parse(&torrent(info(vec![("name", Owned::str(&wide))]))).unwrap_err(),
+            MetainfoError::NameTooLong("name", 255)
+        );
+        let deep: Vec<Owned> = (0..40).map(|_| Owned::str(&"d".repeat(200))).collect();
+        assert_eq!(
+            parse(&two_files(deep)).unwrap_err(),
+            MetainfoError::NameTooLong("files.path", 4096)
+        );
+        for unsafe_part in ["..", ".", "a/b", "a\\b"] {
+            assert_eq!(
+                parse(&two_files(vec![Owned::str(unsafe_part)])).unwrap_err(),
+                MetainfoError::UnsafeName("files.path"),
+                "{unsafe_part}"
+            );
+        }
+        assert_eq!(
+            parse(&two_files(vec![Owned::Bytes(vec![0xff, 0xfe])])).unwrap_err(),
+            MetainfoError::BadField("files.path")
+        );
+    }
+
+    #[test]
+    fn sizes_are_bounded_by_piece_length_times_pieces() {
+        // i64::MAX bytes in one piece: no accepted piece length makes that add up.
+        for piece in [i64::MAX, 1 << 62, 1 << 28] {
+            let t = torrent(info(vec![
+                ("piece length", Owned::Int(piece)),
+                ("pieces", Owned::Bytes(vec![0; 20])),
+                ("length", Owned::Int(i64::MAX)),
+            ]));
+            assert!(
+                matches!(
+                    parse(&t).unwrap_err(),
+                    MetainfoError::BadPieceLength | MetainfoError::PieceCount { found: 1, .. }
+                ),
+                "piece length {piece}"
+            );
+        }
+        // Two files whose lengths overflow together.
+        let file = dict([
+            ("length", Owned::Int(i64::MAX)),
+            ("path", Owned::List(vec![Owned::str("a")])),
+        ]);
+        let t = torrent(dict([
+            ("name", Owned::str("d")),
+            ("piece length", Owned::Int(1 << 28)),
+            ("pieces", Owned::Bytes(vec![0; 20])),
+            ("private", Owned::Int(1)),
+            ("files", Owned::List(vec![file.clone(), file.clone(), file])),
+        ]));
+        assert_eq!(
+            parse(&t).unwrap_err(),
+            MetainfoError::BadField("files.length")
+        );
+        // The largest piece length with the right count is fine.
+        let t = torrent(info(vec![
+            ("piece length", Owned::Int(1 << 28)),
+            ("pieces", Owned::Bytes(vec![0; 40])),
+            ("length", Owned::Int((1 << 28) + 1)),
+        ]));
+        assert_eq!(parse(&t).unwrap().size, (1 << 28) + 1);
+    }
+
+    #[test]
+    fn refuses_more_files_than_the_cap_before_reading_them() {
+        let file = dict([
+            ("length", Owned::Int(1)),
+            ("path", Owned::List(vec![Owned::str("a")])),
+        ]);
+        let t = torrent(dict([
+            ("name", Owned::str("d")),
+            ("piece length", Owned::Int(16384)),
+            ("pieces", Owned::Bytes(vec![0; 20])),
+            ("private", Owned::Int(1)),
+            ("files", Owned::List(vec![file; MAX_FILES + 1])),
+        ]));
+        assert_eq!(parse(&t).unwrap_err(), MetainfoError::TooManyFiles);
+        assert_eq!(MetainfoError::TooManyFiles.status(), 413);
+    }
+
     #[test]
     fn rejects_path_traversal_in_multi_file_torrents() {
         let t = torrent(dict([
@@ -409,6 +591,9 @@ mod tests {
                 ])]),
             ),
         ]));
-        assert!(matches!(parse(&t), Err(MetainfoError::BadPath(_))));
+        assert_eq!(
+            parse(&t).unwrap_err(),
+            MetainfoError::UnsafeName("files.path")
+        );
     }
 }

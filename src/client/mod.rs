@@ -7,7 +7,7 @@ pub mod config;
 pub mod naming;
 pub mod queue;
 pub mod scan;
-pub mod server;
+pub mod server_client;
 pub mod shaping;
 pub mod sync;
 pub mod uploader;
@@ -28,7 +28,7 @@ use arr::{App, ArrError, ArrHttp, Item};
 use config::ClientConfig;
 use queue::ClientDb;
 use scan::Scanner;
-use server::{ServerClient, ServerError};
+use server_client::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
 
 pub fn run(args: ClientArgs) -> anyhow::Result<()> {
@@ -42,7 +42,11 @@ pub fn run(args: ClientArgs) -> anyhow::Result<()> {
 async fn check_server(server: &ServerClient) -> anyhow::Result<()> {
     match server.me().await {
         Ok(me) => {
-            tracing::info!("server {}: signed in as {:?}", server.base(), me.label);
+            tracing::info!(
+                "server {}: signed in as {:?}",
+                server.base(),
+                me.member.label
+            );
             Ok(())
         }
         Err(ServerError::BadKey(s)) => {

@@ -57,6 +57,7 @@ pub struct AppScan {
 
 impl Scanner {
     /// Scans one app. An error reading the app changes nothing.
+    #[tracing::instrument(name = "scan", skip_all, fields(app = ?http.app()))]
     pub async fn scan_app(self: &Arc<Self>, http: &ArrHttp) -> Result<AppScan, ArrError> {
         let lib = arr::read_library(http).await?;
         let roots: Vec<PathBuf> = lib
@@ -79,6 +80,7 @@ impl Scanner {
 
     /// Re-reads one series or artist whose `folder` (local) changed and brings
     /// only the torrents inside that folder in line.
+    #[tracing::instrument(name = "rescan", skip_all, fields(app = ?http.app(), folder = %folder.display()))]
     pub async fn scan_item(
         self: &Arc<Self>,
         http: &ArrHttp,

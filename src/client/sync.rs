@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::queue::{Batch, ClientDb, Job, Status};
-use super::server::{ServerClient, ServerError};
+use super::server_client::{ServerClient, ServerError};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -14,6 +14,7 @@ pub struct SyncReport {
 
 /// `complete`: the last scan read every configured app. Only then can "the
 /// client no longer has it" be trusted, so only then are orphans withdrawn.
+#[tracing::instrument(name = "sync", skip_all, fields(complete))]
 pub async fn reconcile(
     db: &ClientDb,
     server: &ServerClient,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::queue::{ClientDb, Job, Status};
-use super::server::{ServerClient, ServerError, UploadOutcome};
+use super::server_client::{ServerClient, ServerError, UploadOutcome};
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -91,6 +91,7 @@ impl Uploader {
     }
 
     /// Ok when the job is done with (sent, or refused for good); Err to retry.
+    #[tracing::instrument(name = "upload", skip_all, fields(seq))]
     async fn process(&self, seq: u64, job: &Job) -> Result<(), ServerError> {
         let finish = |outcome: Option<(&str, &str, Status)>| {
             if let Err(e) = self.db.finish_job(seq, outcome) {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::server::activity::Minute;
+use crate::core::activity::Minute;
 
 const W: f64 = 960.0;
 const H: f64 = 200.0;
@@ -115,7 +115,7 @@ fn label(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::activity::MINUTES;
+    use crate::core::activity::MINUTES;
 
     #[test]
     fn draws_two_lines_scaled_to_a_round_maximum() {

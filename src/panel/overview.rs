@@ -6,7 +6,7 @@ use warp::reply::Response;
 
 use super::format;
 use super::web::{admin, page, Chrome, Ctx};
-use crate::server::admin_api::SwarmFigures;
+use crate::core::swarm::SwarmFigures;
 use crate::store::StoreResult;
 
 #[derive(Template)]
@@ -65,6 +65,7 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
         });
     let activity = &a.ctx.state.activity;
     let (announces, searches) = activity.per_minute(5);
+    let (uploaded, downloaded) = crate::store::transfer_totals(&users);
     page(
         StatusCode::OK,
         &OverviewPage {
@@ -76,8 +77,8 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
             peers: swarm.peers,
             seeders: swarm.seeders,
             leechers: swarm.leechers,
-            uploaded: format::size(users.iter().map(|u| u.uploaded).sum()),
-            downloaded: format::size(users.iter().map(|u| u.downloaded).sum()),
+            uploaded: format::size(uploaded),
+            downloaded: format::size(downloaded),
             announces_pm: format::rate(announces),
             searches_pm: format::rate(searches),
             chart: super::chart::activity_svg(&activity.last_day()),

@@ -11,7 +11,7 @@ use warp::{Filter, Rejection};
 
 use super::web::{error_page, Ctx, Form};
 use super::{assets, auth, overview, torrents, users, view};
-use crate::server::state::AppState;
+use crate::app::state::AppState;
 use crate::web::filters::{api_key, client_ip, raw_query, with};
 
 /// Largest form body the panel accepts; its forms are a few short fields.

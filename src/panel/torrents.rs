@@ -9,9 +9,9 @@ use warp::reply::Response;
 
 use super::format;
 use super::web::{admin, page, redirect, Chrome, Ctx, Form};
+use crate::app::state::AppState;
 use crate::categories;
 use crate::metainfo;
-use crate::server::state::AppState;
 use crate::store::{StoreResult, TorrentRecord, User};
 use crate::web::filters::query_param;
 
@@ -182,7 +182,7 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
     };
     let users = labels(users);
     let swarm = a.ctx.state.swarm.clone();
-    let mut counted: Vec<(TorrentRecord, crate::server::state::PeerCounts)> = hits
+    let mut counted: Vec<(TorrentRecord, crate::core::swarm::PeerCounts)> = hits
         .drain(..)
         .map(|r| {
             let c = swarm.counts(&r.info_hash);
@@ -371,13 +371,12 @@ pub async fn delete(info_hash: String, ctx: Ctx, form: Form) -> Response {
     let Some(ih) = metainfo::parse_hex_hash(info_hash.trim()) else {
         return a.ctx.fail(StatusCode::NOT_FOUND, "No such torrent.");
     };
-    match a.ctx.state.db(move |s| s.delete_torrent(&ih)).await {
+    match a.ctx.state.catalog().remove_torrent(ih).await {
         Err(_) => a
             .ctx
             .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
         Ok(None) => a.ctx.fail(StatusCode::NOT_FOUND, "No such torrent."),
-        Ok(Some(rec)) => {
-            a.ctx.state.notify(|l| l.torrent_removed(&rec));
+        Ok(Some(_)) => {
             tracing::info!(info_hash = %info_hash, "torrent deleted in the panel");
             redirect("/admin/torrents?done=deleted")
         }

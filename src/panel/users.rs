@@ -1,15 +1,15 @@
 //! Members: list with counters, create, disable/enable, rotate keys, delete.
 
-use std::sync::Arc;
-
 use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::format;
 use super::web::{admin, page, redirect, Admin, Chrome, Ctx, Form};
-use crate::members::{self, IssuedKeys, MemberError};
-use crate::server::state::{now, AppState};
+use crate::app::catalog::MemberChange;
+use crate::app::state::AppState;
+use crate::core::clock::now;
+use crate::members::{IssuedKeys, MemberError};
 use crate::web::filters::query_param;
 
 pub struct Row {
@@ -126,21 +126,6 @@ fn issued(heading: &'static str, k: IssuedKeys) -> Issued {
     }
 }
 
-/// Runs a member call on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    state: &Arc<AppState>,
-    f: impl FnOnce(&AppState) -> Result<T, MemberError> + Send + 'static,
-) -> Result<T, MemberError> {
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || f(&st))
-        .await
-        .unwrap_or_else(|e| {
-            Err(MemberError::Store(crate::store::StoreError::Backend(
-                e.to_string(),
-            )))
-        })
-}
-
 pub async fn create(ctx: Ctx, form: Form) -> Response {
     let a = match admin(ctx).await {
         Ok(a) => a,
@@ -150,21 +135,10 @@ pub async fn create(ctx: Ctx, form: Form) -> Response {
         return r;
     }
     let label = form.get("label").to_string();
-    let made = blocking(&a.ctx.state, move |st| {
-        members::create(
-            &*st.store,
-            &st.secret,
-            &st.config.tracker_url,
-            &label,
-            now(),
-        )
-    })
-    .await;
+    let made = a.ctx.state.catalog().create_member(label).await;
     match made {
         Ok(k) => {
             tracing::info!(member = k.id, "member created in the panel");
-            // The tracker learns the new passkey through this hook.
-            a.ctx.state.notify(|l| l.member_changed(k.id));
             render(
                 &a,
                 StatusCode::OK,
@@ -201,36 +175,53 @@ pub async fn action(ctx: Ctx, id: u64, verb: String, form: Form) -> Response {
     if let Err(r) = a.check_csrf(&form) {
         return r;
     }
-    let state = a.ctx.state.clone();
-    let outcome = match verb.as_str() {
-        "rotate" => blocking(&state, move |st| {
-            members::rotate(&*st.store, &st.secret, &st.config.tracker_url, id)
-        })
-        .await
-        .map(|k| k.map(|k| Err(issued("New keys", k)))),
-        "enable" | "disable" => {
-            let on = verb == "enable";
-            blocking(&state, move |st| Ok(st.store.set_user_enabled(id, on)?))
-                .await
-                .map(|found| found.then_some(Ok(if on { "enabled" } else { "disabled" })))
+    let state = &a.ctx.state;
+    let (change, done) = match verb.as_str() {
+        "rotate" => {
+            let outcome = state.catalog().rotate_member(id).await;
+            return finish(
+                &a,
+                id,
+                &verb,
+                outcome.map(|k| k.map(|k| Err(issued("New keys", k)))),
+            )
+            .await;
         }
-        "delete" => blocking(&state, move |st| Ok(st.store.delete_user(id)?))
-            .await
-            .map(|found| found.then_some(Ok("deleted"))),
+        "enable" => (MemberChange::Enable, "enabled"),
+        "disable" => (MemberChange::Disable, "disabled"),
+        "delete" => (MemberChange::Delete, "deleted"),
         _ => return a.ctx.fail(StatusCode::NOT_FOUND, "No such action."),
     };
+    let outcome = state.catalog().change_member(id, change).await;
+    finish(
+        &a,
+        id,
+        &verb,
+        outcome
+            .map(|found| found.then_some(Ok(done)))
+            .map_err(MemberError::from),
+    )
+    .await
+}
+
+/// The page after a member action: its outcome, or the rotated keys shown once.
+async fn finish(
+    a: &Admin,
+    id: u64,
+    verb: &str,
+    outcome: Result<Option<Result<&'static str, Issued>>, MemberError>,
+) -> Response {
     match outcome {
         Err(_) => a
             .ctx
             .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
         Ok(None) => a.ctx.fail(StatusCode::NOT_FOUND, "No such member."),
         Ok(Some(done)) => {
-            state.notify(|l| l.member_changed(id));
             tracing::info!(member = id, action = %verb, "member changed in the panel");
             match done {
                 Ok(what) => redirect(&format!("/admin/users?done={what}")),
                 // Rotated keys are shown once, on this response.
-                Err(keys) => render(&a, StatusCode::OK, Some(keys), None, None).await,
+                Err(keys) => render(a, StatusCode::OK, Some(keys), None, None).await,
             }
         }
     }

@@ -11,7 +11,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::Reply;
 
-use crate::server::state::AppState;
+use crate::app::state::AppState;
 use crate::web::session::{cookie, same};
 
 pub struct Ctx {

@@ -3,36 +3,19 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use warp::filters::BoxedFilter;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::state::{now, AppState};
+use crate::app::catalog::MemberChange;
+use crate::app::state::AppState;
+use crate::core::swarm::SwarmFigures;
 use crate::members::{self, MemberError};
 use crate::web::filters::{authorization, client_ip, with};
 use crate::web::json::{recover_json, respond, ApiError};
-
-/// Swarm figures a live part of the server (the tracker) reports.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct SwarmFigures {
-    pub peers: u64,
-    pub seeders: u64,
-    pub leechers: u64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Stats {
-    pub members: u64,
-    pub enabled_members: u64,
-    pub torrents: u64,
-    pub peers: u64,
-    pub seeders: u64,
-    pub leechers: u64,
-    pub uploaded: u64,
-    pub downloaded: u64,
-}
+use crate::wire::Stats;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -183,16 +166,12 @@ fn parse_id(id: &str) -> Result<u64, ApiError> {
 async fn create_user(state: Arc<AppState>, body: bytes::Bytes) -> Result<Response, ApiError> {
     let req: NewUser = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
-    let (secret, tracker) = (state.secret, state.config.tracker_url.clone());
-    let store = state.store.clone();
-    let issued = tokio::task::spawn_blocking(move || {
-        members::create(&*store, &secret, &tracker, &req.label, now())
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(member_error)?;
+    let issued = state
+        .catalog()
+        .create_member(req.label)
+        .await
+        .map_err(member_error)?;
     tracing::info!(member = issued.id, label = %issued.label, "member created");
-    state.notify(|l| l.member_changed(issued.id));
     Ok(warp::reply::with_status(warp::reply::json(&issued), StatusCode::CREATED).into_response())
 }
 
@@ -202,30 +181,21 @@ async fn member_action(
     action: Action,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let (secret, tracker) = (state.secret, state.config.tracker_url.clone());
-    let store = state.store.clone();
-    let outcome = tokio::task::spawn_blocking(move || -> Result<Option<Response>, MemberError> {
-        let s = &*store;
-        Ok(match action {
-            Action::Rotate => members::rotate(s, &secret, &tracker, id)?
-                .map(|k| warp::reply::json(&k).into_response()),
-            Action::Enable => s
-                .set_user_enabled(id, true)?
-                .then(|| StatusCode::NO_CONTENT.into_response()),
-            Action::Disable => s
-                .set_user_enabled(id, false)?
-                .then(|| StatusCode::NO_CONTENT.into_response()),
-            Action::Delete => s
-                .delete_user(id)?
-                .then(|| StatusCode::NO_CONTENT.into_response()),
-        })
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(member_error)?;
-    let resp = outcome.ok_or_else(|| ApiError::not_found("no such member"))?;
-    state.notify(|l| l.member_changed(id));
-    Ok(resp)
+    let catalog = state.catalog();
+    let change = match action {
+        Action::Rotate => {
+            let keys = catalog.rotate_member(id).await.map_err(member_error)?;
+            let keys = keys.ok_or_else(|| ApiError::not_found("no such member"))?;
+            return Ok(warp::reply::json(&keys).into_response());
+        }
+        Action::Enable => MemberChange::Enable,
+        Action::Disable => MemberChange::Disable,
+        Action::Delete => MemberChange::Delete,
+    };
+    if !catalog.change_member(id, change).await? {
+        return Err(ApiError::not_found("no such member"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {
@@ -239,6 +209,7 @@ async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {
             seeders: a.seeders + b.seeders,
             leechers: a.leechers + b.leechers,
         });
+    let (uploaded, downloaded) = crate::store::transfer_totals(&users);
     let stats = Stats {
         members: users.len() as u64,
         enabled_members: users.iter().filter(|u| u.enabled).count() as u64,
@@ -246,8 +217,8 @@ async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {
         peers: swarm.peers,
         seeders: swarm.seeders,
         leechers: swarm.leechers,
-        uploaded: users.iter().map(|u| u.uploaded).sum(),
-        downloaded: users.iter().map(|u| u.downloaded).sum(),
+        uploaded,
+        downloaded,
     };
     Ok(warp::reply::json(&stats).into_response())
 }

@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::state::AppState;
+use crate::core::counters::Counters;
 use crate::tracker::http1;
 use crate::tracker::Tracker;
 
@@ -20,15 +20,19 @@ pub async fn serve(
     listener: std::net::TcpListener,
     routes: BoxedFilter<(Response,)>,
     tracker: Arc<Tracker>,
-    state: Arc<AppState>,
+    counters: Arc<Counters>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let listener = http1::prepare(listener)?;
     let graceful = GracefulShutdown::new();
     http1::accept_loop(listener, stop, |stream, remote| {
-        let Some(conn) =
-            http1::first_contact(&stream, remote, &tracker, &state, http1::is_tracker_request)
-        else {
+        let Some(conn) = http1::first_contact(
+            &stream,
+            remote,
+            &tracker,
+            &counters,
+            http1::is_tracker_request,
+        ) else {
             return;
         };
         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {

@@ -1,13 +1,9 @@
 //! `privateindexer server`: client API, admin API (and, as they land, Torznab,
 //! tracker and admin panel) on one port over one store.
 
-pub mod activity;
 pub mod admin_api;
-pub mod api;
-pub mod config;
-pub mod counters;
+pub mod client_api;
 pub mod main_port;
-pub mod state;
 pub mod upload;
 
 use std::sync::Arc;
@@ -17,9 +13,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::Filter;
 
-use self::config::ServerArgs;
-use self::state::AppState;
-use crate::store::{RedbStore, Store};
+use crate::app::config::{ServerArgs, ServerConfig};
+use crate::app::state::AppState;
+use crate::store::{Store, StoreConfig};
 use crate::torznab::SearchIndex;
 use crate::tracker::Tracker;
 
@@ -40,10 +36,10 @@ pub fn routes(
 ) -> BoxedFilter<(Response,)> {
     // The tracker first: announces are most of the traffic. Torznab's exact
     // `/api` path goes before the client API's `/api/v1` group.
-    crate::tracker::routes::routes(tracker, state.clone())
+    crate::tracker::routes::routes(tracker, state.counters.clone())
         .or(crate::torznab::routes(state.clone(), search))
         .unify()
-        .or(api::routes(state.clone()))
+        .or(client_api::routes(state.clone()))
         .unify()
         .or(admin_api::routes(state.clone()))
         .unify()
@@ -53,12 +49,16 @@ pub fn routes(
             .map(|| crate::web::json::ApiError::not_found("no such route"))
             .map(warp::Reply::into_response))
         .unify()
+        .with(crate::web::filters::request_span())
+        .map(warp::Reply::into_response)
         .boxed()
 }
 
-async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> =
-        Arc::new(RedbStore::open_dir(&config.data_dir).context("DATA_DIR")?);
+async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = crate::store::open(&StoreConfig::Redb {
+        data_dir: config.data_dir.clone(),
+    })
+    .context("DATA_DIR")?;
     let needs_setup = match &config.admin_password {
         Some(p) => {
             crate::admin_password::ensure(&*store, p).context("ADMIN_PASSWORD")?;
@@ -139,7 +139,7 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
             tracing::info!("tracker UDP on udp://{}", socket.local_addr()?);
             Some(tokio::spawn(crate::tracker::udp::run(
                 tracker.clone(),
-                state.clone(),
+                state.counters.clone(),
                 socket,
             )))
         }
@@ -153,7 +153,7 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
                 crate::tracker::http1::spawn_dedicated(
                     l.into_std()?,
                     tracker.clone(),
-                    state.clone(),
+                    state.counters.clone(),
                     stop_rx.clone(),
                 )
                 .context("TRACKER_BIND: cannot start the tracker thread")?,
@@ -183,7 +183,7 @@ async fn serve(mut config: config::ServerConfig) -> anyhow::Result<()> {
         listener.into_std()?,
         routes(state.clone(), search, tracker.clone()),
         tracker.clone(),
-        state.clone(),
+        state.counters.clone(),
         stop_rx,
     )
     .await

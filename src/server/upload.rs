@@ -6,6 +6,7 @@ use warp::http::StatusCode;
 use warp::multipart::FormData;
 
 use crate::categories;
+use crate::display_text;
 use crate::metainfo::{self, MAX_TORRENT_BYTES};
 use crate::store::TorrentMeta;
 use crate::web::json::ApiError;
@@ -71,8 +72,17 @@ pub async fn read_form(mut form: FormData) -> Result<UploadForm, ApiError> {
     })
 }
 
-pub fn parse_torrent(bytes: &[u8]) -> Result<metainfo::Metainfo, ApiError> {
-    metainfo::parse(bytes).map_err(|e| {
+/// Validates the torrent on the blocking pool: bencode and SHA-1 of up to 10 MiB are
+/// milliseconds of CPU that must not hold an async worker other requests are waiting on.
+pub async fn parse_torrent(bytes: Vec<u8>) -> Result<metainfo::Metainfo, ApiError> {
+    let parsed = tokio::task::spawn_blocking(move || metainfo::parse(&bytes))
+        .await
+        .map_err(|e| {
+            // The panic text stays in the log: it is no answer for a client.
+            tracing::error!("torrent validation task failed: {e}");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        })?;
+    parsed.map_err(|e| {
         ApiError::new(
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
             e.to_string(),
@@ -98,10 +108,9 @@ pub fn parse_meta(bytes: &[u8]) -> Result<TorrentMeta, ApiError> {
     ] {
         if let Some(v) = value {
             let trimmed = v.trim();
-            if trimmed.chars().any(char::is_control) || trimmed.chars().count() > MAX_TEXT_CHARS {
-                return Err(ApiError::unprocessable(format!(
-                    "meta.{field}: must be one line of at most {MAX_TEXT_CHARS} characters"
-                )));
+            if !trimmed.is_empty() {
+                display_text::check(trimmed, MAX_TEXT_CHARS)
+                    .map_err(|e| ApiError::unprocessable(format!("meta.{field} {e}")))?;
             }
             *value = (!trimmed.is_empty()).then(|| trimmed.to_string());
         }
@@ -128,4 +137,32 @@ pub fn parse_meta(bytes: &[u8]) -> Result<TorrentMeta, ApiError> {
         ));
     }
     Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With the one blocking thread held, an offloaded parse cannot finish while the
+    /// async side runs on; a parse on the async worker would finish on its first poll.
+    #[test]
+    fn torrent_parsing_runs_off_the_async_workers() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        rt.block_on(async {
+            let blocker = tokio::task::spawn_blocking(move || held.recv());
+            let parse = tokio::spawn(parse_torrent(b"not bencode".to_vec()));
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            assert!(!parse.is_finished(), "the parse ran on the async worker");
+            release.send(()).unwrap();
+            let err = parse.await.unwrap().expect_err("not bencode was accepted");
+            assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            blocker.await.unwrap().unwrap();
+        });
+    }
 }

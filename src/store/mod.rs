@@ -1,11 +1,33 @@
 //! Persistent state behind one trait, so the embedded redb store and the
 //! optional MySQL adapter can serve the same server code.
 
+#[cfg(test)]
+mod conformance;
 mod redb_store;
 mod types;
 
 pub use redb_store::{RedbStore, STORE_FILE};
-pub use types::{KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta};
+pub use types::{
+    transfer_totals, KeyHash, PutOutcome, TorrentMeta, TorrentRecord, User, UserDelta,
+};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which store to open. The embedded redb file is the one adapter today; others
+/// (MySQL for the multi-container stack) join as variants behind cargo features.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// `privateindexer.redb` in this folder (created when missing).
+    Redb { data_dir: PathBuf },
+}
+
+/// Opens the configured store.
+pub fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Redb { data_dir } => Ok(Arc::new(RedbStore::open_dir(data_dir)?)),
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -22,7 +44,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server persists. Calls are blocking: async callers run them
-/// on the blocking pool (see `server::state::AppState::db`).
+/// on the blocking pool (see `app::state::AppState::store_call`).
 pub trait Store: Send + Sync + 'static {
     // --- members
     fn create_user(
@@ -34,7 +56,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<User>;
     fn user(&self, id: u64) -> StoreResult<Option<User>>;
     fn user_by_api_key(&self, hash: &KeyHash) -> StoreResult<Option<User>>;
-    fn user_by_passkey(&self, hash: &KeyHash) -> StoreResult<Option<User>>;
     fn users(&self) -> StoreResult<Vec<User>>;
     /// Replaces both keys at once; the old hashes stop resolving in the same transaction.
     fn set_user_keys(
@@ -54,8 +75,6 @@ pub trait Store: Send + Sync + 'static {
     fn torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>>;
     /// Several torrents in one read transaction, in the given order; unknown hashes are skipped.
     fn torrents(&self, info_hashes: &[[u8; 20]]) -> StoreResult<Vec<TorrentRecord>>;
-    /// The v1 hash a v2 (full SHA-256) info-hash belongs to.
-    fn v1_for_v2(&self, v2: &[u8; 32]) -> StoreResult<Option<[u8; 20]>>;
     fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>>;
     fn delete_torrent(&self, info_hash: &[u8; 20]) -> StoreResult<Option<TorrentRecord>>;
     fn torrent_count(&self) -> StoreResult<u64>;

@@ -190,10 +190,6 @@ impl Store for RedbStore {
         self.user_by_index(USER_BY_API_KEY, hash)
     }
 
-    fn user_by_passkey(&self, hash: &KeyHash) -> StoreResult<Option<User>> {
-        self.user_by_index(USER_BY_PASSKEY, hash)
-    }
-
     fn users(&self) -> StoreResult<Vec<User>> {
         let tx = self.db.begin_read().map_err(be)?;
         let users = tx.open_table(USERS).map_err(be)?;
@@ -361,18 +357,6 @@ impl Store for RedbStore {
             }
         }
         Ok(out)
-    }
-
-    fn v1_for_v2(&self, v2: &[u8; 32]) -> StoreResult<Option<[u8; 20]>> {
-        let tx = self.db.begin_read().map_err(be)?;
-        let t = tx.open_table(V2_TO_V1).map_err(be)?;
-        let v = t.get(&v2[..]).map_err(be)?;
-        v.map(|v| {
-            v.value()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("v2_to_v1".into()))
-        })
-        .transpose()
     }
 
     fn torrent_file(&self, info_hash: &[u8; 20]) -> StoreResult<Option<Vec<u8>>> {

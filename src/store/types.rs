@@ -35,6 +35,17 @@ pub struct User {
     pub snatches: u64,
 }
 
+/// Bytes uploaded and downloaded by all `users`. Saturating: a sum past u64::MAX
+/// (16 EiB) stays there, where a plain `sum` wraps (stats once said 1 byte) or panics.
+pub fn transfer_totals(users: &[User]) -> (u64, u64) {
+    users.iter().fold((0u64, 0u64), |(up, down), u| {
+        (
+            up.saturating_add(u.uploaded),
+            down.saturating_add(u.downloaded),
+        )
+    })
+}
+
 /// Counter changes for one member, applied in batches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UserDelta {
@@ -159,5 +170,35 @@ mod imdb {
                 digits.parse().map(Some).map_err(serde::de::Error::custom)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(uploaded: u64, downloaded: u64) -> User {
+        User {
+            id: 1,
+            label: "m".into(),
+            api_key_hash: [0; 32],
+            passkey_hash: [0; 32],
+            created: 0,
+            last_seen: 0,
+            enabled: true,
+            uploaded,
+            downloaded,
+            grabs: 0,
+            uploads: 0,
+            popularity: 0,
+            snatches: 0,
+        }
+    }
+
+    #[test]
+    fn transfer_totals_saturate_instead_of_wrapping() {
+        let users = [member(u64::MAX, 5), member(2, 7)];
+        assert_eq!(transfer_totals(&users), (u64::MAX, 12));
+        assert_eq!(transfer_totals(&[]), (0, 0));
     }
 }

@@ -6,8 +6,8 @@ use quick_xml::Writer;
 
 use super::query::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::render::{declaration, xml_safe};
+use crate::app::config::ServerConfig;
 use crate::categories;
-use crate::server::config::ServerConfig;
 
 /// Search modes with their parameters; books are not carried.
 const MODES: &[(&str, bool, &str)] = &[

@@ -9,8 +9,8 @@ use quick_xml::Writer;
 
 use super::TorznabError;
 use crate::categories;
+use crate::core::swarm::PeerCounts;
 use crate::metainfo::hex_hash;
-use crate::server::state::PeerCounts;
 use crate::store::TorrentRecord;
 
 pub const TORZNAB_NS: &str = "http://torznab.com/schemas/2015/feed";

@@ -1,16 +1,17 @@
-//! `GET /api` and `GET /torznab/api`: every answer is Torznab XML, errors included.
+//! `GET /api` and `GET /torznab/api`: every answer is Torznab XML, errors included
+//! (other methods and undecodable keys too: the *arr apps read only the XML).
 
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
-use warp::http::{header, HeaderValue, StatusCode};
+use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 use warp::Filter;
 
 use super::query::{self, Function, Params};
 use super::render::{self, Feed, Item};
 use super::{SearchIndex, TorznabError};
-use crate::server::state::AppState;
+use crate::app::state::AppState;
 use crate::web::error::AuthError;
 use crate::web::filters::{raw_query, with};
 
@@ -18,13 +19,24 @@ pub fn routes(state: Arc<AppState>, index: Arc<SearchIndex>) -> BoxedFilter<(Res
     let path = warp::path!("api")
         .or(warp::path!("torznab" / "api"))
         .unify();
-    path.and(warp::get().or(warp::head()).unify())
+    path.and(warp::method())
         .and(with(state))
         .and(warp::any().map(move || index.clone()))
         .and(raw_query())
-        .and(warp::header::optional::<String>("x-api-key"))
+        .and(api_key_header())
         .then(
-            |state: Arc<AppState>, index, query: String, header_key: Option<String>| async move {
+            |method: Method,
+             state: Arc<AppState>,
+             index,
+             query: String,
+             header_key: Option<String>| async move {
+                // Newznab clients send POST now and then; the parameters are the query's.
+                if ![Method::GET, Method::HEAD, Method::POST].contains(&method) {
+                    let e = TorznabError::new(202, format!("No such function (method {method})"));
+                    let mut resp = xml(render::error(&e), "application/xml; charset=utf-8");
+                    *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+                    return resp;
+                }
                 let params = Params::parse(&query);
                 match answer(&state, index, &params, header_key).await {
                     Ok(body) => xml(body, "application/rss+xml; charset=utf-8"),
@@ -35,6 +47,17 @@ pub fn routes(state: Arc<AppState>, index: Arc<SearchIndex>) -> BoxedFilter<(Res
                 }
             },
         )
+        .boxed()
+}
+
+/// `X-Api-Key` as sent. A value that is not UTF-8 is kept (lossily) so that it fails
+/// as a wrong key, in XML, where warp's typed header filter rejected it as JSON.
+fn api_key_header() -> BoxedFilter<(Option<String>,)> {
+    warp::header::headers_cloned()
+        .map(|h: HeaderMap| {
+            h.get("x-api-key")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        })
         .boxed()
 }
 

@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{response, Tracker};
-use crate::server::state::AppState;
+use crate::core::counters::Counters;
 use crate::web::client_ip::Origin;
 
 /// Requests larger than this (request line + headers) are refused.
@@ -44,7 +44,7 @@ const TOO_LARGE: &[u8] =
 pub fn spawn_dedicated(
     listener: std::net::TcpListener,
     tracker: Arc<Tracker>,
-    state: Arc<AppState>,
+    counters: Arc<Counters>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -57,7 +57,7 @@ pub fn spawn_dedicated(
                 match prepare(listener) {
                     Ok(l) => {
                         accept_loop(l, stop, |stream, remote| {
-                            first_request(stream, remote, &tracker, &state)
+                            first_request(stream, remote, &tracker, &counters)
                         })
                         .await
                     }
@@ -177,7 +177,7 @@ impl Conn {
 
     /// Answers the first request buffered, if it is all there: its answer goes
     /// to `out`, its bytes leave `buf`.
-    fn advance(&mut self, tracker: &Tracker, state: &AppState, remote: SocketAddr) -> Advance {
+    fn advance(&mut self, tracker: &Tracker, counters: &Counters, remote: SocketAddr) -> Advance {
         let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
             return if self.buf.len() > MAX_HEAD {
                 Advance::Reject(TOO_LARGE)
@@ -194,7 +194,7 @@ impl Conn {
         else {
             return Advance::Reject(BAD_REQUEST);
         };
-        let body = answer(tracker, state, &h, remote);
+        let body = answer(tracker, counters, &h, remote);
         let out = &mut self.out;
         out.extend_from_slice(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\nContent-Length: ",
@@ -228,12 +228,12 @@ pub fn first_contact(
     stream: &std::net::TcpStream,
     remote: SocketAddr,
     tracker: &Tracker,
-    state: &AppState,
+    counters: &Counters,
     answer_now: impl Fn(&[u8]) -> bool,
 ) -> Option<Conn> {
     let buf = read_first(stream)?;
     if !buf.is_empty() && answer_now(&buf) {
-        answer_inline(stream, buf, tracker, state, remote)
+        answer_inline(stream, buf, tracker, counters, remote)
     } else {
         Some(Conn::fresh(buf))
     }
@@ -274,11 +274,11 @@ fn answer_inline(
     stream: &std::net::TcpStream,
     buf: Vec<u8>,
     tracker: &Tracker,
-    state: &AppState,
+    counters: &Counters,
     remote: SocketAddr,
 ) -> Option<Conn> {
     let mut conn = Conn::fresh(buf);
-    match conn.advance(tracker, state, remote) {
+    match conn.advance(tracker, counters, remote) {
         Advance::NeedMore => Some(conn),
         Advance::Reject(answer) => {
             let _ = (&*stream).write(answer);
@@ -303,9 +303,9 @@ fn first_request(
     stream: std::net::TcpStream,
     remote: SocketAddr,
     tracker: &Arc<Tracker>,
-    state: &Arc<AppState>,
+    counters: &Arc<Counters>,
 ) {
-    let Some(conn) = first_contact(&stream, remote, tracker, state, |_| true) else {
+    let Some(conn) = first_contact(&stream, remote, tracker, counters, |_| true) else {
         return;
     };
     let Ok(stream) = TcpStream::from_std(stream) else {
@@ -316,7 +316,7 @@ fn first_request(
         stream,
         remote,
         tracker.clone(),
-        state.clone(),
+        counters.clone(),
         conn,
     ));
 }
@@ -326,7 +326,7 @@ async fn connection(
     mut stream: TcpStream,
     remote: SocketAddr,
     tracker: Arc<Tracker>,
-    state: Arc<AppState>,
+    counters: Arc<Counters>,
     mut conn: Conn,
 ) {
     let mut chunk = [0u8; READ_CHUNK];
@@ -340,7 +340,7 @@ async fn connection(
         if !conn.open {
             return;
         }
-        match conn.advance(&tracker, &state, remote) {
+        match conn.advance(&tracker, &counters, remote) {
             Advance::NeedMore => match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
                 Ok(Ok(n)) if n > 0 => conn.buf.extend_from_slice(&chunk[..n]),
                 _ => return,
@@ -402,7 +402,7 @@ fn parse_head(head: &str) -> Option<Head<'_>> {
 }
 
 /// The bencoded answer to one request target.
-fn answer(tracker: &Tracker, state: &AppState, h: &Head<'_>, remote: SocketAddr) -> Vec<u8> {
+fn answer(tracker: &Tracker, counters: &Counters, h: &Head<'_>, remote: SocketAddr) -> Vec<u8> {
     let (path, query) = h.target.split_once('?').unwrap_or((h.target, ""));
     let (route, passkey) = match path.trim_start_matches('/').split_once('/') {
         Some((r, k)) => (r, Some(k.trim_end_matches('/'))),
@@ -415,7 +415,7 @@ fn answer(tracker: &Tracker, state: &AppState, h: &Head<'_>, remote: SocketAddr)
                 forwarded_for: h.forwarded_for.map(str::to_string),
                 real_ip: h.real_ip.map(str::to_string),
             };
-            tracker.http_announce(passkey, query, &origin, &state.counters)
+            tracker.http_announce(passkey, query, &origin, counters)
         }
         "scrape" => tracker.http_scrape(passkey, query),
         _ => response::failure("no such tracker route"),

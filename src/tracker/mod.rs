@@ -11,7 +11,7 @@ pub mod routes;
 pub mod swarm;
 pub mod udp;
 
-use crate::server::activity::Activity;
+use crate::core::activity::Activity;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,10 +20,10 @@ use self::announce::{Announce, Event, ParamError};
 pub use self::config::{TrackerArgs, TrackerConfig};
 use self::registry::Registry;
 use self::swarm::{PeerUpdate, Picked, SwarmError, Swarms};
-use crate::server::admin_api::SwarmFigures;
-use crate::server::counters::Counters;
-use crate::server::state::{CatalogListener, PeerCounts, SwarmView};
-use crate::store::{Store, StoreResult, TorrentRecord};
+use crate::core::catalog::CatalogListener;
+use crate::core::counters::Counters;
+use crate::core::swarm::{PeerCounts, SwarmFigures, SwarmView};
+use crate::store::{Store, StoreResult, TorrentRecord, User};
 use crate::web::client_ip::{canonical_ip, Origin};
 
 /// Why an announce or scrape is refused; the text goes out as `failure reason`.
@@ -49,7 +49,6 @@ pub struct Tracker {
     pub config: TrackerConfig,
     registry: Registry,
     swarms: Swarms,
-    store: Arc<dyn Store>,
     accounting: accounting::Pending,
     started: Instant,
     /// Per-minute announce counts, shared with the panel's overview.
@@ -64,7 +63,6 @@ impl Tracker {
             config,
             registry,
             swarms: Swarms::default(),
-            store,
             accounting: accounting::Pending::default(),
             started: Instant::now(),
             activity: Arc::default(),
@@ -151,13 +149,8 @@ impl Tracker {
             req.compact,
             picked,
         )?;
-        self.accounting.record(
-            counters,
-            user,
-            &reg.swarm,
-            &out,
-            crate::server::state::now(),
-        );
+        self.accounting
+            .record(counters, user, &reg, &out, crate::core::clock::now());
         Ok(out)
     }
 
@@ -263,24 +256,10 @@ impl CatalogListener for Tracker {
         self.swarms.remove(&record.info_hash);
     }
 
-    fn member_changed(&self, user_id: u64) {
-        // A rare admin action: one small store read keeps the map exact.
-        match self.store.user(user_id) {
-            Ok(user) => {
-                self.registry.refresh_member(user_id, user.as_ref());
-                if !user.is_some_and(|u| u.enabled) {
-                    self.swarms.remove_member(user_id);
-                }
-            }
-            Err(e) => {
-                // Fail closed: without a fresh record the member cannot announce.
-                tracing::error!(
-                    member = user_id,
-                    "cannot reload member for the tracker: {e}"
-                );
-                self.registry.refresh_member(user_id, None);
-                self.swarms.remove_member(user_id);
-            }
+    fn member_changed(&self, user_id: u64, user: Option<&User>) {
+        self.registry.refresh_member(user_id, user);
+        if !user.is_some_and(|u| u.enabled) {
+            self.swarms.remove_member(user_id);
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Registered {
     pub swarm: [u8; 20],
     /// Completions stored when the torrent was loaded.
     pub stored_snatches: u64,
+    /// Bytes of the torrent's files: what bounds a plausible transfer.
+    pub size: u64,
 }
 
 #[derive(Default)]
@@ -92,6 +94,7 @@ impl Registry {
         let reg = Registered {
             swarm: t.info_hash,
             stored_snatches: t.snatches,
+            size: t.size,
         };
         let mut map = write(&self.torrents);
         map.insert(t.info_hash, reg);

@@ -8,7 +8,7 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::Tracker;
-use crate::server::state::AppState;
+use crate::core::counters::Counters;
 use crate::web::client_ip::Origin;
 use crate::web::filters::{origin, raw_query};
 
@@ -31,14 +31,14 @@ fn passkey_segment() -> BoxedFilter<(Option<String>,)> {
 }
 
 /// Announce and scrape; every answer is bencode with HTTP 200.
-pub fn routes(tracker: Arc<Tracker>, state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+pub fn routes(tracker: Arc<Tracker>, counters: Arc<Counters>) -> BoxedFilter<(Response,)> {
     let t = tracker.clone();
     let announce = warp::path("announce")
         .and(passkey_segment())
         .and(raw_query())
         .and(origin())
         .map(move |pk: Option<String>, q: String, o: Origin| {
-            bencoded(t.http_announce(pk.as_deref(), &q, &o, &state.counters))
+            bencoded(t.http_announce(pk.as_deref(), &q, &o, &counters))
         });
     let scrape = warp::path("scrape")
         .and(passkey_segment())

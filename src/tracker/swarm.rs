@@ -76,8 +76,11 @@ pub struct PeerUpdate {
 /// What an announce changed, for accounting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// Deltas the client reported since its last announce, not yet bounded.
     pub credit_uploaded: u64,
     pub credit_downloaded: u64,
+    /// Seconds since this peer's previous announce (0 for a new session).
+    pub elapsed: u32,
     pub snatched: bool,
     pub complete: u32,
     pub incomplete: u32,
@@ -214,6 +217,7 @@ impl Swarms {
                     // (client restart without `started`) is a new base, never a debit.
                     out.credit_uploaded = up.uploaded.saturating_sub(old.uploaded);
                     out.credit_downloaded = up.downloaded.saturating_sub(old.downloaded);
+                    out.elapsed = now.saturating_sub(old.last);
                 }
                 if up.event == Event::Completed && !old.completed && old.left > 0 {
                     out.snatched = true;
@@ -511,13 +515,14 @@ mod tests {
         u.downloaded = 40;
         let (o, _) = announce(&s, &u, 1);
         assert_eq!((o.credit_uploaded, o.credit_downloaded), (300, 40));
+        assert_eq!(o.elapsed, 1);
         u.uploaded = 100; // went backwards: new base, no debit
         let (o, _) = announce(&s, &u, 2);
         assert_eq!((o.credit_uploaded, o.credit_downloaded), (0, 0));
         u.uploaded = 150;
         u.event = Event::Stopped;
-        let (o, _) = announce(&s, &u, 3);
-        assert_eq!(o.credit_uploaded, 50);
+        let (o, _) = announce(&s, &u, 1802);
+        assert_eq!((o.credit_uploaded, o.elapsed), (50, 1800));
         assert_eq!(s.scrape(&IH), Some((0, 0, 3)));
         assert_eq!(s.member_peers(9), MemberPeers::default());
     }

@@ -8,11 +8,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::UdpSocket;
 
-use super::announce::{Announce, Event};
+use super::announce::{Announce, Event, ParamError};
 use super::config::{DEFAULT_NUMWANT, MAX_NUMWANT};
 use super::swarm::Picked;
 use super::{Refusal, Tracker};
-use crate::server::state::AppState;
+use crate::core::counters::Counters;
 
 const PROTOCOL_ID: u64 = 0x0417_2710_1980;
 const CONNECT: u32 = 0;
@@ -116,55 +116,28 @@ fn passkey_of(url: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Answers one datagram; `None` for datagrams not worth an answer.
-pub fn handle(
-    tracker: &Tracker,
-    ids: &ConnectionIds,
-    state: &AppState,
-    packet: &[u8],
-    from: SocketAddr,
-) -> Option<Vec<u8>> {
-    let conn = u64_at(packet, 0)?;
-    let action = u32_at(packet, 8)?;
-    let txid = u32_at(packet, 12)?;
-    if action == CONNECT {
-        if conn != PROTOCOL_ID {
-            return None;
-        }
-        let mut out = Vec::with_capacity(16);
-        out.extend_from_slice(&CONNECT.to_be_bytes());
-        out.extend_from_slice(&txid.to_be_bytes());
-        out.extend_from_slice(&ids.issue(&from).to_be_bytes());
-        return Some(out);
-    }
-    if !ids.valid(&from, conn) {
-        return Some(error(txid, "unknown or expired connection id"));
-    }
-    match action {
-        ANNOUNCE => Some(match announce(tracker, state, packet, from, txid) {
-            Ok(out) => out,
-            Err(r) => error(txid, &r.to_string()),
-        }),
-        SCRAPE => Some(error(
-            txid,
-            "scrape over UDP is not offered; use the HTTP scrape URL with your passkey",
-        )),
-        _ => Some(error(txid, "unknown action")),
-    }
+/// The 16 bytes every BEP 15 request starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub conn: u64,
+    pub action: u32,
+    pub txid: u32,
 }
 
-fn announce(
-    tracker: &Tracker,
-    state: &AppState,
-    p: &[u8],
-    from: SocketAddr,
-    txid: u32,
-) -> Result<Vec<u8>, Refusal> {
-    use super::announce::ParamError;
+/// The header of a datagram; `None` when it is too short to answer.
+pub fn decode_header(packet: &[u8]) -> Option<Header> {
+    Some(Header {
+        conn: u64_at(packet, 0)?,
+        action: u32_at(packet, 8)?,
+        txid: u32_at(packet, 12)?,
+    })
+}
+
+/// The body of an announce datagram (BEP 15 offsets), the passkey from its URL data.
+pub fn decode_announce(p: &[u8]) -> Result<Announce, ParamError> {
     if p.len() < 98 {
-        return Err(ParamError::Malformed("announce packet").into());
+        return Err(ParamError::Malformed("announce packet"));
     }
-    let user = tracker.authenticate(passkey_of(&url_data(&p[98..])).as_deref())?;
     let mut info_hash = [0u8; 20];
     info_hash.copy_from_slice(&p[16..36]);
     let mut peer_id = [0u8; 20];
@@ -181,9 +154,9 @@ fn announce(
     };
     let port = u16::from_be_bytes([p[96], p[97]]);
     if port == 0 {
-        return Err(ParamError::BadPort.into());
+        return Err(ParamError::BadPort);
     }
-    let req = Announce {
+    Ok(Announce {
         info_hash,
         peer_id,
         port,
@@ -196,11 +169,57 @@ fn announce(
         no_peer_id: true,
         key: u32_at(p, 88).map(u64::from),
         ip: None,
-        passkey: None,
-    };
+        passkey: passkey_of(&url_data(&p[98..])),
+    })
+}
+
+/// Answers one datagram; `None` for datagrams not worth an answer.
+pub fn handle(
+    tracker: &Tracker,
+    ids: &ConnectionIds,
+    counters: &Counters,
+    packet: &[u8],
+    from: SocketAddr,
+) -> Option<Vec<u8>> {
+    let Header { conn, action, txid } = decode_header(packet)?;
+    if action == CONNECT {
+        if conn != PROTOCOL_ID {
+            return None;
+        }
+        let mut out = Vec::with_capacity(16);
+        out.extend_from_slice(&CONNECT.to_be_bytes());
+        out.extend_from_slice(&txid.to_be_bytes());
+        out.extend_from_slice(&ids.issue(&from).to_be_bytes());
+        return Some(out);
+    }
+    if !ids.valid(&from, conn) {
+        return Some(error(txid, "unknown or expired connection id"));
+    }
+    match action {
+        ANNOUNCE => Some(match announce(tracker, counters, packet, from, txid) {
+            Ok(out) => out,
+            Err(r) => error(txid, &r.to_string()),
+        }),
+        SCRAPE => Some(error(
+            txid,
+            "scrape over UDP is not offered; use the HTTP scrape URL with your passkey",
+        )),
+        _ => Some(error(txid, "unknown action")),
+    }
+}
+
+fn announce(
+    tracker: &Tracker,
+    counters: &Counters,
+    p: &[u8],
+    from: SocketAddr,
+    txid: u32,
+) -> Result<Vec<u8>, Refusal> {
+    let mut req = decode_announce(p)?;
+    let user = tracker.authenticate(req.passkey.take().as_deref())?;
     let ip = crate::web::client_ip::canonical_ip(from.ip());
     let mut picked = Picked::default();
-    let out = tracker.announce(user, &req, ip, &state.counters, &mut picked)?;
+    let out = tracker.announce(user, &req, ip, counters, &mut picked)?;
     // BEP 15 answers carry peers of the socket's family only.
     let peers = match ip {
         IpAddr::V4(_) => &picked.compact4,
@@ -217,7 +236,7 @@ fn announce(
 }
 
 /// Serves UDP announces until the task is aborted.
-pub async fn run(tracker: Arc<Tracker>, state: Arc<AppState>, socket: UdpSocket) {
+pub async fn run(tracker: Arc<Tracker>, counters: Arc<Counters>, socket: UdpSocket) {
     let ids = ConnectionIds::default();
     let mut buf = vec![0u8; 2048];
     loop {
@@ -228,7 +247,7 @@ pub async fn run(tracker: Arc<Tracker>, state: Arc<AppState>, socket: UdpSocket)
                 continue;
             }
         };
-        if let Some(reply) = handle(&tracker, &ids, &state, &buf[..n], from) {
+        if let Some(reply) = handle(&tracker, &ids, &counters, &buf[..n], from) {
             if let Err(e) = socket.send_to(&reply, from).await {
                 tracing::debug!("udp tracker send error: {e}");
             }
@@ -254,6 +273,36 @@ mod tests {
         // Truncated options never panic.
         assert_eq!(url_data(&[2, 200, b'a']), "a");
         assert_eq!(url_data(&[2]), "");
+    }
+
+    #[test]
+    fn announce_fields_come_from_their_bep15_offsets() {
+        let mut p = vec![0u8; 98];
+        p[16..36].copy_from_slice(&[7; 20]);
+        p[36..56].copy_from_slice(&[9; 20]);
+        p[56..64].copy_from_slice(&5u64.to_be_bytes());
+        p[64..72].copy_from_slice(&6u64.to_be_bytes());
+        p[72..80].copy_from_slice(&u64::MAX.to_be_bytes());
+        p[80..84].copy_from_slice(&2u32.to_be_bytes());
+        p[92..96].copy_from_slice(&(-1i32).to_be_bytes());
+        p[96..98].copy_from_slice(&6881u16.to_be_bytes());
+        p.extend_from_slice(&[2, 12]);
+        p.extend_from_slice(b"/announce/pk");
+        let a = decode_announce(&p).unwrap();
+        assert_eq!((a.info_hash, a.peer_id), ([7; 20], [9; 20]));
+        assert_eq!((a.downloaded, a.left, a.uploaded), (5, 6, u64::MAX));
+        assert_eq!(
+            (a.event, a.numwant, a.port),
+            (Event::Started, DEFAULT_NUMWANT, 6881)
+        );
+        assert_eq!(a.passkey.as_deref(), Some("pk"));
+        p[96..98].copy_from_slice(&[0, 0]);
+        assert_eq!(decode_announce(&p).unwrap_err(), ParamError::BadPort);
+        assert_eq!(
+            decode_announce(&p[..97]).unwrap_err(),
+            ParamError::Malformed("announce packet")
+        );
+        assert_eq!(decode_header(&p[..15]), None);
     }
 
     #[test]

@@ -56,3 +56,76 @@ pub fn client_ip(proxies: TrustedProxies) -> BoxedFilter<(Option<IpAddr>,)> {
 pub fn authorization() -> BoxedFilter<(Option<String>,)> {
     warp::header::optional::<String>("authorization").boxed()
 }
+
+/// A request's route for logs: the path with keys, info-hashes and ids
+/// replaced by placeholders (a passkey travels in the announce path), at most
+/// six segments, and never the query (API keys travel there).
+pub fn route_label(path: &str) -> String {
+    let mut out = String::new();
+    let mut key_next = false;
+    for seg in path.split('/').filter(|s| !s.is_empty()).take(6) {
+        let hex = seg.bytes().all(|b| b.is_ascii_hexdigit());
+        let label = if key_next {
+            "{passkey}"
+        } else if hex && seg.len() == 40 {
+            "{infohash}"
+        } else if seg.bytes().all(|b| b.is_ascii_digit()) {
+            "{id}"
+        } else if seg.len() > 24
+            || !seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            "{…}"
+        } else {
+            seg
+        };
+        key_next = out.is_empty() && matches!(seg, "announce" | "scrape");
+        out.push('/');
+        out.push_str(label);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// One span per request: method and route label, never the query.
+pub fn request_span(
+) -> warp::filters::trace::Trace<impl Fn(warp::filters::trace::Info<'_>) -> tracing::Span + Clone> {
+    warp::trace(|info: warp::filters::trace::Info<'_>| {
+        tracing::info_span!(
+            "request",
+            method = %info.method(),
+            route = %route_label(info.path()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_label;
+
+    #[test]
+    fn route_labels_carry_no_keys() {
+        let key = "ab".repeat(32);
+        let hash = "cd".repeat(20);
+        assert_eq!(
+            route_label(&format!("/announce/{key}")),
+            "/announce/{passkey}"
+        );
+        assert_eq!(route_label("/scrape/not-even-hex!"), "/scrape/{passkey}");
+        assert_eq!(
+            route_label(&format!("/api/v1/torrents/{hash}/download")),
+            "/api/v1/torrents/{infohash}/download"
+        );
+        assert_eq!(
+            route_label("/admin/api/users/17/rotate"),
+            "/admin/api/users/{id}/rotate"
+        );
+        assert_eq!(route_label(&format!("/view/{key}")), "/view/{…}");
+        assert_eq!(route_label("/static/panel.css"), "/static/panel.css");
+        assert_eq!(route_label(""), "/");
+        assert_eq!(route_label("/a/b/c/d/e/f/g/h").matches('/').count(), 6);
+    }
+}

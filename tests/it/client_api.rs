@@ -24,13 +24,6 @@ async fn me_json(server: &Server, key: &str) -> serde_json::Value {
         .unwrap()
 }
 
-async fn download_status(server: &Server, ih: &str, key: &str) -> u16 {
-    api_get(server, &format!("/api/v1/torrents/{ih}/download"), key)
-        .await
-        .status()
-        .as_u16()
-}
-
 #[tokio::test]
 async fn upload_then_download_keeps_the_info_hash_and_sets_the_announce_url() {
     let dir = tempfile::tempdir().unwrap();

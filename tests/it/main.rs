@@ -4,6 +4,8 @@
 mod harness;
 
 mod admin_cli;
+mod architecture;
+mod catalog_surfaces;
 mod client_api;
 mod client_library;
 mod client_watch;
@@ -11,9 +13,11 @@ mod create_cache;
 mod create_errors;
 mod create_mktorrent;
 mod create_verify;
+mod hostile_input;
 mod packaging;
 mod panel_browser;
 mod panel_http;
+mod parser_properties;
 mod torznab_api;
 mod tracker_http;
 mod tracker_libtorrent;

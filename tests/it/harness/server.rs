@@ -264,6 +264,14 @@ pub async fn api_get(server: &Server, path: &str, key: &str) -> reqwest::Respons
         .unwrap()
 }
 
+/// The status of a torrent's download for the member with `key`.
+pub async fn download_status(server: &Server, ih: &str, key: &str) -> u16 {
+    api_get(server, &format!("/api/v1/torrents/{ih}/download"), key)
+        .await
+        .status()
+        .as_u16()
+}
+
 /// Uploads a torrent that must be accepted as new (201); the answer's JSON.
 pub async fn upload_new(
     server: &Server,

@@ -1,6 +1,6 @@
 //! Tracker load benchmark: our tracker (release build, real server process)
 //! against Debian's opentracker, both driven by wrk from a separate process on
-//! loopback with the same announce mix (bench/announce.lua), plus the memory
+//! loopback with the same announce mix (benches/announce.lua), plus the memory
 //! that 100k peers across 10k torrents take in the tracker.
 //!
 //! Run: `cargo bench --bench tracker` (needs `wrk` and `opentracker`:
@@ -20,8 +20,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use privateindexer::server::counters::Counters;
-use privateindexer::server::state::CatalogListener;
+use privateindexer::core::catalog::CatalogListener;
+use privateindexer::core::counters::Counters;
 use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
 use privateindexer::tracker::announce::{Announce, Event};
 use privateindexer::tracker::swarm::Picked;
@@ -275,7 +275,7 @@ fn main() {
     lua.push_str("}\n");
     std::fs::write(dir.path().join("bench-data.lua"), lua).unwrap();
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/bench/announce.lua"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/announce.lua"),
         dir.path().join("announce.lua"),
     )
     .unwrap();

@@ -3,18 +3,20 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use warp::filters::BoxedFilter;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::state::{now, AppState, Member};
 use super::upload::{self, MAX_FORM_BYTES};
+use crate::app::state::{AppState, Member};
+use crate::core::clock::now;
 use crate::metainfo::{self, hex_hash, parse_hex_hash};
 use crate::store::{PutOutcome, TorrentRecord};
 use crate::web::filters::{api_key, authorization, client_ip, with};
 use crate::web::json::{recover_json, respond, ApiError};
+use crate::wire::{Me, SyncRequest, SyncResponse, UploadResponse};
 
 /// Most info-hashes one sync call may carry (a very large library; 64 bytes each in JSON).
 const MAX_SYNC_HASHES: usize = 200_000;
@@ -87,48 +89,16 @@ pub fn info_hash_param(s: &str) -> Result<[u8; 20], ApiError> {
     parse_hex_hash(s).ok_or_else(|| ApiError::bad_request("info-hash must be 40 hex characters"))
 }
 
-#[derive(Serialize, Deserialize)]
-pub struct MeResponse {
-    pub id: u64,
-    pub label: String,
-    pub announce_url: String,
-    pub uploaded: u64,
-    pub downloaded: u64,
-    pub grabs: u64,
-    pub uploads: u64,
-    pub popularity: u64,
-    pub snatches: u64,
-    pub created: i64,
-}
-
 async fn me(state: Arc<AppState>, key: Option<String>) -> Result<Response, ApiError> {
     let m = state.member(key).await?;
     let u = &m.user;
     Ok(json(
         StatusCode::OK,
-        &MeResponse {
-            id: u.id,
-            label: u.label.clone(),
+        &Me {
+            member: u.into(),
             announce_url: m.announce_url(&state),
-            uploaded: u.uploaded,
-            downloaded: u.downloaded,
-            grabs: u.grabs,
-            uploads: u.uploads,
-            popularity: u.popularity,
-            snatches: u.snatches,
-            created: u.created,
         },
     ))
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct UploadResponse {
-    pub info_hash: String,
-    pub title: String,
-    pub size: u64,
-    pub files: u32,
-    /// True for a new torrent, false when the uploader re-sent one (metadata updated).
-    pub created: bool,
 }
 
 async fn upload(
@@ -138,7 +108,7 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let member = state.member(key).await?;
     let form = upload::read_form(form).await?;
-    let info = upload::parse_torrent(&form.torrent)?;
+    let info = upload::parse_torrent(form.torrent).await?;
     let meta = upload::parse_meta(&form.meta)?;
     let record = TorrentRecord {
         info_hash: info.info_hash,
@@ -153,9 +123,7 @@ async fn upload(
         grabs: 0,
         snatches: 0,
     };
-    let stored = info.stored;
-    let rec = record.clone();
-    let outcome = state.db(move |s| s.put_torrent(&rec, &stored)).await?;
+    let outcome = state.catalog().upload(record.clone(), info.stored).await?;
     let status = match outcome {
         PutOutcome::Conflict => {
             return Err(ApiError::new(
@@ -167,10 +135,6 @@ async fn upload(
         PutOutcome::Updated => StatusCode::OK,
     };
     let ih = record.info_hash;
-    // Listeners get the record as stored (an update keeps the original date and counters).
-    if let Some(current) = state.db(move |s| s.torrent(&ih)).await? {
-        state.notify(|l| l.torrent_stored(&current));
-    }
     tracing::info!(member = member.user.id, info_hash = %hex_hash(&ih), ?outcome, "torrent uploaded");
     Ok(json(
         status,
@@ -182,20 +146,6 @@ async fn upload(
             created: outcome == PutOutcome::Created,
         },
     ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SyncRequest {
-    info_hashes: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct SyncResponse {
-    /// Hashes the client seeds that the server does not have: upload them.
-    pub missing: Vec<String>,
-    /// The caller's uploads the server holds that the client no longer seeds.
-    pub orphaned: Vec<String>,
 }
 
 async fn sync(
@@ -263,8 +213,7 @@ async fn withdraw(
             ));
         }
     }
-    if let Some(removed) = state.db(move |s| s.delete_torrent(&ih)).await? {
-        state.notify(|l| l.torrent_removed(&removed));
+    if state.catalog().remove_torrent(ih).await?.is_some() {
         tracing::info!(info_hash = %hex_hash(&ih), "torrent withdrawn");
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -5,8 +5,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use url::Url;
 
-use crate::server::api::{MeResponse, SyncResponse, UploadResponse};
 use crate::store::TorrentMeta;
+use crate::wire::{Me, SyncRequest, SyncResponse, UploadResponse};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -88,7 +88,7 @@ impl ServerClient {
         ServerError::Refused { status, message }
     }
 
-    pub async fn me(&self) -> Result<MeResponse, ServerError> {
+    pub async fn me(&self) -> Result<Me, ServerError> {
         let resp = self.send(self.http.get(self.url("/me"))).await?;
         if resp.status() == StatusCode::FORBIDDEN {
             return Err(ServerError::BadKey(403));
@@ -146,11 +146,9 @@ impl ServerClient {
 
     pub async fn sync(&self, info_hashes: &[String]) -> Result<SyncResponse, ServerError> {
         let resp = self
-            .send(
-                self.http
-                    .post(self.url("/sync"))
-                    .json(&serde_json::json!({ "info_hashes": info_hashes })),
-            )
+            .send(self.http.post(self.url("/sync")).json(&SyncRequest {
+                info_hashes: info_hashes.to_vec(),
+            }))
             .await?;
         if !resp.status().is_success() {
             return Err(Self::refused(resp).await);

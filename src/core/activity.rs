@@ -48,7 +48,7 @@ impl Default for Activity {
 }
 
 fn current_minute() -> u64 {
-    super::state::now().max(0) as u64 / 60
+    super::clock::now().max(0) as u64 / 60
 }
 
 impl Activity {

@@ -3,7 +3,7 @@
 # its best thread count) on the same data with the page cache warm, and against
 # the raw SHA-1 throughput of this machine on every core.
 #
-#   bench/create.sh [BIG_MIB] [SMALL_FILES] [SMALL_KIB]    (default: 4096 2000 512)
+#   benches/create.sh [BIG_MIB] [SMALL_FILES] [SMALL_KIB]    (default: 4096 2000 512)
 #
 # Env: BENCH_DIR (data, default /tmp/privateindexer-bench), ROUNDS (default 3).
 # Every figure is the best of ROUNDS runs. "MiB/s" is wall-clock; "MiB/CPU-s" is

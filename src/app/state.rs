@@ -7,63 +7,28 @@ use std::time::Duration;
 use base64::Engine;
 
 use super::config::ServerConfig;
-use super::counters::Counters;
+use crate::core::activity::Activity;
+use crate::core::catalog::CatalogListener;
+use crate::core::counters::Counters;
+use crate::core::swarm::{NoPeers, SwarmView};
 use crate::keys::{self, Secret};
-use crate::store::{Store, StoreError, StoreResult, TorrentRecord, User};
+use crate::store::{Store, StoreError, StoreResult, User};
 use crate::web::error::AuthError;
 use crate::web::json::ApiError;
 use crate::web::ratelimit::LoginLimiter;
 use crate::web::session::SessionStore;
 
-/// Parts of the server that keep in-memory views of the catalogue (search
-/// index, tracker swarms) and must hear about changes.
-pub trait CatalogListener: Send + Sync {
-    fn torrent_stored(&self, _record: &TorrentRecord) {}
-    fn torrent_removed(&self, _record: &TorrentRecord) {}
-    /// Keys rotated, member disabled/enabled or deleted.
-    fn member_changed(&self, _user_id: u64) {}
-    /// Live swarm figures, from the part that tracks peers.
-    fn swarm_figures(&self) -> Option<super::admin_api::SwarmFigures> {
-        None
-    }
-    /// Torrents a member is seeding and leeching right now, from the part that tracks peers.
-    fn member_peers(&self, _user_id: u64) -> Option<(u64, u64)> {
-        None
-    }
-}
-
-/// Live peer counts of one torrent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PeerCounts {
-    pub seeders: u32,
-    pub leechers: u32,
-}
-
-/// Per-torrent swarm figures for search results and pages; the tracker provides them.
-pub trait SwarmView: Send + Sync {
-    fn counts(&self, info_hash: &[u8; 20]) -> PeerCounts;
-}
-
-/// Used until a tracker is attached: nobody is known to be seeding.
-pub struct NoPeers;
-
-impl SwarmView for NoPeers {
-    fn counts(&self, _info_hash: &[u8; 20]) -> PeerCounts {
-        PeerCounts::default()
-    }
-}
-
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: ServerConfig,
     pub secret: Secret,
-    pub counters: Counters,
+    pub counters: Arc<Counters>,
     pub listeners: Vec<Arc<dyn CatalogListener>>,
     pub swarm: Arc<dyn SwarmView>,
     /// Failed admin logins per address (panel and admin API together).
     pub admin_failures: LoginLimiter,
     /// Announces and searches per minute, for the admin overview.
-    pub activity: Arc<super::activity::Activity>,
+    pub activity: Arc<Activity>,
     /// Admin panel sessions (in memory: a restart logs everyone out).
     pub sessions: SessionStore,
     /// One-time token of the first-run setup form, while no admin password is set.
@@ -85,20 +50,13 @@ impl Member {
     }
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ServerConfig, secret: Secret) -> Self {
         AppState {
             store,
             config,
             secret,
-            counters: Counters::default(),
+            counters: Default::default(),
             listeners: Vec::new(),
             swarm: Arc::new(NoPeers),
             admin_failures: LoginLimiter::new(10, Duration::from_secs(15 * 60)),
@@ -142,7 +100,7 @@ impl AppState {
         if !user.enabled {
             return Err(AuthError::Disabled);
         }
-        self.counters.touch(user.id, now());
+        self.counters.touch(user.id, crate::core::clock::now());
         Ok(Member { user, api_key })
     }
 
@@ -170,12 +128,6 @@ impl AppState {
         }
         self.admin_failures.succeeded(ip);
         Ok(())
-    }
-
-    pub fn notify(&self, f: impl Fn(&dyn CatalogListener)) {
-        for l in &self.listeners {
-            f(&**l);
-        }
     }
 }
 

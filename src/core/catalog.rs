@@ -1,0 +1,23 @@
+//! Catalog events: what the in-memory views of the catalogue (search index,
+//! tracker swarms) hear when the store changes.
+
+use super::swarm::SwarmFigures;
+use crate::store::{TorrentRecord, User};
+
+/// A part that keeps an in-memory view of the catalogue and must hear about changes.
+pub trait CatalogListener: Send + Sync {
+    fn torrent_stored(&self, _record: &TorrentRecord) {}
+    fn torrent_removed(&self, _record: &TorrentRecord) {}
+    /// Member created, keys rotated, disabled/enabled, or deleted: the record
+    /// as stored now, None when the member is gone (or could not be read back:
+    /// then the member is treated as gone, failing closed).
+    fn member_changed(&self, _user_id: u64, _record: Option<&User>) {}
+    /// Live swarm figures, from the part that tracks peers.
+    fn swarm_figures(&self) -> Option<SwarmFigures> {
+        None
+    }
+    /// Torrents a member is seeding and leeching right now, from the part that tracks peers.
+    fn member_peers(&self, _user_id: u64) -> Option<(u64, u64)> {
+        None
+    }
+}
