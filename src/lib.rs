@@ -12,6 +12,7 @@ pub mod create;
 pub mod display_text;
 pub mod healthcheck;
 pub mod keys;
+pub mod legacy_env;
 pub mod logging;
 pub mod members;
 pub mod metainfo;
