@@ -22,21 +22,26 @@ pub struct AdminArgs {
     )]
     pub server: Url,
 
-    /// Work on the store in this folder directly instead (the server must be stopped).
-    #[arg(long)]
+    /// Work on the store in this folder directly (the server's DATA_DIR). While a server holds
+    /// it, tasks the admin API can do go through `--server` instead.
+    #[arg(long, env = "DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
     /// Admin password for the server's admin API.
     #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
 
-    /// Tracker base URL for announce URLs printed in offline mode.
-    #[arg(
-        long,
-        env = "EXTERNAL_TRACKER_URL",
-        default_value = "http://localhost:8081"
-    )]
-    pub external_tracker_url: Url,
+    /// File whose first line is the admin password (a docker/compose secret).
+    #[arg(long, env = "ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
+
+    /// Server base URL for announce URLs printed in offline mode (as the server's).
+    #[arg(long, env = "EXTERNAL_SERVER_URL")]
+    pub external_server_url: Option<Url>,
+
+    /// Tracker base URL for announce URLs printed in offline mode (default: EXTERNAL_SERVER_URL).
+    #[arg(long, env = "EXTERNAL_TRACKER_URL")]
+    pub external_tracker_url: Option<Url>,
 
     /// Print JSON instead of text.
     #[arg(long, global = true)]
@@ -82,15 +87,72 @@ pub enum AdminTask {
 }
 
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
-    match &args.data_dir {
-        Some(dir) => offline(&args, dir),
-        None => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(online(&args))
+    if let Some(dir) = &args.data_dir {
+        run_as_owner_of(dir)?;
+        match offline(&args, dir) {
+            Err(e) if held_by_server(&e) && online_task(&args.task) => eprintln!(
+                "{} is in use by a running server; using its admin API at {}",
+                dir.display(),
+                args.server
+            ),
+            done => return done,
         }
     }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(online(&args))
+}
+
+fn held_by_server(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<crate::store::StoreError>(),
+        Some(crate::store::StoreError::InUse(_))
+    )
+}
+
+fn online_task(task: &AdminTask) -> bool {
+    !matches!(task, AdminTask::SetPassword | AdminTask::Restore { .. })
+}
+
+/// Run as root on a service user's store (`sudo privateindexer admin --data-dir
+/// /var/lib/privateindexer …`), the CLI becomes that user first, so every file
+/// it writes there stays the service's: a root-owned store would stop the
+/// service from starting.
+#[cfg(unix)]
+fn run_as_owner_of(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(()); // a new store: made by whoever runs this
+    };
+    let (uid, gid) = (meta.uid(), meta.gid());
+    if uid == 0 {
+        return Ok(());
+    }
+    // SAFETY: plain syscalls on this single-threaded start path; each result is checked.
+    let ok = unsafe {
+        libc::setgroups(0, std::ptr::null()) == 0
+            && libc::setgid(gid) == 0
+            && libc::setuid(uid) == 0
+    };
+    if !ok {
+        bail!(
+            "--data-dir {} belongs to uid {uid}: cannot switch to that user ({}); run the command as that user",
+            dir.display(),
+            std::io::Error::last_os_error()
+        );
+    }
+    eprintln!("running as uid {uid}, the owner of {}", dir.display());
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn run_as_owner_of(_dir: &Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
@@ -103,9 +165,12 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
     .context("--data-dir")?;
     let store = &*store;
     let secret = crate::keys::server_secret(store)?;
+    // As the server: the tracker URL, else the server URL, else localhost.
     let tracker = args
         .external_tracker_url
-        .as_str()
+        .as_ref()
+        .or(args.external_server_url.as_ref())
+        .map_or("http://localhost:8081", Url::as_str)
         .trim_end_matches('/')
         .to_string();
     let now = crate::core::clock::now();
@@ -178,11 +243,11 @@ fn restore(file: &Path, dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn online(args: &AdminArgs) -> anyhow::Result<()> {
-    let password = args
-        .admin_password
-        .clone()
-        .filter(|p| !p.is_empty())
-        .context("ADMIN_PASSWORD: needed to reach the server's admin API (or pass --data-dir to work offline)")?;
+    let password = crate::admin_password::from_env_or_file(
+        args.admin_password.clone(),
+        args.admin_password_file.as_deref(),
+    )?
+    .context("ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE): needed to reach the server's admin API (or pass --data-dir to work offline)")?;
     let client = reqwest::Client::new();
     let base = args.server.as_str().trim_end_matches('/').to_string();
     let call = |method: reqwest::Method, path: &str| {
@@ -219,10 +284,20 @@ async fn online(args: &AdminArgs) -> anyhow::Result<()> {
 
 /// Sends a request and turns an error answer into its `error` message.
 async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the server: {}", e.without_url()))?;
+    let resp = req.send().await.map_err(|e| {
+        // Named without any user:password a --server URL might carry.
+        let tried = e.url().map(|u| {
+            let mut u = u.clone();
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string()
+        });
+        anyhow::anyhow!(
+            "cannot reach the server at {} (--server / ADMIN_SERVER_URL): {}",
+            tried.unwrap_or_default(),
+            e.without_url()
+        )
+    })?;
     if resp.status().is_success() {
         return Ok(resp);
     }

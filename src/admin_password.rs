@@ -19,6 +19,25 @@ pub enum PasswordError {
     Store(#[from] StoreError),
 }
 
+/// `ADMIN_PASSWORD`, else the first line of `ADMIN_PASSWORD_FILE` (a
+/// docker/compose secret); an empty `ADMIN_PASSWORD=` means unset.
+pub fn from_env_or_file(
+    password: Option<String>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    Ok(match (password.filter(|p| !p.is_empty()), file) {
+        (Some(p), _) => Some(p),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("ADMIN_PASSWORD_FILE: cannot read {}", path.display()))?
+                .trim_end_matches(['\r', '\n'])
+                .to_string(),
+        ),
+        (None, None) => None,
+    })
+}
+
 pub fn set(store: &dyn Store, password: &str) -> Result<(), PasswordError> {
     if password.chars().count() < MIN_CHARS {
         return Err(PasswordError::TooShort);

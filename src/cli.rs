@@ -11,7 +11,7 @@ use crate::{admin_cli::AdminArgs, app::config::ServerArgs};
     about = "A private BitTorrent swarm for friends' media libraries"
 )]
 pub struct Cli {
-    /// Log filter: error, warn, info, debug, trace (or a tracing directive such as `privateindexer=debug`).
+    /// Log filter: error, warn, info, debug, trace in any case (also WARNING, CRITICAL), or a tracing directive such as `privateindexer=debug`.
     /// The HTTP libraries (warp, hyper, h2, reqwest) stay at info: their traces carry keys.
     #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
@@ -30,4 +30,6 @@ pub enum Command {
     Client(Box<crate::client::ClientArgs>),
     /// Make a private .torrent from a file or folder (the engine the client uses).
     Create(crate::create::CreateArgs),
+    /// Exit 0 when the server or client at `--url` answers its health route (for HEALTHCHECK).
+    Healthcheck(crate::healthcheck::HealthcheckArgs),
 }

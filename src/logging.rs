@@ -1,5 +1,7 @@
 //! Log set-up from `LOG_LEVEL`.
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use tracing_subscriber::filter::Directive;
 use tracing_subscriber::EnvFilter;
@@ -18,7 +20,7 @@ const CLAMPED: &[&str] = &[
 
 /// The filter `LOG_LEVEL` names, with the libraries above held at `info`.
 pub fn filter(level: &str) -> anyhow::Result<EnvFilter> {
-    let mut filter = EnvFilter::try_new(level)
+    let mut filter = EnvFilter::try_new(level_directive(level))
         .with_context(|| format!("LOG_LEVEL: invalid log filter {level:?}"))?;
     // warp's request spans (`web::filters::request_span`) also log two lines per
     // request (info, or warn for each 4xx); only its 5xx lines stay, unless asked for by name.
@@ -34,11 +36,27 @@ pub fn filter(level: &str) -> anyhow::Result<EnvFilter> {
     Ok(filter)
 }
 
+/// The reference system's level words (Python logging: `WARNING`, `CRITICAL`,
+/// any case) as tracing levels; a tracing directive passes unchanged.
+fn level_directive(level: &str) -> String {
+    let word = level.trim().to_ascii_lowercase();
+    match word.as_str() {
+        "warning" => "warn".into(),
+        "critical" | "fatal" => "error".into(),
+        "error" | "warn" | "info" | "debug" | "trace" | "off" => word,
+        _ => level.to_string(),
+    }
+}
+
 /// Installs the global subscriber; a bad filter is a start-up error naming LOG_LEVEL.
+/// Colours only on a terminal (and not with `NO_COLOR`): docker logs and
+/// journald get plain lines.
 pub fn init(level: &str) -> anyhow::Result<()> {
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter(level)?)
         .with_target(false)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init()
         .map_err(|e| anyhow::anyhow!("cannot install logger: {e}"))
@@ -93,5 +111,19 @@ mod tests {
         }
         assert!(written("trace").contains("ours at trace"));
         assert!(filter("no=such=level").is_err());
+    }
+
+    #[test]
+    fn reference_level_words_map_in_any_case() {
+        assert_eq!(level_directive("WARNING"), "warn");
+        assert_eq!(level_directive("Critical"), "error");
+        assert_eq!(level_directive("ERROR"), "error");
+        assert_eq!(level_directive(" Info "), "info");
+        assert_eq!(level_directive("DEBUG"), "debug");
+        assert_eq!(
+            level_directive("privateindexer=debug"),
+            "privateindexer=debug"
+        );
+        assert!(filter("WARNING").is_ok() && filter("no=such=level").is_err());
     }
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use url::Url;
 
@@ -99,22 +99,10 @@ impl ServerArgs {
         if site_name.is_empty() || site_name.chars().any(char::is_control) {
             bail!("SITE_NAME: must be a non-empty single line");
         }
-        // An empty ADMIN_PASSWORD (e.g. `ADMIN_PASSWORD=` in a compose file) means unset.
-        let admin_password = match (
-            self.admin_password.filter(|p| !p.is_empty()),
-            &self.admin_password_file,
-        ) {
-            (Some(p), _) => Some(p),
-            (None, Some(path)) => Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| {
-                        format!("ADMIN_PASSWORD_FILE: cannot read {}", path.display())
-                    })?
-                    .trim_end_matches(['\r', '\n'])
-                    .to_string(),
-            ),
-            (None, None) => None,
-        };
+        let admin_password = crate::admin_password::from_env_or_file(
+            self.admin_password,
+            self.admin_password_file.as_deref(),
+        )?;
         if let Some(p) = &admin_password {
             if p.chars().count() < crate::admin_password::MIN_CHARS {
                 bail!(

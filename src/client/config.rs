@@ -42,11 +42,11 @@ pub struct ClientArgs {
     #[arg(long, env = "LIDARR_API_KEY", hide_env_values = true)]
     pub lidarr_api_key: Option<String>,
 
-    /// Time between full rescans of the *arr apps: seconds, or with a unit (90s, 15m, 6h).
+    /// Time between full rescans of the *arr apps: minutes (as the reference system), or with a unit (90s, 15m, 6h).
     #[arg(long, env = "SCAN_INTERVAL", default_value = "1h")]
     pub scan_interval: String,
 
-    /// Time between reconciliations with the server (/api/v1/sync).
+    /// Time between reconciliations with the server (/api/v1/sync): minutes, or with a unit.
     #[arg(long, env = "SYNC_INTERVAL", default_value = "15m")]
     pub sync_interval: String,
 
@@ -226,6 +226,17 @@ pub fn parse_duration(s: &str, setting: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs(n.saturating_mul(mult)))
 }
 
+/// SCAN_INTERVAL and SYNC_INTERVAL: a bare number is minutes, as in the
+/// reference system's settings (`SCAN_INTERVAL=60` is an hour); units as in
+/// [`parse_duration`] otherwise.
+pub fn parse_interval(s: &str, setting: &str) -> anyhow::Result<Duration> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_duration(&format!("{t}m"), setting);
+    }
+    parse_duration(t, setting)
+}
+
 fn positive_ms(ms: u64, setting: &str) -> anyhow::Result<Duration> {
     if ms == 0 {
         bail!("{setting}: must be at least 1 (milliseconds)");
@@ -317,8 +328,8 @@ impl ClientArgs {
             apps,
             watch_debounce: positive_ms(self.watch_debounce_ms, "WATCH_DEBOUNCE_MS")?,
             watch_follow_up: positive_ms(self.watch_follow_up_ms, "WATCH_FOLLOW_UP_MS")?,
-            scan_interval: parse_duration(&self.scan_interval, "SCAN_INTERVAL")?,
-            sync_interval: parse_duration(&self.sync_interval, "SYNC_INTERVAL")?,
+            scan_interval: parse_interval(&self.scan_interval, "SCAN_INTERVAL")?,
+            sync_interval: parse_interval(&self.sync_interval, "SYNC_INTERVAL")?,
             data_dir: self.data_dir.clone(),
             path_maps,
             source: self.source.clone(),
@@ -361,6 +372,12 @@ mod tests {
         assert!(parse_duration("0", "X").is_err());
         assert!(parse_duration("soon", "X").is_err());
         assert!(parse_duration("", "X").is_err());
+        assert_eq!(
+            parse_interval("60", "X").unwrap(),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(parse_interval("90s", "X").unwrap(), Duration::from_secs(90));
+        assert!(parse_interval("0", "X").is_err());
         assert_eq!(positive_ms(200, "X").unwrap(), Duration::from_millis(200));
         assert!(positive_ms(0, "X").is_err());
     }

@@ -180,6 +180,13 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         "listening on http://{local} (store {})",
         state.config.data_dir.display()
     );
+    if state.config.server_url_defaulted {
+        tracing::warn!(
+            "EXTERNAL_SERVER_URL is not set: Torznab, download and announce links point at {}, \
+             which only this machine can reach; set it to the address members use",
+            state.config.server_url
+        );
+    }
     main_port::serve(
         listener.into_std()?,
         routes(state.clone(), search, tracker.clone()),

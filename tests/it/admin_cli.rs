@@ -175,6 +175,71 @@ async fn offline_tasks_work_on_the_store_and_refuse_a_store_in_use() {
     let out = admin(&["--data-dir", d, "list-users"], &[]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("in use"), "{}", stderr(&out));
+    // With DATA_DIR (as in the image) and the password in a secret file, the
+    // tasks the admin API can do go to the running server instead.
+    let secret = dir.path().join("admin_password.txt");
+    std::fs::write(&secret, "an offline password\n").unwrap();
+    let out = admin(
+        &["--server", &server.url(""), "list-users"],
+        &[
+            ("DATA_DIR", d),
+            ("ADMIN_PASSWORD_FILE", secret.to_str().unwrap()),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("erin"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("using its admin API"));
+    // set-password still needs the store itself.
+    let out = admin(
+        &["--data-dir", d, "set-password"],
+        &[("ADMIN_PASSWORD", "another long password")],
+    );
+    assert!(!out.status.success() && stderr(&out).contains("in use"));
+}
+
+#[test]
+fn an_unreachable_server_is_named_without_credentials() {
+    let port = free_port();
+    let out = admin(
+        &[
+            "--server",
+            &format!("http://admin:hunter2secret@127.0.0.1:{port}/"),
+            "list-users",
+        ],
+        &[("ADMIN_PASSWORD", ADMIN_PASSWORD)],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("hunter2secret"), "{err}");
+}
+
+/// `sudo privateindexer admin --data-dir …` on the service user's store leaves
+/// every file there owned by that user.
+#[test]
+fn offline_tasks_as_root_keep_the_store_owned_by_its_user() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to act on another user's store");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (uid, gid) = (65534, 65534);
+    std::os::unix::fs::chown(&store, Some(uid), Some(gid)).unwrap();
+    let d = store.to_str().unwrap();
+    let out = admin(&["--data-dir", d, "add-user", "frank"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut files = 0;
+    for entry in std::fs::read_dir(&store).unwrap() {
+        let meta = entry.unwrap().metadata().unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid));
+        files += 1;
+    }
+    assert!(files > 0, "the store was written");
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod create_errors;
 mod create_mktorrent;
 mod create_verify;
 mod hostile_input;
+mod packaging;
 mod panel_browser;
 mod panel_http;
 mod parser_properties;

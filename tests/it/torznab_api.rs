@@ -420,8 +420,10 @@ async fn search_semantics() {
     let p = search(&server, k, "t=search&offset=100").await;
     assert_eq!((p.total, p.items.len()), (8, 0));
 
-    // The caller's own uploads only on request.
-    assert_eq!(search(&server, &alice.api_key, "t=search").await.total, 0);
+    // The caller's own uploads: in the feed (an *arr app's Test on a fresh
+    // server), in searches only on request.
+    assert_eq!(search(&server, &alice.api_key, "t=search").await.total, 8);
+    assert_eq!(search(&server, &alice.api_key, "t=movie").await.total, 2);
     assert_eq!(
         search(&server, &alice.api_key, "t=search&q=amelie")
             .await

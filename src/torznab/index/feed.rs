@@ -4,31 +4,22 @@ use super::{Hits, Inner};
 use crate::torznab::query::SearchParams;
 
 impl Inner {
-    /// The RSS feed (no words, ids or episode): totals come from list lengths, and
-    /// the scan stops at the end of the page.
+    /// The RSS feed (no words, ids or episode), the caller's own uploads
+    /// included: totals come from list lengths, and the scan stops at the end
+    /// of the page.
     pub(super) fn feed(
         &self,
         p: &SearchParams,
-        caller: u64,
         cats: Option<&[u16]>,
         accept: &dyn Fn(u32) -> bool,
     ) -> Hits {
-        let in_cats = |c: u16| cats.is_none_or(|cs| cs.binary_search(&c).is_ok());
-        let mut total = match cats {
+        let total = match cats {
             None => self.alive,
             Some(cs) => cs
                 .iter()
                 .map(|&c| self.cats.get(&u32::from(c)).map_or(0, Vec::len))
                 .sum(),
         };
-        if !p.include_mine {
-            if let Some(mine) = self.own.get(&caller) {
-                total -= mine
-                    .iter()
-                    .filter(|&&id| in_cats(self.cat[id as usize]))
-                    .count();
-            }
-        }
         let mut info_hashes = Vec::new();
         let want = p.offset.saturating_add(p.limit).min(total);
         let mut seen = 0usize;

@@ -337,8 +337,9 @@ mod tests {
         assert_eq!(q(&index, "t=search&cat=2000", 0).1, [4]);
         assert_eq!(q(&index, "t=search&cat=5040,2040", 0).0, 4);
         assert_eq!(q(&index, "t=search&cat=5030", 0).0, 0);
-        // The caller's own uploads only on request.
-        assert_eq!(q(&index, "t=search", 7), (1, vec![4]));
+        // The caller's own uploads: in the feed, in searches only on request.
+        assert_eq!(q(&index, "t=search", 7).0, 4);
+        assert_eq!(q(&index, "t=search&cat=5000", 7).0, 3);
         assert_eq!(q(&index, "t=search&include_my_uploads=1", 7).0, 4);
         assert_eq!(q(&index, "t=search&q=bad", 7).0, 0);
         assert_eq!(q(&index, "t=search&q=1080p", 7), (1, vec![4]));
