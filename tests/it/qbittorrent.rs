@@ -392,6 +392,21 @@ async fn hostile_inputs_get_clear_answers_and_store_nothing() {
     let (_, ih) = shared_movie(&sw, "Known.2001.mkv", 5, 200_000).await;
     let qbt = start_client(&sw, &[("LOGIN_BAN", "1h")]);
 
+    // The image's HEALTHCHECK: the client's health route answers without a session.
+    let health = std::process::Command::new(bin())
+        .args([
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{}", qbt.port),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
+
     // v2 detection: 403 without a session, even with the apps' pre-emptive Basic header.
     let resp = client()
         .get(qbt.url("app/webapiVersion"))

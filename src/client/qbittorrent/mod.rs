@@ -130,7 +130,14 @@ fn foreign_origin(origin: Option<&str>, host: Option<&str>) -> bool {
 
 pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
     let api = warp::any().map(move || api.clone());
-    warp::path("api")
+    // Liveness without a session, the same route as the server's, for
+    // `privateindexer healthcheck` and the image's HEALTHCHECK.
+    let health = warp::path!("api" / "v1" / "health")
+        .and(warp::get())
+        .map(|| {
+            warp::Reply::into_response(warp::reply::json(&serde_json::json!({"status": "ok"})))
+        });
+    let qbt = warp::path("api")
         .and(warp::path("v2"))
         .and(warp::path::tail())
         .and(warp::method())
@@ -175,8 +182,8 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
                 };
                 dispatch(&api, req).await
             },
-        )
-        .boxed()
+        );
+    health.or(qbt).unify().boxed()
 }
 
 async fn dispatch(api: &Api, req: Req) -> Reply {

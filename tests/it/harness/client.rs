@@ -53,8 +53,15 @@ fn command(server_url: &str, api_key: &str, data_dir: &Path, env: &[(String, Str
         .env("CLIENT_DATA_DIR", data_dir)
         .env("LOG_LEVEL", "info")
         .env("NO_COLOR", "1")
-        // Tests run side by side: each client seeds on its own port.
+        // Tests run side by side: each client seeds, downloads and serves its
+        // qBittorrent API on its own ports, and downloads into its own folder.
         .env("TORRENTING_PORT", super::server::free_port().to_string())
+        .env("DOWNLOAD_PORT", super::server::free_port().to_string())
+        .env(
+            "CLIENT_BIND",
+            format!("127.0.0.1:{}", super::server::free_port()),
+        )
+        .env("DOWNLOADS_DIR", data_dir.join("downloads"))
         // Short watch delays, so a folder event is acted on well within a second.
         .env("WATCH_DEBOUNCE_MS", "200")
         .env("WATCH_FOLLOW_UP_MS", "1000")
