@@ -536,3 +536,93 @@ fn file_exists_named(root: &Path, name: &str) -> bool {
         .iter()
         .any(|f| f.0.to_str().unwrap().contains(name))
 }
+
+/// transmission-cli 3.00 has no "exit when done": `-f` runs a script at
+/// completion that ends it. `-et` (encryption tolerated, plaintext first):
+/// the seeder speaks plaintext BEP 3 only, not MSE/PE.
+fn transmission_leech(torrent: &Path, dir: &Path, config: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::create_dir_all(config).unwrap();
+    let done = config.join("done.sh");
+    std::fs::write(&done, "#!/bin/sh\nkill $PPID\n").unwrap();
+    std::fs::set_permissions(&done, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let enc = std::env::var("TR_ENC").unwrap_or_else(|_| "-et".into());
+    let mut child = Command::new("transmission-cli")
+        .arg(enc)
+        .args(["-M", "-D", "-U"])
+        .arg("-g")
+        .arg(config)
+        .arg("-w")
+        .arg(dir)
+        .arg("-p")
+        .arg(free_port().to_string())
+        .arg("-f")
+        .arg(&done)
+        .arg(torrent)
+        .stdout(std::fs::File::create(config.join("out")).unwrap())
+        .stderr(std::fs::File::create(config.join("log")).unwrap())
+        .spawn()
+        .unwrap();
+    // A hang guard, not a timing assertion: a stuck leecher fails the test instead of hanging it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let read = |f: &str| std::fs::read_to_string(config.join(f)).unwrap_or_default();
+            let out = read("out");
+            let tail: String = out
+                .chars()
+                .rev()
+                .take(600)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            return Err(format!("{}\nstdout tail: {tail}", read("log")));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Fails today (see guides/client.md "Not done yet"): transmission-cli 3.00
+/// reports "dl from 0 of 0 peers" for the whole run, so it never learns of
+/// the seeder from the tracker; the peer wire is not reached. Run with
+/// `cargo test --test it transmission -- --ignored` while fixing it.
+#[ignore = "transmission-cli gets no peer from the tracker: not fixed yet"]
+#[tokio::test(flavor = "multi_thread")]
+async fn transmission_downloads_a_movie_and_a_season_pack() {
+    if !have("transmission-cli", &["--version"]) {
+        eprintln!("NOTICE: skipping: needs transmission-cli (apt-get install transmission-cli)");
+        return;
+    }
+    let s = swarm().await;
+    let before = snapshot(&s.media);
+    let c = s.start_client(&s.media, &[]);
+    s.wait_seeders(12, &c).await;
+    let torrents = s.torrents().await;
+    let movie = torrents
+        .iter()
+        .find(|t| !t.1 && t.0.ends_with(".mkv") && t.0.contains("(20"))
+        .expect("a single-file movie");
+    let pack = torrents.iter().find(|t| t.1).expect("a season pack");
+    for (i, t) in [movie, pack].into_iter().enumerate() {
+        let dir = s.tmp.path().join(format!("tr-{i}"));
+        let config = s.tmp.path().join(format!("tr-config-{i}"));
+        if let Err(log) = transmission_leech(&t.2, &dir, &config) {
+            panic!(
+                "transmission-cli did not finish {}:\n{log}\nclient log:\n{}",
+                t.0,
+                c.log_text()
+            );
+        }
+        let files = assert_same_bytes(&dir, &before);
+        assert!(!t.1 || files > 1, "a pack has several files");
+    }
+    let (status, log) = c.stop();
+    assert!(status.success(), "{log}");
+    assert_eq!(snapshot(&s.media), before, "media untouched");
+}
