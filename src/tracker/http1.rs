@@ -422,7 +422,17 @@ fn answer(tracker: &Tracker, counters: &Counters, h: &Head<'_>, remote: SocketAd
         Some((r, k)) => (r, Some(k.trim_end_matches('/'))),
         None => (path.trim_start_matches('/'), None),
     };
-    match route {
+    // The span every warp route gets (web::filters::request_span), here too for
+    // the answers given in the accept loop: static labels, no allocation, no key.
+    let label = match (route, passkey.is_some()) {
+        ("announce", true) => "/announce/{passkey}",
+        ("announce", false) => "/announce",
+        ("scrape", true) => "/scrape/{passkey}",
+        ("scrape", false) => "/scrape",
+        _ => "/{other}",
+    };
+    let _span = tracing::info_span!("request", method = %"GET", route = %label).entered();
+    let body = match route {
         "announce" => {
             let origin = Origin {
                 remote: Some(remote.ip()),
@@ -433,7 +443,9 @@ fn answer(tracker: &Tracker, counters: &Counters, h: &Head<'_>, remote: SocketAd
         }
         "scrape" => tracker.http_scrape(passkey, query),
         _ => response::failure("no such tracker route"),
-    }
+    };
+    tracing::trace!(bytes = body.len(), "answered in the accept loop");
+    body
 }
 
 #[cfg(test)]

@@ -291,3 +291,28 @@ async fn main_port_answers_announces_inline_and_the_rest_through_the_full_server
     let (_, body) = status_and_body(&answer);
     assert_eq!(peer_ports(&body), vec![6001, 6002, 6003]);
 }
+
+#[tokio::test]
+async fn answers_in_the_accept_loop_have_a_request_span_without_the_key() {
+    let (_dir, server, alice, _bob, ih) =
+        setup(&[("LOG_LEVEL", "trace"), ("TRACKER_BIND", "127.0.0.1:0")]).await;
+    let tracker = format!(
+        "http://{}/announce/{}",
+        tracker_port(&server),
+        alice.passkey
+    );
+    for base in [announce_url(&server, &alice), tracker] {
+        let r = announce(&base, &Ann::new(&ih, 1, 0)).await;
+        assert!(failure(&r).is_none(), "{:?}", String::from_utf8_lossy(&r));
+    }
+    let log = server.log_text();
+    let spanned = log
+        .lines()
+        .filter(|l| {
+            l.contains("request{method=GET route=/announce/{passkey}}")
+                && l.contains("answered in the accept loop")
+        })
+        .count();
+    assert!(spanned >= 2, "one per port expected:\n{log}");
+    assert!(!log.contains(alice.passkey.as_str()));
+}
