@@ -128,11 +128,14 @@ fn old_flag_spellings_still_parse() {
     assert!(!help.contains("--path-map "), "old spellings stay hidden");
 }
 
+/// Arguments, environment, and the setting the error must name.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn a_bad_value_names_its_setting() {
     let data = tempfile::tempdir().unwrap();
     let data = data.path().to_str().unwrap();
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let cases: &[Case] = &[
         (
             &["server"],
             &[("EXTERNAL_SERVER_URL", "not a url")],
