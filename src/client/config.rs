@@ -127,6 +127,11 @@ pub struct ClientArgs {
     #[arg(long, env = "SESSION_IDLE", default_value = "1h")]
     pub session_idle: String,
 
+    /// Reverse proxies (IPs or CIDRs, comma-separated) in front of CLIENT_BIND whose X-Forwarded-For /
+    /// X-Real-IP (login limits) and X-Forwarded-Proto (`Secure` session cookie) are believed.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
     /// Bearer token that `GET /metrics` (Prometheus, on CLIENT_BIND) requires; unset, there is no `/metrics`.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
@@ -221,6 +226,7 @@ pub struct QbtConfig {
     pub session_idle: Duration,
     /// `/metrics` answers only with this bearer token; None: no `/metrics`.
     pub metrics_token: Option<String>,
+    pub trusted_proxies: crate::web::client_ip::TrustedProxies,
 }
 
 fn http_url(s: &str, setting: &str) -> anyhow::Result<Url> {
@@ -376,6 +382,12 @@ impl ClientArgs {
                 login_ban: parse_duration(&self.login_ban, "LOGIN_BAN")?,
                 session_idle: parse_duration(&self.session_idle, "SESSION_IDLE")?,
                 metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+                trusted_proxies: crate::web::client_ip::TrustedProxies::parse(
+                    &self.trusted_proxies,
+                )
+                .map_err(|p| {
+                    anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR")
+                })?,
             },
         })
     }

@@ -482,16 +482,19 @@ async fn start_downloads(
     };
     let guard = Arc::new(crate::metrics::route::Guard::new(
         cfg.qbt.metrics_token.clone(),
-        Default::default(),
+        cfg.qbt.trusted_proxies.clone(),
     ));
     let metrics_route =
         crate::metrics::route::route(guard, move || metrics::render(sources.clone()));
-    let api = Arc::new(qbittorrent::Api::new(
-        engine.clone(),
-        creds,
-        auth::sessions(cfg.qbt.session_idle),
-        auth::limiter(cfg.qbt.login_ban),
-    ));
+    let api = Arc::new(
+        qbittorrent::Api::new(
+            engine.clone(),
+            creds,
+            auth::sessions(cfg.qbt.session_idle),
+            auth::limiter(cfg.qbt.login_ban),
+        )
+        .behind(cfg.qbt.trusted_proxies.clone()),
+    );
     let (tx, rx) = tokio::sync::watch::channel(false);
     let listener = tokio::net::TcpListener::bind(cfg.qbt.bind)
         .await

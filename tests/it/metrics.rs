@@ -183,7 +183,7 @@ async fn without_metrics_token_there_is_no_metrics_route() {
 }
 
 #[tokio::test]
-async fn client_metrics_show_the_library_being_shared() {
+async fn client_metrics_show_the_library_being_shared_and_its_cookie_follows_https() {
     let tmp = tempfile::tempdir().unwrap();
     let media = tmp.path().join("media");
     lay_out_library(&media);
@@ -194,6 +194,9 @@ async fn client_metrics_show_the_library_being_shared() {
     let mut env = apps.env(&media);
     env.push(("CLIENT_BIND".into(), format!("127.0.0.1:{port}")));
     env.push(("METRICS_TOKEN".into(), TOKEN.into()));
+    env.push(("TRUSTED_PROXIES".into(), "127.0.0.1".into()));
+    env.push(("API_USERNAME".into(), "arr".into()));
+    env.push(("API_PASSWORD".into(), "a long api password".into()));
     let running = RunningClient::start(
         &server.url(""),
         &member.api_key,
@@ -243,4 +246,24 @@ async fn client_metrics_show_the_library_being_shared() {
         .unwrap();
     assert_eq!(resp.status(), 401);
     assert!(!running.log_text().contains(TOKEN));
+
+    // The same CLIENT_BIND behind a trusted proxy: the qBittorrent API's SID
+    // cookie is Secure only when the proxy says the request came over https.
+    let login = |proto: Option<&'static str>| {
+        let mut req = client()
+            .post(format!("http://127.0.0.1:{port}/api/v2/auth/login"))
+            .form(&[("username", "arr"), ("password", "a long api password")]);
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        async move {
+            let resp = req.send().await.unwrap();
+            let c = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+            assert!(c.starts_with("SID="), "{c}");
+            c
+        }
+    };
+    assert!(login(Some("https")).await.contains("; Secure"));
+    assert!(!login(Some("http")).await.contains("Secure"));
+    assert!(!login(None).await.contains("Secure"));
 }
