@@ -80,15 +80,15 @@ for data in "$BIG" "$SMALL"; do
     mib=$(du -sbL "$data" | awk '{ print $1 / 1048576 }')
     label="$(basename "$data") ($(printf '%.0f' "$mib") MiB)"
     # The automatic piece size, given to mktorrent too.
-    kib=$("$BIN" create --no-cache --force --source BENCH -o "$DIR/ours.torrent" "$data" | sed -E 's/.*pieces of ([0-9]+) KiB.*/\1/')
+    kib=$("$BIN" create --no-hash-cache --force --torrent-source BENCH -o "$DIR/ours.torrent" "$data" | sed -E 's/.*pieces of ([0-9]+) KiB.*/\1/')
     log2=$(awk -v k="$kib" 'BEGIN { print int(log(k * 1024) / log(2) + 0.5) }')
 
-    read -r ow oc < <(best "$BIN" create --no-cache --force --source BENCH -o "$DIR/ours.torrent" "$data")
+    read -r ow oc < <(best "$BIN" create --no-hash-cache --force --torrent-source BENCH -o "$DIR/ours.torrent" "$data")
     # Both tools also at their best thread count: when other work shares the
     # machine, more threads win a bigger share of the CPU.
     ob_w=999999 ob_c=999999 ob_t=0
     for t in $(seq 1 $((CORES * 2))); do
-        read -r w c < <(best "$BIN" create --no-cache --force --source BENCH --threads "$t" -o "$DIR/ours.torrent" "$data")
+        read -r w c < <(best "$BIN" create --no-hash-cache --force --torrent-source BENCH --hash-threads "$t" -o "$DIR/ours.torrent" "$data")
         if awk -v a="$w" -v b="$ob_w" 'BEGIN { exit !(a < b) }'; then ob_w=$w ob_c=$c ob_t=$t; fi
     done
     mk_best_w=999999 mk_best_c=999999 mk_t=0
@@ -107,7 +107,7 @@ for data in "$BIG" "$SMALL"; do
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
     echo "| $label, $kib KiB pieces | privateindexer create ($CORES threads)$same | ${ow} s | $ours_w | $ours_c | $(ratio "$ours_w" "$mk_w") wall, $(ratio "$ours_c" "$mk_c") CPU | $(ratio "$ours_w" "$RAW_WALL") wall, $(ratio "$ours_c" "$RAW_CPU") CPU |"
     ob_wm=$(mibs "$mib" "$ob_w") ob_cm=$(mibs "$mib" "$ob_c")
-    echo "| | privateindexer create --threads $ob_t (best of 1..$((CORES * 2))) | ${ob_w} s | $ob_wm | $ob_cm | $(ratio "$ob_wm" "$mk_w") wall, $(ratio "$ob_cm" "$mk_c") CPU | $(ratio "$ob_wm" "$RAW_WALL") wall, $(ratio "$ob_cm" "$RAW_CPU") CPU |"
+    echo "| | privateindexer create --hash-threads $ob_t (best of 1..$((CORES * 2))) | ${ob_w} s | $ob_wm | $ob_cm | $(ratio "$ob_wm" "$mk_w") wall, $(ratio "$ob_cm" "$mk_c") CPU | $(ratio "$ob_wm" "$RAW_WALL") wall, $(ratio "$ob_cm" "$RAW_CPU") CPU |"
     echo "| | mktorrent -t $mk_t (best of 1..$((CORES * 2))) | ${mk_best_w} s | $mk_w | $mk_c | | $(ratio "$mk_w" "$RAW_WALL") wall, $(ratio "$mk_c" "$RAW_CPU") CPU |"
 done
 echo

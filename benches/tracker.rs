@@ -244,7 +244,10 @@ fn main() {
             let k = privateindexer::members::create(
                 &store,
                 &secret,
-                "http://127.0.0.1",
+                &privateindexer::members::PublicUrls {
+                    server: "http://127.0.0.1".into(),
+                    tracker: "http://127.0.0.1".into(),
+                },
                 &format!("m{i}"),
                 0,
             )

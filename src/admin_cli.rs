@@ -16,8 +16,10 @@ use crate::store::{RedbStore, Store, StoreConfig};
 pub struct AdminArgs {
     /// The running server's base URL (admin API).
     #[arg(
-        long,
+        long = "admin-server-url",
+        alias = "server",
         env = "ADMIN_SERVER_URL",
+        value_name = "ADMIN_SERVER_URL",
         default_value = "http://127.0.0.1:8081"
     )]
     pub server: Url,
@@ -166,13 +168,21 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
     let store = &*store;
     let secret = crate::keys::server_secret(store)?;
     // As the server: the tracker URL, else the server URL, else localhost.
-    let tracker = args
-        .external_tracker_url
+    let server = args
+        .external_server_url
         .as_ref()
-        .or(args.external_server_url.as_ref())
         .map_or("http://localhost:8081", Url::as_str)
         .trim_end_matches('/')
         .to_string();
+    let urls = members::PublicUrls {
+        tracker: args
+            .external_tracker_url
+            .as_ref()
+            .map_or(server.as_str(), Url::as_str)
+            .trim_end_matches('/')
+            .to_string(),
+        server,
+    };
     let now = crate::core::clock::now();
     match &args.task {
         AdminTask::SetPassword => {
@@ -180,14 +190,13 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
             crate::admin_password::set(store, &password)?;
             println!("admin password set");
         }
-        AdminTask::AddUser { label } => print_keys(
-            args,
-            &members::create(store, &secret, &tracker, label, now)?,
-        ),
+        AdminTask::AddUser { label } => {
+            print_keys(args, &members::create(store, &secret, &urls, label, now)?)
+        }
         AdminTask::ListUsers => print_members(args, &members::list(store)?),
         AdminTask::Disable { id } => found(store.set_user_enabled(*id, false)?, *id, "disabled")?,
         AdminTask::Enable { id } => found(store.set_user_enabled(*id, true)?, *id, "enabled")?,
-        AdminTask::Rotate { id } => match members::rotate(store, &secret, &tracker, *id)? {
+        AdminTask::Rotate { id } => match members::rotate(store, &secret, &urls, *id)? {
             Some(k) => print_keys(args, &k),
             None => bail!("no member with id {id}"),
         },
@@ -285,7 +294,7 @@ async fn online(args: &AdminArgs) -> anyhow::Result<()> {
 /// Sends a request and turns an error answer into its `error` message.
 async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
     let resp = req.send().await.map_err(|e| {
-        // Named without any user:password a --server URL might carry.
+        // Named without any user:password an ADMIN_SERVER_URL might carry.
         let tried = e.url().map(|u| {
             let mut u = u.clone();
             let _ = u.set_password(None);
@@ -293,7 +302,7 @@ async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response>
             u.to_string()
         });
         anyhow::anyhow!(
-            "cannot reach the server at {} (--server / ADMIN_SERVER_URL): {}",
+            "cannot reach the server at {} (ADMIN_SERVER_URL / --admin-server-url): {}",
             tried.unwrap_or_default(),
             e.without_url()
         )
@@ -352,6 +361,10 @@ fn print_keys(args: &AdminArgs, k: &IssuedKeys) {
     println!("api_key:      {}", k.api_key);
     println!("passkey:      {}", k.passkey);
     println!("announce_url: {}", k.announce_url);
+    // An older server's answer has no server_url: the card needs one.
+    if !k.server_url.is_empty() {
+        println!("\n{}", crate::key_card::KeyCard::new(k).text());
+    }
 }
 
 fn print_members(args: &AdminArgs, list: &[MemberView]) {

@@ -30,6 +30,6 @@ pub enum Command {
     Client(Box<crate::client::ClientArgs>),
     /// Make a private .torrent from a file or folder (the engine the client uses).
     Create(crate::create::CreateArgs),
-    /// Exit 0 when the server or client at `--url` answers its health route (for HEALTHCHECK).
+    /// Exit 0 when the server or client at HEALTHCHECK_URL answers its health route (for HEALTHCHECK).
     Healthcheck(crate::healthcheck::HealthcheckArgs),
 }

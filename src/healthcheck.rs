@@ -1,4 +1,4 @@
-//! `privateindexer healthcheck`: exit 0 when the role at `--url` answers its
+//! `privateindexer healthcheck`: exit 0 when the role at HEALTHCHECK_URL answers its
 //! health route (`GET /api/v1/health`, on the server and on the client's
 //! CLIENT_BIND alike), for the image's HEALTHCHECK and for monitors.
 
@@ -9,11 +9,23 @@ use anyhow::{bail, Context};
 #[derive(Debug, clap::Args)]
 pub struct HealthcheckArgs {
     /// Base URL of the role to check: the server (`BIND`) or the client (`CLIENT_BIND`).
-    #[arg(long, env = "HEALTHCHECK_URL", default_value = "http://127.0.0.1:8081")]
+    #[arg(
+        long = "healthcheck-url",
+        alias = "url",
+        env = "HEALTHCHECK_URL",
+        value_name = "HEALTHCHECK_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
     pub url: String,
 
     /// Give up after this many seconds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(
+        long = "healthcheck-timeout",
+        alias = "timeout",
+        env = "HEALTHCHECK_TIMEOUT",
+        value_name = "HEALTHCHECK_TIMEOUT",
+        default_value_t = 5
+    )]
     pub timeout: u64,
 }
 

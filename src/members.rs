@@ -27,10 +27,18 @@ fn clean_label(label: &str) -> Result<String, MemberError> {
     Ok(label.to_string())
 }
 
+/// The public base URLs written into issued keys (no trailing slash).
+#[derive(Debug, Clone)]
+pub struct PublicUrls {
+    /// The server as members reach it (EXTERNAL_SERVER_URL + URL_BASE).
+    pub server: String,
+    pub tracker: String,
+}
+
 pub fn create(
     store: &dyn Store,
     secret: &Secret,
-    tracker_url: &str,
+    urls: &PublicUrls,
     label: &str,
     now: i64,
 ) -> Result<IssuedKeys, MemberError> {
@@ -44,14 +52,14 @@ pub fn create(
     }
     let keys = keys::mint(secret);
     let user = store.create_user(&label, keys.api_key_hash(), keys.passkey_hash(), now)?;
-    Ok(issued(&user, keys, tracker_url))
+    Ok(issued(&user, keys, urls))
 }
 
 /// New keys for a member; the old ones stop working in the same transaction.
 pub fn rotate(
     store: &dyn Store,
     secret: &Secret,
-    tracker_url: &str,
+    urls: &PublicUrls,
     id: u64,
 ) -> Result<Option<IssuedKeys>, MemberError> {
     let Some(user) = store.user(id)? else {
@@ -61,14 +69,15 @@ pub fn rotate(
     if !store.set_user_keys(id, keys.api_key_hash(), keys.passkey_hash())? {
         return Ok(None);
     }
-    Ok(Some(issued(&user, keys, tracker_url)))
+    Ok(Some(issued(&user, keys, urls)))
 }
 
-fn issued(user: &User, keys: keys::MintedKeys, tracker_url: &str) -> IssuedKeys {
+fn issued(user: &User, keys: keys::MintedKeys, urls: &PublicUrls) -> IssuedKeys {
     IssuedKeys {
         id: user.id,
         label: user.label.clone(),
-        announce_url: announce_url(tracker_url, &keys.passkey),
+        announce_url: announce_url(&urls.tracker, &keys.passkey),
+        server_url: urls.server.clone(),
         api_key: keys.api_key,
         passkey: keys.passkey,
     }

@@ -98,6 +98,9 @@ pub struct IssuedKeys {
     pub api_key: String,
     pub passkey: String,
     pub announce_url: String,
+    /// The server's public URL: the member's INDEXER_API_URL, Torznab at `{server_url}/api`.
+    #[serde(default)]
+    pub server_url: String,
 }
 
 /// A member as listed (`GET /admin/api/users`): figures, never keys.

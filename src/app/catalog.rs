@@ -99,9 +99,9 @@ impl Catalog<'_> {
 
     /// A new member with fresh keys (shown once).
     pub async fn create_member(&self, label: String) -> Result<IssuedKeys, MemberError> {
-        let (secret, tracker) = (self.state.secret, self.state.config.tracker_url.clone());
+        let (secret, urls) = (self.state.secret, self.state.config.public_urls());
         let issued = self
-            .members(move |s| members::create(s, &secret, &tracker, &label, now()))
+            .members(move |s| members::create(s, &secret, &urls, &label, now()))
             .await?;
         self.member_changed(issued.id).await;
         Ok(issued)
@@ -109,9 +109,9 @@ impl Catalog<'_> {
 
     /// New keys for a member; the old ones stop working at once. None: no such member.
     pub async fn rotate_member(&self, id: u64) -> Result<Option<IssuedKeys>, MemberError> {
-        let (secret, tracker) = (self.state.secret, self.state.config.tracker_url.clone());
+        let (secret, urls) = (self.state.secret, self.state.config.public_urls());
         let issued = self
-            .members(move |s| members::rotate(s, &secret, &tracker, id))
+            .members(move |s| members::rotate(s, &secret, &urls, id))
             .await?;
         if issued.is_some() {
             self.member_changed(id).await;

@@ -27,6 +27,11 @@ pub struct ServerArgs {
     #[arg(long, env = "EXTERNAL_TRACKER_URL")]
     pub external_tracker_url: Option<Url>,
 
+    /// Path prefix every route is served under, for a sub-path behind a reverse proxy (e.g.
+    /// `/indexer`; the proxy passes the path on unchanged). Empty: served at the root.
+    #[arg(long, env = "URL_BASE", default_value = "")]
+    pub url_base: String,
+
     /// Name shown in Torznab caps and the admin panel.
     #[arg(long, env = "SITE_NAME", default_value = "PrivateIndexer")]
     pub site_name: String,
@@ -48,6 +53,10 @@ pub struct ServerArgs {
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 
+    /// Bearer token that `GET /metrics` (Prometheus) requires; unset, there is no `/metrics`.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     #[command(flatten)]
     pub tracker: crate::tracker::TrackerArgs,
 }
@@ -57,18 +66,22 @@ pub struct ServerArgs {
 pub struct ServerConfig {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
-    /// Without a trailing slash.
+    /// Without a trailing slash; ends with `url_base`.
     pub server_url: String,
     /// Without a trailing slash.
     pub tracker_url: String,
     /// Which URLs were defaulted and so follow the port actually bound (BIND may say port 0).
     pub server_url_defaulted: bool,
     pub tracker_url_defaulted: bool,
+    /// `""` or `/seg[/seg…]`: leading slash, no trailing slash.
+    pub url_base: String,
     pub site_name: String,
     pub admin_password: Option<String>,
     pub flush_interval: std::time::Duration,
     /// For every surface's client address (login limits) and the tracker's peers.
     pub trusted_proxies: TrustedProxies,
+    /// `/metrics` answers only with this bearer token; None: no `/metrics`.
+    pub metrics_token: Option<String>,
     pub tracker: crate::tracker::TrackerConfig,
 }
 
@@ -82,14 +95,41 @@ fn base_url(url: &Url, setting: &str) -> anyhow::Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// URL_BASE as routes and links use it: `""` or `/a/b` (no trailing slash).
+pub fn url_base(raw: &str) -> anyhow::Result<String> {
+    let segments: Vec<&str> = raw.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in &segments {
+        let plain = seg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b));
+        if !plain || seg.bytes().all(|b| b == b'.') {
+            bail!(
+                "URL_BASE: {raw:?} must be a plain path such as /indexer \
+                 (letters, digits, - _ . ~ between slashes)"
+            );
+        }
+    }
+    Ok(segments.iter().map(|s| format!("/{s}")).collect())
+}
+
+/// `url` with `base` appended, unless its path already ends with it.
+fn with_base(url: String, base: &str) -> String {
+    if url.ends_with(base) {
+        url
+    } else {
+        format!("{url}{base}")
+    }
+}
+
 impl ServerArgs {
     pub fn resolve(self) -> anyhow::Result<ServerConfig> {
         let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|p| anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR"))?;
         let tracker = self.tracker.resolve(trusted_proxies.clone())?;
+        let url_base = url_base(&self.url_base)?;
         let server_url = match &self.external_server_url {
-            Some(u) => base_url(u, "EXTERNAL_SERVER_URL")?,
-            None => format!("http://localhost:{}", self.bind.port()),
+            Some(u) => with_base(base_url(u, "EXTERNAL_SERVER_URL")?, &url_base),
+            None => format!("http://localhost:{}{url_base}", self.bind.port()),
         };
         let tracker_url = match &self.external_tracker_url {
             Some(u) => base_url(u, "EXTERNAL_TRACKER_URL")?,
@@ -118,23 +158,58 @@ impl ServerArgs {
             tracker_url_defaulted: self.external_tracker_url.is_none(),
             server_url,
             tracker_url,
+            url_base,
             site_name,
             admin_password,
             flush_interval: std::time::Duration::from_secs(self.flush_interval),
             trusted_proxies,
+            metrics_token: self.metrics_token.filter(|t| !t.trim().is_empty()),
             tracker,
         })
     }
 }
 
 impl ServerConfig {
+    pub fn public_urls(&self) -> crate::members::PublicUrls {
+        crate::members::PublicUrls {
+            server: self.server_url.clone(),
+            tracker: self.tracker_url.clone(),
+        }
+    }
+
     /// Points defaulted URLs at the port the listener really got.
     pub fn set_bound_port(&mut self, port: u16) {
         if self.server_url_defaulted {
-            self.server_url = format!("http://localhost:{port}");
+            self.server_url = format!("http://localhost:{port}{}", self.url_base);
         }
         if self.tracker_url_defaulted {
             self.tracker_url = self.server_url.clone();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_base_is_normalised_or_refused() {
+        assert_eq!(url_base("").unwrap(), "");
+        assert_eq!(url_base("/").unwrap(), "");
+        assert_eq!(url_base("indexer/").unwrap(), "/indexer");
+        assert_eq!(url_base("/a//b/").unwrap(), "/a/b");
+        for bad in ["/../x", "/a b", "/a?x=1", "/%2e", "/x#y"] {
+            let e = url_base(bad).unwrap_err().to_string();
+            assert!(e.starts_with("URL_BASE:"), "{bad}: {e}");
+        }
+        assert_eq!(
+            with_base("https://h/indexer".into(), "/indexer"),
+            "https://h/indexer"
+        );
+        assert_eq!(
+            with_base("https://h".into(), "/indexer"),
+            "https://h/indexer"
+        );
+        assert_eq!(with_base("https://h".into(), ""), "https://h");
     }
 }

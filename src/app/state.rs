@@ -33,6 +33,35 @@ pub struct AppState {
     pub sessions: SessionStore,
     /// One-time token of the first-run setup form, while no admin password is set.
     pub setup_token: crate::panel::session::SetupToken,
+    /// Torznab searches answered and failed (bad key, bad parameters), for `/metrics`.
+    pub searches: crate::metrics::Outcomes,
+    /// Request latencies per surface of the main port (the accept loop's fast
+    /// tracker path is not timed: its answers never reach warp).
+    pub latency: crate::metrics::Surfaces,
+}
+
+/// The main port's surfaces, as `/metrics` labels them; the last takes the rest.
+pub const SURFACES: &[&str] = &[
+    "tracker",
+    "torznab",
+    "client_api",
+    "admin_api",
+    "panel",
+    "other",
+];
+
+/// The surface of a request path (URL_BASE already taken off).
+pub fn surface_of(path: &str) -> &'static str {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    match first {
+        "announce" | "scrape" => "tracker",
+        "api" if path.trim_end_matches('/') == "/api" => "torznab",
+        "torznab" => "torznab",
+        "api" => "client_api",
+        "admin" if path.starts_with("/admin/api") => "admin_api",
+        "admin" | "view" | "static" => "panel",
+        _ => "other",
+    }
 }
 
 /// An authenticated member and the API key they used.
@@ -52,6 +81,7 @@ impl Member {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ServerConfig, secret: Secret) -> Self {
+        let sessions = crate::panel::session::store(&config.url_base);
         AppState {
             store,
             config,
@@ -61,8 +91,10 @@ impl AppState {
             swarm: Arc::new(NoPeers),
             admin_failures: LoginLimiter::new(10, Duration::from_secs(15 * 60)),
             activity: Default::default(),
-            sessions: crate::panel::session::store(),
+            sessions,
             setup_token: Default::default(),
+            searches: Default::default(),
+            latency: crate::metrics::Surfaces::new(SURFACES),
         }
     }
 

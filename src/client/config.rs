@@ -52,19 +52,33 @@ pub struct ClientArgs {
 
     /// Folder for the client's state (redb database, hash cache).
     #[arg(
-        long = "data-dir",
+        long = "client-data-dir",
+        alias = "data-dir",
         env = "CLIENT_DATA_DIR",
+        value_name = "CLIENT_DATA_DIR",
         default_value = "./client-data"
     )]
     pub data_dir: PathBuf,
 
     /// Where media the *arr apps see under one path lives for this client:
     /// `ARR_PATH=LOCAL_PATH`, comma-separated or repeated (e.g. `/media=/mnt/media`).
-    #[arg(long = "path-map", env = "PATH_MAPPINGS", value_delimiter = ',')]
+    #[arg(
+        long = "path-mappings",
+        alias = "path-map",
+        env = "PATH_MAPPINGS",
+        value_name = "PATH_MAPPINGS",
+        value_delimiter = ','
+    )]
     pub path_map: Vec<String>,
 
     /// `source` tag written in every torrent, naming the swarm.
-    #[arg(long, env = "TORRENT_SOURCE", default_value = "PrivateIndexer")]
+    #[arg(
+        long = "torrent-source",
+        alias = "source",
+        env = "TORRENT_SOURCE",
+        value_name = "TORRENT_SOURCE",
+        default_value = "PrivateIndexer"
+    )]
     pub source: String,
 
     /// Hide this member's label on the torrents it shares.
@@ -80,7 +94,13 @@ pub struct ClientArgs {
     pub once: bool,
 
     /// Address of the qBittorrent Web API v2 the *arr apps add their downloads through.
-    #[arg(long = "bind", env = "CLIENT_BIND", default_value = "0.0.0.0:8080")]
+    #[arg(
+        long = "client-bind",
+        alias = "bind",
+        env = "CLIENT_BIND",
+        value_name = "CLIENT_BIND",
+        default_value = "0.0.0.0:8080"
+    )]
     pub bind: String,
 
     /// Folder downloads go to, as `DOWNLOADS_DIR/<category>/`; nothing outside it is written.
@@ -106,6 +126,15 @@ pub struct ClientArgs {
     /// A qBittorrent API session ends after this long without a request.
     #[arg(long, env = "SESSION_IDLE", default_value = "1h")]
     pub session_idle: String,
+
+    /// Reverse proxies (IPs or CIDRs, comma-separated) in front of CLIENT_BIND whose X-Forwarded-For /
+    /// X-Real-IP (login limits) and X-Forwarded-Proto (`Secure` session cookie) are believed.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// Bearer token that `GET /metrics` (Prometheus, on CLIENT_BIND) requires; unset, there is no `/metrics`.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 
     /// Milliseconds of quiet before a burst of folder events is acted on (an
     /// import writes, renames, touches). Hidden: for tests, which need not wait.
@@ -195,6 +224,9 @@ pub struct QbtConfig {
     pub password: Option<String>,
     pub login_ban: Duration,
     pub session_idle: Duration,
+    /// `/metrics` answers only with this bearer token; None: no `/metrics`.
+    pub metrics_token: Option<String>,
+    pub trusted_proxies: crate::web::client_ip::TrustedProxies,
 }
 
 fn http_url(s: &str, setting: &str) -> anyhow::Result<Url> {
@@ -349,6 +381,13 @@ impl ClientArgs {
                 password: self.api_password.clone().filter(|p| !p.is_empty()),
                 login_ban: parse_duration(&self.login_ban, "LOGIN_BAN")?,
                 session_idle: parse_duration(&self.session_idle, "SESSION_IDLE")?,
+                metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+                trusted_proxies: crate::web::client_ip::TrustedProxies::parse(
+                    &self.trusted_proxies,
+                )
+                .map_err(|p| {
+                    anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR")
+                })?,
             },
         })
     }

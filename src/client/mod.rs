@@ -6,6 +6,7 @@
 pub mod arr;
 pub mod config;
 pub mod downloads;
+pub mod metrics;
 pub mod naming;
 pub mod qbittorrent;
 pub mod queue;
@@ -348,6 +349,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         &client.db,
         &client.server,
         client.seeder.clone(),
+        client.scanner.hashed_total.clone(),
     )
     .await?;
     let tick_task = tokio::spawn(downloads.clone().run());
@@ -448,6 +450,7 @@ async fn start_downloads(
     db: &Arc<ClientDb>,
     server: &ServerClient,
     seeder: Option<Arc<Seeder>>,
+    hashed: Arc<AtomicU64>,
 ) -> anyhow::Result<(
     Arc<downloads::Downloads>,
     ApiTask,
@@ -467,21 +470,36 @@ async fn start_downloads(
         downloads::admit::Admission::new(server.clone()),
         Arc::new(downloads::library::RecordedLibrary {
             db: db.clone(),
-            seeder,
+            seeder: seeder.clone(),
         }),
     )
     .await?;
-    let api = Arc::new(qbittorrent::Api::new(
-        engine.clone(),
-        creds,
-        auth::sessions(cfg.qbt.session_idle),
-        auth::limiter(cfg.qbt.login_ban),
+    let sources = metrics::Sources {
+        downloads: engine.clone(),
+        seeder,
+        db: db.clone(),
+        hashed,
+    };
+    let guard = Arc::new(crate::metrics::route::Guard::new(
+        cfg.qbt.metrics_token.clone(),
+        cfg.qbt.trusted_proxies.clone(),
     ));
+    let metrics_route =
+        crate::metrics::route::route(guard, move || metrics::render(sources.clone()));
+    let api = Arc::new(
+        qbittorrent::Api::new(
+            engine.clone(),
+            creds,
+            auth::sessions(cfg.qbt.session_idle),
+            auth::limiter(cfg.qbt.login_ban),
+        )
+        .behind(cfg.qbt.trusted_proxies.clone()),
+    );
     let (tx, rx) = tokio::sync::watch::channel(false);
     let listener = tokio::net::TcpListener::bind(cfg.qbt.bind)
         .await
         .map_err(|e| anyhow::anyhow!("CLIENT_BIND {}: {e}", cfg.qbt.bind))?;
-    let task = tokio::spawn(qbittorrent::serve(api, listener, rx));
+    let task = tokio::spawn(qbittorrent::serve(api, listener, rx, metrics_route));
     Ok((engine, task, tx))
 }
 

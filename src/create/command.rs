@@ -21,13 +21,24 @@ pub struct CreateArgs {
     #[arg(long, env = "PIECE_SIZE", value_parser = piece_size::parse)]
     pub piece_size: Option<u64>,
     /// `source` tag naming the swarm (part of the info-hash); empty to leave it out.
-    #[arg(long, env = "TORRENT_SOURCE", default_value = "PrivateIndexer")]
+    #[arg(
+        long = "torrent-source",
+        alias = "source",
+        env = "TORRENT_SOURCE",
+        value_name = "TORRENT_SOURCE",
+        default_value = "PrivateIndexer"
+    )]
     pub source: String,
     /// Torrent name (one PATH only); default the file or folder name.
     #[arg(long)]
     pub name: Option<String>,
     /// Announce URL written into the file (outside the info-hash).
-    #[arg(long, env = "TORRENT_ANNOUNCE")]
+    #[arg(
+        long = "torrent-announce",
+        alias = "announce",
+        env = "TORRENT_ANNOUNCE",
+        value_name = "TORRENT_ANNOUNCE"
+    )]
     pub announce: Option<String>,
     /// Overwrite an existing output file.
     #[arg(short, long)]
@@ -36,10 +47,15 @@ pub struct CreateArgs {
     #[arg(long, env = "DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Hash everything, neither reading nor writing the hash cache.
-    #[arg(long, env = "NO_HASH_CACHE")]
+    #[arg(long = "no-hash-cache", alias = "no-cache", env = "NO_HASH_CACHE")]
     pub no_cache: bool,
     /// Hashing threads; default every core.
-    #[arg(long, env = "HASH_THREADS")]
+    #[arg(
+        long = "hash-threads",
+        alias = "threads",
+        env = "HASH_THREADS",
+        value_name = "HASH_THREADS"
+    )]
     pub threads: Option<NonZeroUsize>,
 }
 

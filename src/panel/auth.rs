@@ -4,8 +4,8 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::session::{pre_csrf, LIFETIME, PATH, PRE_COOKIE};
-use super::web::{page, redirect, with_cookie, Chrome, Ctx, Form};
+use super::session::{pre_csrf, LIFETIME, PRE_COOKIE};
+use super::web::{page, with_cookie, Chrome, Ctx, Form};
 use crate::admin_password::{self, MIN_CHARS};
 use crate::keys;
 use crate::web::session::{same, set_cookie};
@@ -33,7 +33,13 @@ fn pre_nonce(ctx: &Ctx) -> (String, Option<String>) {
         Some(n) => (n.to_string(), None),
         None => {
             let n = keys::random_token();
-            let c = set_cookie(PRE_COOKIE, &n, PATH, LIFETIME.as_secs(), ctx.secure());
+            let c = set_cookie(
+                PRE_COOKIE,
+                &n,
+                ctx.cookie_path(),
+                LIFETIME.as_secs(),
+                ctx.secure(),
+            );
             (n, Some(c))
         }
     }
@@ -98,20 +104,23 @@ fn rate_limited(ctx: &Ctx) -> Option<String> {
 fn logged_in(ctx: &Ctx) -> Response {
     let sid = ctx.state.sessions.create();
     let resp = with_cookie(
-        redirect("/admin"),
+        ctx.redirect("/admin"),
         &ctx.state.sessions.set_cookie(&sid, ctx.secure()),
     );
-    with_cookie(resp, &set_cookie(PRE_COOKIE, "", PATH, 0, ctx.secure()))
+    with_cookie(
+        resp,
+        &set_cookie(PRE_COOKIE, "", ctx.cookie_path(), 0, ctx.secure()),
+    )
 }
 
 pub async fn login_page(ctx: Ctx) -> Response {
     match ctx.password_is_set().await {
         Err(r) => r,
-        Ok(false) => redirect("/admin/setup"),
+        Ok(false) => ctx.redirect("/admin/setup"),
         Ok(true) => {
             let live = ctx.state.sessions.resolve(ctx.cookies.as_deref()).is_some();
             if live {
-                redirect("/admin")
+                ctx.redirect("/admin")
             } else {
                 pre_page(&ctx, StatusCode::OK, None, false)
             }
@@ -122,7 +131,7 @@ pub async fn login_page(ctx: Ctx) -> Response {
 pub async fn login(ctx: Ctx, form: Form) -> Response {
     match ctx.password_is_set().await {
         Err(r) => return r,
-        Ok(false) => return redirect("/admin/setup"),
+        Ok(false) => return ctx.redirect("/admin/setup"),
         Ok(true) => {}
     }
     if let Some(msg) = rate_limited(&ctx) {
@@ -162,7 +171,7 @@ pub async fn logout(ctx: Ctx, form: Form) -> Response {
         }
     }
     with_cookie(
-        redirect("/admin/login"),
+        ctx.redirect("/admin/login"),
         &ctx.state.sessions.clear_cookie(ctx.secure()),
     )
 }
@@ -170,7 +179,7 @@ pub async fn logout(ctx: Ctx, form: Form) -> Response {
 pub async fn setup_page(ctx: Ctx) -> Response {
     match ctx.password_is_set().await {
         Err(r) => r,
-        Ok(true) => redirect("/admin/login"),
+        Ok(true) => ctx.redirect("/admin/login"),
         Ok(false) => pre_page(&ctx, StatusCode::OK, None, true),
     }
 }
@@ -179,7 +188,7 @@ pub async fn setup(ctx: Ctx, form: Form) -> Response {
     match ctx.password_is_set().await {
         Err(r) => return r,
         // Claimed already: the token is spent, whatever was sent.
-        Ok(true) => return redirect("/admin/login"),
+        Ok(true) => return ctx.redirect("/admin/login"),
         Ok(false) => {}
     }
     let refuse = |status, msg: &str| pre_page(&ctx, status, Some(msg.to_string()), true);

@@ -25,6 +25,25 @@ struct OverviewPage {
     announces_pm: String,
     searches_pm: String,
     chart: String,
+    urls: HandedOut,
+}
+
+/// The URLs the server hands out, so an operator sees at once when they
+/// point at localhost (EXTERNAL_SERVER_URL unset) or miss URL_BASE.
+pub struct HandedOut {
+    pub server: String,
+    pub torznab: String,
+    pub tracker: String,
+}
+
+impl HandedOut {
+    pub fn of(config: &crate::app::config::ServerConfig) -> Self {
+        HandedOut {
+            server: config.server_url.clone(),
+            torznab: format!("{}/api", config.server_url),
+            tracker: crate::members::announce_url(&config.tracker_url, "{passkey}"),
+        }
+    }
 }
 
 pub async fn page_for_admin(ctx: Ctx) -> Response {
@@ -78,6 +97,7 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
             announces_pm: format::rate(announces),
             searches_pm: format::rate(searches),
             chart: super::chart::activity_svg(&activity.last_day()),
+            urls: HandedOut::of(&a.ctx.state.config),
         },
     )
 }

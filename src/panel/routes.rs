@@ -12,20 +12,32 @@ use warp::{Filter, Rejection};
 use super::web::{error_page, Ctx, Form};
 use super::{assets, auth, overview, torrents, users, view};
 use crate::app::state::AppState;
-use crate::web::filters::{api_key, client_ip, raw_query, with};
+use crate::web::client_ip::Origin;
+use crate::web::filters::{api_key, origin, raw_query, with};
 
 /// Largest form body the panel accepts; its forms are a few short fields.
 const FORM_LIMIT: u64 = 16 * 1024;
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    let site = state.config.site_name.clone();
+    let site = (
+        state.config.site_name.clone(),
+        state.config.url_base.clone(),
+    );
     let ctx = with(state.clone())
         .and(warp::header::optional::<String>("cookie"))
-        .and(client_ip(state.config.trusted_proxies.clone()))
-        .map(|state, cookies, ip: Option<IpAddr>| Ctx {
-            state,
-            cookies,
-            ip: ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        .and(origin())
+        .map(|state: Arc<AppState>, cookies, o: Origin| {
+            let proxies = &state.config.trusted_proxies;
+            let ip = proxies
+                .client_ip(&o)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+            let https = proxies.came_over_https(&o);
+            Ctx {
+                state,
+                cookies,
+                ip,
+                https,
+            }
         })
         .boxed();
     let form = warp::body::content_length_limit(FORM_LIMIT)
@@ -154,7 +166,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 /// warp's own refusals under `/admin` and `/view` as HTML pages, not JSON.
-async fn recover_html(site: String, err: Rejection) -> Result<Response, Infallible> {
+async fn recover_html(site: (String, String), err: Rejection) -> Result<Response, Infallible> {
     let (status, msg) = if err.is_not_found() {
         (StatusCode::NOT_FOUND, "There is no such page.")
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
@@ -169,5 +181,5 @@ async fn recover_html(site: String, err: Rejection) -> Result<Response, Infallib
     } else {
         (StatusCode::BAD_REQUEST, "The request was not understood.")
     };
-    Ok(error_page(&site, status, msg, "/admin"))
+    Ok(error_page(&site.0, &site.1, status, msg, "/admin"))
 }

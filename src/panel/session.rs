@@ -16,15 +16,14 @@ use crate::web::session::{same, SessionConfig, SessionStore};
 
 /// Cookie carrying the nonce that signs the CSRF token of the login and setup forms.
 pub const PRE_COOKIE: &str = "pi_pre";
-/// The panel's cookies live under this path.
-pub const PATH: &str = "/admin";
 pub const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
-/// The panel's session store: `pi_session` under /admin, 12 hours idle, at most 1024 live.
-pub fn store() -> SessionStore {
+/// The panel's session store: `pi_session` under URL_BASE + `/admin`, 12 hours
+/// idle, at most 1024 live.
+pub fn store(url_base: &str) -> SessionStore {
     SessionStore::new(SessionConfig {
         cookie: "pi_session",
-        path: PATH,
+        path: format!("{url_base}/admin"),
         idle: LIFETIME,
         max_sessions: 1024,
     })

@@ -8,7 +8,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::format;
-use super::web::{admin, page, redirect, Chrome, Ctx, Form};
+use super::web::{admin, page, Chrome, Ctx, Form};
 use crate::app::state::AppState;
 use crate::categories;
 use crate::metainfo;
@@ -374,7 +374,7 @@ pub async fn delete(info_hash: String, ctx: Ctx, form: Form) -> Response {
         Ok(None) => a.ctx.fail(StatusCode::NOT_FOUND, "No such torrent."),
         Ok(Some(_)) => {
             tracing::info!(info_hash = %info_hash, "torrent deleted in the panel");
-            redirect("/admin/torrents?done=deleted")
+            a.ctx.redirect("/admin/torrents?done=deleted")
         }
     }
 }

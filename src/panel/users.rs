@@ -5,7 +5,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::format;
-use super::web::{admin, page, redirect, Admin, Chrome, Ctx, Form};
+use super::web::{admin, page, Admin, Chrome, Ctx, Form};
 use crate::app::catalog::MemberChange;
 use crate::app::state::AppState;
 use crate::core::clock::now;
@@ -32,9 +32,7 @@ pub struct Row {
 
 pub struct Issued {
     pub heading: &'static str,
-    pub label: String,
-    pub api_key: String,
-    pub announce_url: String,
+    pub k: crate::key_card::KeyCard,
 }
 
 #[derive(Template)]
@@ -141,9 +139,7 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
 fn issued(heading: &'static str, k: IssuedKeys) -> Issued {
     Issued {
         heading,
-        label: k.label,
-        api_key: k.api_key,
-        announce_url: k.announce_url,
+        k: crate::key_card::KeyCard::new(&k),
     }
 }
 
@@ -240,7 +236,7 @@ async fn finish(
         Ok(Some(done)) => {
             tracing::info!(member = id, action = %verb, "member changed in the panel");
             match done {
-                Ok(what) => redirect(&format!("/admin/users?done={what}")),
+                Ok(what) => a.ctx.redirect(&format!("/admin/users?done={what}")),
                 // Rotated keys are shown once, on this response.
                 Err(keys) => render(a, StatusCode::OK, Some(keys), None, None).await,
             }

@@ -18,8 +18,9 @@ struct ViewPage {
 }
 
 pub async fn page_for_member(info_hash: String, ctx: Ctx, api_key: Option<String>) -> Response {
-    let site = ctx.state.config.site_name.clone();
-    let fail = |status: StatusCode, msg: &str| error_page(&site, status, msg, "");
+    let c = &ctx.state.config;
+    let fail =
+        |status: StatusCode, msg: &str| error_page(&c.site_name, &c.url_base, status, msg, "");
     match ctx.state.member(api_key).await {
         Ok(_) => {}
         Err(AuthError::Store(e)) => {

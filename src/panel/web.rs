@@ -18,20 +18,35 @@ pub struct Ctx {
     pub state: Arc<AppState>,
     pub cookies: Option<String>,
     pub ip: IpAddr,
+    /// The browser reached us over https (a trusted proxy's `X-Forwarded-Proto`).
+    pub https: bool,
 }
 
 /// The frame every page shares (site name, navigation, logout form).
 pub struct Chrome {
     pub site: String,
+    /// URL_BASE: every link, form action and asset of a page starts with it.
+    pub base: String,
     pub csrf: String,
     pub nav: &'static str,
     pub logged_in: bool,
 }
 
 impl Ctx {
-    /// Cookies get `Secure` when the panel is published over https.
+    /// Cookies get `Secure` only on requests that came over https, so the
+    /// panel also works on a plain `http://tower:8081`.
     pub fn secure(&self) -> bool {
-        self.state.config.server_url.starts_with("https://")
+        self.https
+    }
+
+    /// Where the panel's cookies live: URL_BASE + `/admin`.
+    pub fn cookie_path(&self) -> &str {
+        &self.state.sessions.config().path
+    }
+
+    /// A 303 to a panel path (given without URL_BASE).
+    pub fn redirect(&self, path: &str) -> Response {
+        redirect(&format!("{}{path}", self.state.config.url_base))
     }
 
     pub fn cookie(&self, name: &str) -> Option<&str> {
@@ -41,6 +56,7 @@ impl Ctx {
     pub fn chrome_out(&self) -> Chrome {
         Chrome {
             site: self.state.config.site_name.clone(),
+            base: self.state.config.url_base.clone(),
             csrf: String::new(),
             nav: "",
             logged_in: false,
@@ -56,7 +72,8 @@ impl Ctx {
 
     /// An error page for this request.
     pub fn fail(&self, status: StatusCode, message: &str) -> Response {
-        error_page(&self.state.config.site_name, status, message, "/admin")
+        let c = &self.state.config;
+        error_page(&c.site_name, &c.url_base, status, message, "/admin")
     }
 }
 
@@ -70,6 +87,7 @@ impl Admin {
     pub fn chrome(&self, nav: &'static str) -> Chrome {
         Chrome {
             site: self.ctx.state.config.site_name.clone(),
+            base: self.ctx.state.config.url_base.clone(),
             csrf: self.csrf.clone(),
             nav,
             logged_in: true,
@@ -95,7 +113,7 @@ pub async fn admin(ctx: Ctx) -> Result<Admin, Response> {
     if let Some((_, csrf)) = ctx.state.sessions.resolve(ctx.cookies.as_deref()) {
         return Ok(Admin { ctx, csrf });
     }
-    Err(redirect(if ctx.password_is_set().await? {
+    Err(ctx.redirect(if ctx.password_is_set().await? {
         "/admin/login"
     } else {
         "/admin/setup"
@@ -173,7 +191,7 @@ pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
     resp
 }
 
-pub fn redirect(to: &str) -> Response {
+fn redirect(to: &str) -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -198,12 +216,20 @@ struct ErrorPage<'a> {
     back: &'a str,
 }
 
-pub fn error_page(site: &str, status: StatusCode, message: &str, back: &str) -> Response {
+/// An error page; `back` is a panel path without URL_BASE (empty: no link).
+pub fn error_page(
+    site: &str,
+    base: &str,
+    status: StatusCode,
+    message: &str,
+    back: &str,
+) -> Response {
     page(
         status,
         &ErrorPage {
             chrome: Chrome {
                 site: site.to_string(),
+                base: base.to_string(),
                 csrf: String::new(),
                 nav: "",
                 logged_in: false,

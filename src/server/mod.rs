@@ -4,6 +4,7 @@
 pub mod admin_api;
 pub mod client_api;
 pub mod main_port;
+pub mod metrics;
 pub mod upload;
 
 use std::sync::Arc;
@@ -34,22 +35,44 @@ pub fn routes(
     search: Arc<SearchIndex>,
     tracker: Arc<Tracker>,
 ) -> BoxedFilter<(Response,)> {
-    // The tracker first: announces are most of the traffic. Torznab's exact
-    // `/api` path goes before the client API's `/api/v1` group.
-    crate::tracker::routes::routes(tracker, state.counters.clone())
+    // Everything under URL_BASE. The tracker first: announces are most of the
+    // traffic. Torznab's exact `/api` path goes before the client API's `/api/v1` group.
+    let base = crate::web::filters::under(&state.config.url_base);
+    let guard = Arc::new(crate::metrics::route::Guard::new(
+        state.config.metrics_token.clone(),
+        state.config.trusted_proxies.clone(),
+    ));
+    let metrics_route = {
+        let (state, tracker) = (state.clone(), tracker.clone());
+        crate::metrics::route::route(guard, move || {
+            metrics::render(state.clone(), tracker.clone())
+        })
+    };
+    let timed = state.clone();
+    let all = crate::tracker::routes::routes(tracker, state.counters.clone())
         .or(crate::torznab::routes(state.clone(), search))
         .unify()
         .or(client_api::routes(state.clone()))
         .unify()
         .or(admin_api::routes(state.clone()))
         .unify()
-        .or(crate::panel::routes(state))
+        .or(metrics_route)
         .unify()
+        .or(crate::panel::routes(state))
+        .unify();
+    base.and(all)
         .or(warp::any()
             .map(|| crate::web::json::ApiError::not_found("no such route"))
             .map(warp::Reply::into_response))
         .unify()
         .with(crate::web::filters::request_span())
+        .with(warp::log::custom(move |info| {
+            let path = info.path();
+            let path = path.strip_prefix(&timed.config.url_base).unwrap_or(path);
+            timed
+                .latency
+                .observe(crate::app::state::surface_of(path), info.elapsed());
+        }))
         .map(warp::Reply::into_response)
         .boxed()
 }
@@ -129,8 +152,10 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         let token = state.setup_token.mint();
         tracing::warn!(
             "no admin password set: open {}/admin and enter the one-time setup token {token} \
-             (or set ADMIN_PASSWORD, or run `privateindexer admin set-password --data-dir …`)",
-            state.config.server_url
+             (or set ADMIN_PASSWORD, or stop the server and run \
+             `privateindexer admin --data-dir {} set-password`, which reads the password from stdin)",
+            state.config.server_url,
+            state.config.data_dir.display()
         );
     }
     let sweeper = crate::tracker::spawn_sweeper(tracker.clone());

@@ -38,7 +38,14 @@ pub fn routes(state: Arc<AppState>, index: Arc<SearchIndex>) -> BoxedFilter<(Res
                     return resp;
                 }
                 let params = Params::parse(&query);
-                match answer(&state, index, &params, header_key).await {
+                let caps = params
+                    .get("t")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("caps"));
+                let answered = answer(&state, index, &params, header_key).await;
+                if !caps {
+                    state.searches.record(answered.is_ok());
+                }
+                match answered {
                     Ok(body) => xml(body, "application/rss+xml; charset=utf-8"),
                     Err(e) => {
                         tracing::debug!(code = e.code, "torznab: {}", e.description);

@@ -438,6 +438,7 @@ fn answer(tracker: &Tracker, counters: &Counters, h: &Head<'_>, remote: SocketAd
                 remote: Some(remote.ip()),
                 forwarded_for: h.forwarded_for.map(str::to_string),
                 real_ip: h.real_ip.map(str::to_string),
+                forwarded_proto: None,
             };
             tracker.http_announce(passkey, query, &origin, counters)
         }

@@ -56,6 +56,8 @@ pub struct Tracker {
     pub activity: Arc<Activity>,
     /// Handshake probes of members' announced ports.
     pub reachability: Arc<reachability::Reachability>,
+    /// Announces answered and refused (HTTP and UDP), for `/metrics`.
+    pub announces: crate::metrics::Outcomes,
 }
 
 impl Tracker {
@@ -70,6 +72,7 @@ impl Tracker {
             started: Instant::now(),
             activity: Arc::default(),
             reachability: Arc::default(),
+            announces: Default::default(),
         })
     }
 
@@ -169,7 +172,9 @@ impl Tracker {
         origin: &Origin,
         counters: &Counters,
     ) -> Vec<u8> {
-        match self.try_http_announce(path_passkey, query, origin, counters) {
+        let answer = self.try_http_announce(path_passkey, query, origin, counters);
+        self.announces.record(answer.is_ok());
+        match answer {
             Ok(body) => body,
             Err(r) => response::failure(&r.to_string()),
         }

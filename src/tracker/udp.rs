@@ -196,10 +196,14 @@ pub fn handle(
         return Some(error(txid, "unknown or expired connection id"));
     }
     match action {
-        ANNOUNCE => Some(match announce(tracker, counters, packet, from, txid) {
-            Ok(out) => out,
-            Err(r) => error(txid, &r.to_string()),
-        }),
+        ANNOUNCE => {
+            let answer = announce(tracker, counters, packet, from, txid);
+            tracker.announces.record(answer.is_ok());
+            Some(match answer {
+                Ok(out) => out,
+                Err(r) => error(txid, &r.to_string()),
+            })
+        }
         SCRAPE => Some(error(
             txid,
             "scrape over UDP is not offered; use the HTTP scrape URL with your passkey",

@@ -1,6 +1,7 @@
 //! Who is really asking: the connection's address, or behind a trusted reverse
 //! proxy the client address the proxy passes on (X-Real-IP, X-Forwarded-For).
-//! Used for tracker peer addresses and for per-address login limits.
+//! Used for tracker peer addresses, for per-address login limits, and for
+//! whether the browser reached us over https (cookies are `Secure` only then).
 
 use std::net::IpAddr;
 
@@ -66,6 +67,8 @@ pub struct Origin {
     pub remote: Option<IpAddr>,
     pub forwarded_for: Option<String>,
     pub real_ip: Option<String>,
+    /// `X-Forwarded-Proto`, believed only from a trusted proxy.
+    pub forwarded_proto: Option<String>,
 }
 
 /// The reverse proxies whose forwarding headers are believed (TRUSTED_PROXIES).
@@ -84,6 +87,21 @@ impl TrustedProxies {
 
     pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|c| c.contains(ip))
+    }
+
+    /// Whether the request reached us over https. We serve plain HTTP only, so
+    /// that is a trusted proxy saying `X-Forwarded-Proto: https` (its first
+    /// value: the scheme the browser used at the outermost proxy).
+    pub fn came_over_https(&self, origin: &Origin) -> bool {
+        let Some(remote) = origin.remote else {
+            return false;
+        };
+        self.trusts(canonical_ip(remote))
+            && origin.forwarded_proto.as_deref().is_some_and(|p| {
+                p.split(',')
+                    .next()
+                    .is_some_and(|first| first.trim().eq_ignore_ascii_case("https"))
+            })
     }
 
     /// The client's address: the connection's, unless that is a trusted proxy,
@@ -127,7 +145,26 @@ mod tests {
             remote: Some(remote.parse().unwrap()),
             forwarded_for: xff.map(str::to_string),
             real_ip: real_ip.map(str::to_string),
+            forwarded_proto: None,
         }
+    }
+
+    #[test]
+    fn https_only_from_a_trusted_proxys_forwarded_proto() {
+        let t = TrustedProxies::parse(&["10.0.0.0/8".into()]).unwrap();
+        let with = |remote: &str, proto: Option<&str>| Origin {
+            forwarded_proto: proto.map(str::to_string),
+            ..origin(remote, None, None)
+        };
+        assert!(t.came_over_https(&with("10.0.0.1", Some("https"))));
+        assert!(t.came_over_https(&with("10.0.0.1", Some("HTTPS, http"))));
+        assert!(!t.came_over_https(&with("10.0.0.1", Some("http, https"))));
+        assert!(!t.came_over_https(&with("10.0.0.1", None)));
+        assert!(
+            !t.came_over_https(&with("192.0.2.1", Some("https"))),
+            "an untrusted address cannot claim https"
+        );
+        assert!(!TrustedProxies::default().came_over_https(&with("127.0.0.1", Some("https"))));
     }
 
     #[test]

@@ -40,12 +40,25 @@ pub fn origin() -> BoxedFilter<(Origin,)> {
     warp::ext::optional::<PeerAddr>()
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(warp::header::optional::<String>("x-real-ip"))
-        .map(|remote: Option<PeerAddr>, forwarded_for, real_ip| Origin {
-            remote: remote.map(|a| a.0.ip()),
-            forwarded_for,
-            real_ip,
-        })
+        .and(warp::header::optional::<String>("x-forwarded-proto"))
+        .map(
+            |remote: Option<PeerAddr>, forwarded_for, real_ip, forwarded_proto| Origin {
+                remote: remote.map(|a| a.0.ip()),
+                forwarded_for,
+                real_ip,
+                forwarded_proto,
+            },
+        )
         .boxed()
+}
+
+/// Matches and consumes the path prefix `base` (URL_BASE: `""` or `/a/b`).
+pub fn under(base: &str) -> BoxedFilter<()> {
+    base.split('/')
+        .filter(|s| !s.is_empty())
+        .fold(warp::any().boxed(), |f, seg| {
+            f.and(warp::path(seg.to_string())).boxed()
+        })
 }
 
 /// The client's address; forwarding headers count only from TRUSTED_PROXIES.

@@ -19,7 +19,7 @@ pub struct SessionConfig {
     /// Cookie name (`pi_session` for the panel; qBittorrent clients expect `SID`).
     pub cookie: &'static str,
     /// Cookie path (`/admin`, or `/` for an API at the root).
-    pub path: &'static str,
+    pub path: String,
     /// A session unused this long is gone; every use starts the time again.
     pub idle: Duration,
     /// Bound on live sessions, so a flood of logins cannot grow memory without end.
@@ -103,7 +103,7 @@ impl SessionStore {
         set_cookie(
             self.config.cookie,
             id,
-            self.config.path,
+            &self.config.path,
             self.config.idle.as_secs(),
             secure,
         )
@@ -111,7 +111,7 @@ impl SessionStore {
 
     /// The `Set-Cookie` value that makes the browser forget its session.
     pub fn clear_cookie(&self, secure: bool) -> String {
-        set_cookie(self.config.cookie, "", self.config.path, 0, secure)
+        set_cookie(self.config.cookie, "", &self.config.path, 0, secure)
     }
 }
 
@@ -143,7 +143,7 @@ mod tests {
     fn store(idle: Duration, max_sessions: usize) -> SessionStore {
         SessionStore::new(SessionConfig {
             cookie: "SID",
-            path: "/",
+            path: "/".into(),
             idle,
             max_sessions,
         })

@@ -99,7 +99,13 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     let api_key = b.eval("document.getElementById('key-api').value");
     let api_key = api_key.as_str().unwrap().to_string();
     assert_eq!(api_key.len(), 64);
-    assert_eq!(b.eval("document.querySelectorAll('button.copy').length"), 2);
+    // The key card: API key, announce URL, server URL, Torznab URL, client command, compose lines.
+    assert_eq!(b.eval("document.querySelectorAll('button.copy').length"), 6);
+    let command = b.eval("document.getElementById('key-command').value");
+    assert!(command
+        .as_str()
+        .unwrap()
+        .contains(&format!("--api-key {api_key}")));
     b.screenshot(&shots.join("03-member-created.png"));
 
     // Some catalogue for the other pages, uploaded with the key read off the page.

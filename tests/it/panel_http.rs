@@ -276,16 +276,29 @@ async fn login_cookie_csrf_logout_and_restart() {
 }
 
 #[tokio::test]
-async fn cookies_are_secure_behind_https() {
+async fn cookies_are_secure_only_on_requests_that_came_over_https() {
     let dir = tempfile::tempdir().unwrap();
+    // An https EXTERNAL_SERVER_URL alone no longer makes cookies Secure: the
+    // panel must keep working on a plain http://tower:8081.
     let server = Server::start_with(
         dir.path(),
-        &[("EXTERNAL_SERVER_URL", "https://indexer.example")],
+        &[
+            ("EXTERNAL_SERVER_URL", "https://indexer.example"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
     );
-    let mut v = Visitor::new(&server);
-    let resp = v.get("/admin/login").await;
+    let mut plain = Visitor::new(&server);
+    let resp = plain.get("/admin/login").await;
+    assert!(!set_cookie(&resp, "pi_pre").unwrap().contains("Secure"));
+    plain.login().await;
+
+    let mut proxied = Visitor::new(&server);
+    proxied
+        .headers
+        .insert("x-forwarded-proto", "https".parse().unwrap());
+    let resp = proxied.get("/admin/login").await;
     assert!(set_cookie(&resp, "pi_pre").unwrap().contains("; Secure"));
-    let resp = v
+    let resp = proxied
         .submit(
             "/admin/login",
             "/admin/login",
@@ -295,6 +308,16 @@ async fn cookies_are_secure_behind_https() {
     assert_eq!(resp.status(), 303);
     let c = set_cookie(&resp, "pi_session").unwrap();
     assert!(c.contains("; Secure") && c.contains("HttpOnly") && c.contains("SameSite=Strict"));
+
+    // The same header from an address that is not a trusted proxy is ignored.
+    let dir2 = tempfile::tempdir().unwrap();
+    let untrusting = Server::start(dir2.path());
+    let mut spoofer = Visitor::new(&untrusting);
+    spoofer
+        .headers
+        .insert("x-forwarded-proto", "https".parse().unwrap());
+    let resp = spoofer.get("/admin/login").await;
+    assert!(!set_cookie(&resp, "pi_pre").unwrap().contains("Secure"));
 }
 
 #[tokio::test]

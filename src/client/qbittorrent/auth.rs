@@ -20,7 +20,7 @@ const MAX_SESSIONS: usize = 1024;
 pub fn sessions(idle: std::time::Duration) -> SessionStore {
     SessionStore::new(SessionConfig {
         cookie: "SID",
-        path: "/",
+        path: "/".into(),
         idle,
         max_sessions: MAX_SESSIONS,
     })

@@ -35,6 +35,8 @@ pub struct Api {
     pub creds: Credentials,
     pub sessions: SessionStore,
     pub limiter: LoginLimiter,
+    /// Reverse proxies whose forwarding headers are believed (TRUSTED_PROXIES).
+    pub proxies: crate::web::client_ip::TrustedProxies,
     /// `rid` of `sync/maindata`.
     rid: AtomicU64,
 }
@@ -51,8 +53,15 @@ impl Api {
             creds,
             sessions,
             limiter,
+            proxies: Default::default(),
             rid: AtomicU64::new(0),
         }
+    }
+
+    /// Believes these proxies' forwarded address and scheme.
+    pub fn behind(mut self, proxies: crate::web::client_ip::TrustedProxies) -> Api {
+        self.proxies = proxies;
+        self
     }
 }
 
@@ -89,6 +98,8 @@ pub struct Req {
     pub params: Params,
     pub ip: IpAddr,
     pub sid: Option<String>,
+    /// Came over https (a trusted proxy's `X-Forwarded-Proto`): the `SID` cookie is `Secure`.
+    pub https: bool,
 }
 
 fn cookie_sid(h: Option<&str>) -> Option<String> {
@@ -146,7 +157,7 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
         .and(warp::header::optional::<String>("cookie"))
         .and(warp::header::optional::<String>("origin"))
         .and(warp::header::optional::<String>("host"))
-        .and(crate::web::filters::client_ip(Default::default()))
+        .and(crate::web::filters::origin())
         .and(warp::body::stream())
         .and(api)
         .then(
@@ -157,7 +168,7 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
              cookie: Option<String>,
              origin: Option<String>,
              host: Option<String>,
-             remote: Option<IpAddr>,
+             remote: crate::web::client_ip::Origin,
              body,
              api: Arc<Api>| async move {
                 if method != warp::http::Method::GET && method != warp::http::Method::POST {
@@ -177,7 +188,11 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
                 let req = Req {
                     path: tail.as_str().trim_end_matches('/').to_string(),
                     params,
-                    ip: remote.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                    ip: api
+                        .proxies
+                        .client_ip(&remote)
+                        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                    https: api.proxies.came_over_https(&remote),
                     sid: cookie_sid(cookie.as_deref()),
                 };
                 dispatch(&api, req).await
@@ -272,19 +287,21 @@ fn login(api: &Api, req: &Req) -> Reply {
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/plain; charset=UTF-8")
-        .header(header::SET_COOKIE, api.sessions.set_cookie(&sid, false))
+        .header(header::SET_COOKIE, api.sessions.set_cookie(&sid, req.https))
         .body("Ok.".into())
         .unwrap_or_default()
 }
 
-/// Serves the API until `stop` turns true.
+/// Serves the API, and `beside` (`/metrics`) next to it, until `stop` turns true.
 pub async fn serve(
     api: Arc<Api>,
     listener: tokio::net::TcpListener,
     stop: tokio::sync::watch::Receiver<bool>,
+    beside: warp::filters::BoxedFilter<(Reply,)>,
 ) {
     if let Ok(a) = listener.local_addr() {
         tracing::info!(addr = %a, "qBittorrent API listening");
     }
-    crate::web::serve::serve(listener, routes(api), stop).await;
+    let all = routes(api).or(beside).unify().boxed();
+    crate::web::serve::serve(listener, all, stop).await;
 }

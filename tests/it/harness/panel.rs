@@ -57,6 +57,10 @@ pub struct Visitor<'a> {
     pub server: &'a Server,
     pub cookies: Vec<(String, String)>,
     pub client: reqwest::Client,
+    /// The server's URL_BASE, which `login` puts before the panel's paths.
+    pub base: String,
+    /// Sent with every request (e.g. a proxy's `X-Forwarded-Proto`).
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl<'a> Visitor<'a> {
@@ -65,6 +69,16 @@ impl<'a> Visitor<'a> {
             server,
             cookies: Vec::new(),
             client: http(),
+            base: String::new(),
+            headers: Default::default(),
+        }
+    }
+
+    /// A visitor of a server whose panel lives under URL_BASE `base`.
+    pub fn under(server: &'a Server, base: &str) -> Self {
+        Visitor {
+            base: base.to_string(),
+            ..Visitor::new(server)
         }
     }
 
@@ -91,6 +105,7 @@ impl<'a> Visitor<'a> {
         let resp = self
             .client
             .get(self.server.url(path))
+            .headers(self.headers.clone())
             .header("cookie", self.cookie_header())
             .send()
             .await
@@ -109,6 +124,7 @@ impl<'a> Visitor<'a> {
         let resp = self
             .client
             .post(self.server.url(path))
+            .headers(self.headers.clone())
             .header("cookie", self.cookie_header())
             .form(fields)
             .send()
@@ -133,15 +149,12 @@ impl<'a> Visitor<'a> {
     }
 
     pub async fn login(&mut self) {
+        let login = format!("{}/admin/login", self.base);
         let resp = self
-            .submit(
-                "/admin/login",
-                "/admin/login",
-                &[("password", ADMIN_PASSWORD)],
-            )
+            .submit(&login, &login, &[("password", ADMIN_PASSWORD)])
             .await;
         assert_eq!(resp.status(), 303, "login");
-        assert_eq!(location(&resp), "/admin");
+        assert_eq!(location(&resp), format!("{}/admin", self.base));
     }
 
     pub fn session(&self) -> Option<String> {
