@@ -238,8 +238,12 @@ fn restore(file: &Path, dir: &Path) -> anyhow::Result<()> {
     drop(probe);
     std::fs::create_dir_all(dir)?;
     let target = dir.join(crate::store::STORE_FILE);
-    // Opening the live store first fails if a server holds it.
-    drop(RedbStore::open_file(&target).context("--data-dir (stop the server before restoring)")?);
+    // Opening the live store first fails if a server holds it; a damaged one
+    // (what a restore is usually for) is replaced all the same.
+    match RedbStore::open_file(&target) {
+        Ok(_) | Err(crate::store::StoreError::Damaged { .. }) => {}
+        Err(e) => return Err(e).context("--data-dir (stop the server before restoring)"),
+    }
     let aside = dir.join(format!("{}.before-restore", crate::store::STORE_FILE));
     std::fs::rename(&target, &aside)?;
     std::fs::copy(file, &target).with_context(|| format!("copying {}", file.display()))?;

@@ -25,7 +25,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let s = with(state.clone());
     let health = warp::path!("health")
         .and(warp::get())
-        .map(|| warp::reply::json(&serde_json::json!({"status": "ok"})).into_response());
+        .and(with(Arc::new(super::health::Health::default())))
+        .and(s.clone())
+        .then(super::health::Health::answer);
     let me = warp::path!("me")
         .and(warp::get())
         .and(s.clone())

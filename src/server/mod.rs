@@ -3,6 +3,7 @@
 
 pub mod admin_api;
 pub mod client_api;
+pub mod health;
 pub mod main_port;
 pub mod metrics;
 pub mod upload;

@@ -4,10 +4,13 @@
 #[cfg(test)]
 mod conformance;
 mod redb_by_added;
+mod redb_open;
+mod redb_reopen;
 mod redb_store;
 mod types;
 
-pub use redb_store::{RedbStore, STORE_FILE};
+pub use redb_reopen::RedbStore;
+pub use redb_store::STORE_FILE;
 pub use types::{
     transfer_totals, AddedOrder, KeyHash, PutOutcome, TorrentFilter, TorrentMeta, TorrentPage,
     TorrentRecord, TorrentTotals, User, UserDelta,
@@ -47,6 +50,18 @@ pub enum StoreError {
         #[source]
         source: Cause,
     },
+    /// The file exists but is not a store we can trust: refused, left as it is.
+    #[error(
+        "the store {path} is damaged ({reason}); it was left as it is: stop the server and \
+         restore a backup with `privateindexer admin --data-dir DIR restore BACKUP_FILE`"
+    )]
+    Damaged { path: String, reason: String },
+    /// The disk holding the store is full: nothing was written.
+    #[error("the store's disk is full")]
+    DiskFull(#[source] Cause),
+    /// An I/O error: nothing was written, and the store is reopened before the next call.
+    #[error("the store cannot write (an I/O error); it is being reopened")]
+    Unwritable(#[source] Cause),
     #[error("store backend failed")]
     Backend(#[source] Cause),
     /// A stored record that no longer decodes.

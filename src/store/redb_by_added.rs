@@ -11,7 +11,7 @@ use super::redb_store::{be, from_json, SETTINGS, TORRENTS};
 use super::{AddedOrder, StoreResult, TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals};
 
 /// Key: newest-first upload time (8 bytes), title, 0, info-hash (20 bytes).
-const BY_ADDED: TableDefinition<&[u8], ()> = TableDefinition::new("torrents_by_added");
+pub(super) const BY_ADDED: TableDefinition<&[u8], ()> = TableDefinition::new("torrents_by_added");
 /// The sum of the torrents' sizes, a big-endian u64 in the settings table.
 const BYTES: &str = "torrent_bytes";
 

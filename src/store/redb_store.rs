@@ -1,6 +1,6 @@
 //! The embedded store: one redb file, ACID, crash-safe.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{de::DeserializeOwned, Serialize};
@@ -10,26 +10,69 @@ use super::{
 };
 use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
 
-const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
-const USER_BY_API_KEY: TableDefinition<&[u8], u64> = TableDefinition::new("user_by_api_key");
-const USER_BY_PASSKEY: TableDefinition<&[u8], u64> = TableDefinition::new("user_by_passkey");
+pub(super) const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+pub(super) const USER_BY_API_KEY: TableDefinition<&[u8], u64> =
+    TableDefinition::new("user_by_api_key");
+pub(super) const USER_BY_PASSKEY: TableDefinition<&[u8], u64> =
+    TableDefinition::new("user_by_passkey");
 pub(super) const TORRENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("torrents");
-const TORRENT_FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("torrent_files");
-const V2_TO_V1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("v2_to_v1");
+pub(super) const TORRENT_FILES: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("torrent_files");
+pub(super) const V2_TO_V1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("v2_to_v1");
 /// Key: uploader id (big-endian) ++ v1 info-hash, so one member's uploads are one range.
-const UPLOADS: TableDefinition<&[u8], ()> = TableDefinition::new("uploads");
+pub(super) const UPLOADS: TableDefinition<&[u8], ()> = TableDefinition::new("uploads");
 pub(super) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 
 const NEXT_USER_ID: &str = "next_user_id";
 pub const STORE_FILE: &str = "privateindexer.redb";
 
-pub struct RedbStore {
+/// One open redb file. `RedbStore` holds it and opens the file again after an
+/// I/O error (redb refuses every call after one until it is reopened).
+pub(super) struct RedbFile {
     db: Database,
-    path: PathBuf,
 }
 
+/// A backend error, with I/O failures told apart: after one, redb refuses every
+/// later call until the file is reopened (`redb_reopen`).
 pub(super) fn be<E: Into<Cause>>(e: E) -> StoreError {
-    StoreError::Backend(e.into())
+    let cause: Cause = e.into();
+    match storage_error(&*cause) {
+        Some(redb::StorageError::Io(io)) if is_disk_full(io) => StoreError::DiskFull(cause),
+        Some(redb::StorageError::Io(_) | redb::StorageError::PreviousIo) => {
+            StoreError::Unwritable(cause)
+        }
+        _ if matches!(
+            cause.downcast_ref::<redb::CommitError>(),
+            Some(redb::CommitError::TransactionPoisoned)
+        ) =>
+        {
+            StoreError::Unwritable(cause)
+        }
+        _ => StoreError::Backend(cause),
+    }
+}
+
+/// The storage error inside any of redb's error types.
+fn storage_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a redb::StorageError> {
+    if let Some(s) = e.downcast_ref::<redb::StorageError>() {
+        Some(s)
+    } else if let Some(redb::TransactionError::Storage(s)) = e.downcast_ref() {
+        Some(s)
+    } else if let Some(redb::CommitError::Storage(s)) = e.downcast_ref() {
+        Some(s)
+    } else if let Some(redb::TableError::Storage(s)) = e.downcast_ref() {
+        Some(s)
+    } else if let Some(redb::DatabaseError::Storage(s)) = e.downcast_ref() {
+        Some(s)
+    } else {
+        None
+    }
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || e.raw_os_error() == Some(libc::ENOSPC)
 }
 
 fn to_json<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
@@ -47,36 +90,14 @@ fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
     k
 }
 
-impl RedbStore {
-    /// Opens (or creates) the store file inside `dir`.
-    pub fn open_dir(dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-            path: dir.display().to_string(),
-            source: e.into(),
-        })?;
-        Self::open_file(&dir.join(STORE_FILE))
-    }
-
-    pub fn open_file(path: &Path) -> StoreResult<Self> {
-        let db = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                StoreError::InUse(path.display().to_string())
-            }
-            other => StoreError::Open {
-                path: path.display().to_string(),
-                source: other.into(),
-            },
-        })?;
-        let store = RedbStore {
-            db,
-            path: path.to_path_buf(),
+impl RedbFile {
+    /// Opens the file (verified, see `redb_open`), creating it only when missing.
+    pub(super) fn open(path: &Path) -> StoreResult<Self> {
+        let file = RedbFile {
+            db: super::redb_open::open_checked(path)?,
         };
-        store.create_tables()?;
-        Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        file.create_tables()?;
+        Ok(file)
     }
 
     fn create_tables(&self) -> StoreResult<()> {
@@ -133,7 +154,7 @@ impl RedbStore {
     }
 }
 
-impl Store for RedbStore {
+impl Store for RedbFile {
     fn create_user(
         &self,
         label: &str,

@@ -43,20 +43,32 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = &e as &dyn std::error::Error, "store");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error")
+        match e {
+            StoreError::DiskFull(_) => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the server's disk is full: nothing was stored, try again later",
+            ),
+            StoreError::Unwritable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server's store cannot write right now: nothing was stored, try again later",
+            ),
+            _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error"),
+        }
     }
 }
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
+        // A store failure behind an auth check maps as any store failure.
+        let e = match e {
+            AuthError::Store(s) => return s.into(),
+            other => other,
+        };
         let status = match &e {
             AuthError::BadKey | AuthError::BadAdminPassword => StatusCode::UNAUTHORIZED,
             AuthError::Disabled => StatusCode::FORBIDDEN,
             AuthError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AuthError::Store(_) => {
-                tracing::error!(error = &e as &dyn std::error::Error, "store");
-                return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error");
-            }
+            AuthError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
     }

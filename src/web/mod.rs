@@ -5,6 +5,7 @@
 //! auth errors with the JSON mapper, and serving with graceful shutdown.
 //! It knows no role: nothing here imports `server`, `panel` or `client`.
 
+pub mod catch_panic;
 pub mod client_ip;
 pub mod error;
 pub mod escape;

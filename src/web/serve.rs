@@ -28,7 +28,7 @@ pub async fn connection<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let svc = WithPeer {
-        inner: warp::service(routes),
+        inner: super::catch_panic::CatchPanic::new(warp::service(routes)),
         peer,
     };
     let builder = auto::Builder::new(TokioExecutor::new());

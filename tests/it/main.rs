@@ -13,6 +13,7 @@ mod create_cache;
 mod create_errors;
 mod create_mktorrent;
 mod create_verify;
+mod faults;
 mod hostile_input;
 mod key_card;
 mod metrics;
