@@ -50,7 +50,9 @@ impl From<StoreError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let status = match &e {
-            AuthError::BadKey | AuthError::BadAdminPassword => StatusCode::UNAUTHORIZED,
+            AuthError::BadKey | AuthError::NoAdminCredentials | AuthError::BadAdminPassword => {
+                StatusCode::UNAUTHORIZED
+            }
             AuthError::Disabled => StatusCode::FORBIDDEN,
             AuthError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Store(_) => {
