@@ -1,5 +1,6 @@
 //! Requests that must still get their surface's own answer: an over-long
-//! Torznab query gets Torznab XML (not hyper's empty 414), and a
+//! Torznab query gets Torznab XML (not hyper's empty 414), odd panel requests
+//! get the status that says what is wrong (413, 411, 400, not 405), and a
 //! TRACKER_BIND scrape of the 128 hashes allowed fits its head limit.
 
 use std::io::{Read, Write};
@@ -49,6 +50,32 @@ async fn a_100_kb_torznab_query_answers_torznab_xml() {
     assert!(answer.starts_with("HTTP/1.1 414"), "{answer:.200}");
     assert!(answer.contains(r#"{"error":"#), "{answer:.300}");
     assert_eq!(api_get(&server, "/api/v1/health", "").await.status(), 200);
+}
+
+#[tokio::test]
+async fn odd_panel_requests_get_the_status_that_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let addr = server.addr.to_string();
+    let big = format!("password={}", "x".repeat(20 * 1024));
+    let resp = client()
+        .post(server.url("/admin/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let chunked = b"POST /admin/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nx=abc\r\n0\r\n\r\n";
+    let answer = exchange(&addr, chunked);
+    assert!(answer.starts_with("HTTP/1.1 411"), "{answer:.200}");
+    let cookie = b"GET /admin/login HTTP/1.1\r\nHost: x\r\nCookie: pi_pre=\xff\xfe\r\nConnection: close\r\n\r\n";
+    let answer = exchange(&addr, cookie);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:.200}");
+    assert!(
+        answer.contains("<html") || answer.contains("<!DOCTYPE"),
+        "{answer:.400}"
+    );
 }
 
 #[tokio::test]
