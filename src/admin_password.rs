@@ -1,10 +1,7 @@
 //! The operator's password: argon2id, stored as a PHC string.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use rand::RngCore;
-
 use crate::store::{Store, StoreError};
+use crate::web::password;
 
 const SETTING: &str = "admin_password";
 pub const MIN_CHARS: usize = 12;
@@ -13,8 +10,8 @@ pub const MIN_CHARS: usize = 12;
 pub enum PasswordError {
     #[error("the admin password must be at least {MIN_CHARS} characters")]
     TooShort,
-    #[error("cannot hash the password: {0}")]
-    Hash(String),
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -42,14 +39,7 @@ pub fn set(store: &dyn Store, password: &str) -> Result<(), PasswordError> {
     if password.chars().count() < MIN_CHARS {
         return Err(PasswordError::TooShort);
     }
-    let mut salt_bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt_bytes);
-    let salt =
-        SaltString::encode_b64(&salt_bytes).map_err(|e| PasswordError::Hash(e.to_string()))?;
-    let phc = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| PasswordError::Hash(e.to_string()))?
-        .to_string();
+    let phc = password::hash(password)?;
     store.set_setting(SETTING, phc.as_bytes())?;
     Ok(())
 }
@@ -61,20 +51,17 @@ pub fn is_set(store: &dyn Store) -> Result<bool, StoreError> {
 /// Sets the password unless the stored hash already matches it (so a fixed
 /// ADMIN_PASSWORD does not re-hash at every start).
 pub fn ensure(store: &dyn Store, password: &str) -> Result<(), PasswordError> {
-    if verify(store, password)? {
+    if stored_hash(store)?.is_some_and(|phc| password::verify_now(&phc, password)) {
         return Ok(());
     }
     set(store, password)
 }
 
-/// Constant-time check through argon2; false when no password is set.
-pub fn verify(store: &dyn Store, password: &str) -> Result<bool, StoreError> {
-    let Some(phc) = store.setting(SETTING)? else {
-        return Ok(false);
-    };
-    let phc = String::from_utf8(phc).map_err(|_| StoreError::Corrupt(SETTING.into()))?;
-    let parsed = PasswordHash::new(&phc).map_err(|_| StoreError::Corrupt(SETTING.into()))?;
-    Ok(Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok())
+/// The stored hash (a PHC string) to check a login against with
+/// `web::password::verify`; None when no password is set.
+pub fn stored_hash(store: &dyn Store) -> Result<Option<String>, StoreError> {
+    store
+        .setting(SETTING)?
+        .map(|phc| String::from_utf8(phc).map_err(|_| StoreError::Corrupt(SETTING.into())))
+        .transpose()
 }

@@ -136,29 +136,29 @@ impl AppState {
         Ok(Member { user, api_key })
     }
 
-    /// Checks HTTP Basic `admin:<password>`, with failures rate-limited per address.
+    /// Checks HTTP Basic `admin:<password>`, with failures rate-limited per
+    /// address. No `Authorization` header is a challenge, not a failure.
     pub async fn admin(
         &self,
         authorization: Option<String>,
         ip: Option<IpAddr>,
     ) -> Result<(), AuthError> {
         let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        if let Some(wait) = self.admin_failures.blocked_for(ip) {
-            return Err(AuthError::RateLimited(wait));
-        }
-        let password = authorization.as_deref().and_then(basic_password);
-        let ok = match password {
-            Some(p) => {
-                self.store_call(move |s| crate::admin_password::verify(s, &p))
-                    .await?
-            }
-            None => false,
+        let header = authorization.ok_or(AuthError::NoAdminCredentials)?;
+        let attempt = self
+            .admin_failures
+            .attempt(ip)
+            .map_err(AuthError::RateLimited)?;
+        let phc = self.store_call(crate::admin_password::stored_hash).await?;
+        let ok = match (basic_password(&header), phc) {
+            (Some(password), Some(phc)) => crate::web::password::verify(phc, password).await,
+            _ => false,
         };
         if !ok {
-            self.admin_failures.failed(ip);
+            tracing::warn!(%ip, "failed admin API login");
             return Err(AuthError::BadAdminPassword);
         }
-        self.admin_failures.succeeded(ip);
+        attempt.succeeded();
         Ok(())
     }
 }

@@ -140,25 +140,27 @@ pub async fn login(ctx: Ctx, form: Form) -> Response {
     if !pre_csrf_ok(&ctx, &form) {
         return pre_page(&ctx, StatusCode::FORBIDDEN, Some(STALE_FORM.into()), false);
     }
+    let Ok(attempt) = ctx.state.admin_failures.attempt(ctx.ip) else {
+        let msg = rate_limited(&ctx).unwrap_or_default();
+        return pre_page(&ctx, StatusCode::TOO_MANY_REQUESTS, Some(msg), false);
+    };
+    let phc = match ctx.state.db(admin_password::stored_hash).await {
+        Ok(phc) => phc,
+        Err(_) => return ctx.fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
+    };
     let password = form.get("password").to_string();
-    let ok = ctx
-        .state
-        .db(move |s| admin_password::verify(s, &password))
-        .await;
-    match ok {
-        Err(_) => ctx.fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
-        Ok(false) => {
-            ctx.state.admin_failures.failed(ctx.ip);
-            tracing::warn!(ip = %ctx.ip, "failed admin panel login");
-            let msg = rate_limited(&ctx).unwrap_or_else(|| "Wrong password.".into());
-            pre_page(&ctx, StatusCode::UNAUTHORIZED, Some(msg), false)
-        }
-        Ok(true) => {
-            ctx.state.admin_failures.succeeded(ctx.ip);
-            tracing::info!(ip = %ctx.ip, "admin logged in to the panel");
-            logged_in(&ctx)
-        }
+    let ok = match phc {
+        Some(phc) => crate::web::password::verify(phc, password).await,
+        None => false,
+    };
+    if !ok {
+        tracing::warn!(ip = %ctx.ip, "failed admin panel login");
+        let msg = rate_limited(&ctx).unwrap_or_else(|| "Wrong password.".into());
+        return pre_page(&ctx, StatusCode::UNAUTHORIZED, Some(msg), false);
     }
+    attempt.succeeded();
+    tracing::info!(ip = %ctx.ip, "admin logged in to the panel");
+    logged_in(&ctx)
 }
 
 pub async fn logout(ctx: Ctx, form: Form) -> Response {

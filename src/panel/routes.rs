@@ -167,17 +167,24 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
 /// warp's own refusals under `/admin` and `/view` as HTML pages, not JSON.
 async fn recover_html(site: (String, String), err: Rejection) -> Result<Response, Infallible> {
+    // A route that matched the path and method but refused the request says
+    // more than a sibling route's 405, which warp keeps in the same rejection.
     let (status, msg) = if err.is_not_found() {
         (StatusCode::NOT_FOUND, "There is no such page.")
+    } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
+        (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
+    } else if err.find::<warp::reject::LengthRequired>().is_some() {
+        (StatusCode::LENGTH_REQUIRED, "The form had no length.")
+    } else if err.find::<warp::reject::InvalidHeader>().is_some() {
+        (
+            StatusCode::BAD_REQUEST,
+            "A header of the request is not valid.",
+        )
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
         (
             StatusCode::METHOD_NOT_ALLOWED,
             "That method is not allowed here.",
         )
-    } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
-        (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
-    } else if err.find::<warp::reject::LengthRequired>().is_some() {
-        (StatusCode::LENGTH_REQUIRED, "The form had no length.")
     } else {
         (StatusCode::BAD_REQUEST, "The request was not understood.")
     };

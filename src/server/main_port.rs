@@ -2,7 +2,8 @@
 //! announce or scrape is answered straight from the accept loop, as on the
 //! TRACKER_BIND port (most torrent clients open a connection per announce);
 //! every other connection, with whatever was already read, goes to hyper and
-//! the warp routes. Stopping closes the listener and lets open requests finish.
+//! the warp routes. Every connection is under the port's [`Limits`]. Stopping
+//! closes the listener and lets open requests finish for `limits.drain`.
 
 use std::sync::Arc;
 
@@ -14,18 +15,24 @@ use warp::reply::Response;
 use crate::core::counters::Counters;
 use crate::tracker::http1;
 use crate::tracker::Tracker;
+use crate::web::limits::{Cap, Limits};
+use crate::web::serve::Accepted;
 
-/// Serves the main port until `stop` turns true, then waits for open requests.
+use super::request_line::{self, Gate};
+
+/// Serves the main port until `stop` turns true, then drains open requests.
 pub async fn serve(
     listener: std::net::TcpListener,
     routes: BoxedFilter<(Response,)>,
     tracker: Arc<Tracker>,
     counters: Arc<Counters>,
     stop: tokio::sync::watch::Receiver<bool>,
+    limits: Limits,
 ) -> std::io::Result<()> {
     let listener = http1::prepare(listener)?;
     let graceful = GracefulShutdown::new();
-    http1::accept_loop(listener, stop, |stream, remote| {
+    let cap = Cap::new(limits.max_connections);
+    http1::accept_loop(listener, stop, &cap, "BIND", |stream, remote, slot| {
         let Some(conn) = http1::first_contact(
             &stream,
             remote,
@@ -41,20 +48,56 @@ pub async fn serve(
         let (watcher, routes) = (graceful.watcher(), routes.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let (read, mut write) = stream.into_split();
+            let (mut read, mut write) = stream.into_split();
             if !conn.out.is_empty() && write.write_all(&conn.out).await.is_err() {
                 return;
             }
             if !conn.open {
                 return;
             }
+            let mut buf = conn.buf;
+            match request_line::check(&mut read, &mut buf, limits.header_timeout).await {
+                Gate::Pass => {}
+                Gate::Close => return,
+                Gate::Refuse(answer) => return refuse(read, write, &answer).await,
+            }
             // hyper reads what the accept loop already took first.
-            let read = tokio::io::AsyncReadExt::chain(std::io::Cursor::new(conn.buf), read);
-            crate::web::serve::connection(tokio::io::join(read, write), remote, routes, watcher)
-                .await;
+            let head_started = !buf.is_empty();
+            let read = tokio::io::AsyncReadExt::chain(std::io::Cursor::new(buf), read);
+            let accepted = Accepted {
+                io: tokio::io::join(read, write),
+                peer: remote,
+                slot,
+                head_started,
+            };
+            crate::web::serve::connection(accepted, routes, watcher, limits).await;
         });
     })
     .await;
-    graceful.shutdown().await;
+    crate::web::serve::drain(graceful, limits.drain).await;
     Ok(())
+}
+
+/// Sends `answer` and closes; the rest of the request is read off first (for
+/// a moment) so the close does not reset the connection before it is read.
+async fn refuse(
+    mut read: tokio::net::tcp::OwnedReadHalf,
+    mut write: tokio::net::tcp::OwnedWriteHalf,
+    answer: &[u8],
+) {
+    if write.write_all(answer).await.is_err() {
+        return;
+    }
+    let _ = write.shutdown().await;
+    let mut sink = [0u8; 8192];
+    let drained = async {
+        let mut left: usize = 1 << 20;
+        while let Ok(n @ 1..) = tokio::io::AsyncReadExt::read(&mut read, &mut sink).await {
+            left = left.saturating_sub(n);
+            if left == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drained).await;
 }

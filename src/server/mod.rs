@@ -6,6 +6,7 @@ pub mod client_api;
 pub mod health;
 pub mod main_port;
 pub mod metrics;
+mod request_line;
 pub mod upload;
 
 use std::sync::Arc;
@@ -27,7 +28,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(config))
+    let served = runtime.block_on(serve(config));
+    // Connections still open after the drain are closed here; a blocking
+    // task (a store call, a password check) gets a moment to end.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    served
 }
 
 /// All routes of the server's one port.
@@ -168,6 +173,7 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
                 tracker.clone(),
                 state.counters.clone(),
                 socket,
+                state.config.udp_announce_rate,
             )))
         }
         None => None,
@@ -182,6 +188,7 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
                     tracker.clone(),
                     state.counters.clone(),
                     stop_rx.clone(),
+                    state.config.limits,
                 )
                 .context("TRACKER_BIND: cannot start the tracker thread")?,
             )
@@ -192,12 +199,20 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
     let flusher = {
         let state = state.clone();
         let tracker2 = tracker.clone();
+        let stopped = crate::web::serve::stopped(stop_rx.clone());
         tokio::spawn(async move {
+            tokio::pin!(stopped);
             let mut tick = tokio::time::interval(flush_every);
             tick.tick().await;
             loop {
-                tick.tick().await;
-                flush(&state, &tracker2).await;
+                tokio::select! {
+                    _ = tick.tick() => flush(&state, &tracker2).await,
+                    // A stop flushes before the drain, so a drain cut short loses nothing counted.
+                    _ = &mut stopped => {
+                        flush(&state, &tracker2).await;
+                        return;
+                    }
+                }
             }
         })
     };
@@ -219,6 +234,7 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         tracker.clone(),
         state.counters.clone(),
         stop_rx,
+        state.config.limits,
     )
     .await
     .context("BIND: cannot serve the listener")?;
@@ -232,7 +248,8 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
     if let Some(u) = udp {
         u.abort();
     }
-    flusher.abort();
+    // The stop's first flush ends (not aborted mid-write), then what the drain counted.
+    let _ = flusher.await;
     flush(&state, &tracker).await;
     tracing::info!("stopped");
     Ok(())

@@ -6,6 +6,8 @@ use super::TorznabError;
 
 /// Most items one page may ask for (announced in caps).
 pub const MAX_LIMIT: usize = 1000;
+/// Longest search text taken (bytes); titles are far shorter, longer is refused with 201.
+pub const MAX_Q: usize = 1024;
 /// Items per page when `limit` is absent (announced in caps).
 pub const DEFAULT_LIMIT: usize = 100;
 
@@ -153,6 +155,9 @@ pub fn parse(p: &Params) -> Result<Function, TorznabError> {
             .map_err(|_| incorrect("offset", "must be a whole number"))?,
     };
 
+    if p.get("q").is_some_and(|q| q.len() > MAX_Q) {
+        return Err(incorrect("q", &format!("longer than {MAX_Q} bytes")));
+    }
     let mut q_words = p.get("q").map(words).unwrap_or_default();
     let season = number(p, "season")?;
     // Sonarr asks for daily shows as season=2024&ep=05/21: those are title words.
@@ -250,5 +255,8 @@ mod tests {
         assert_eq!(s.words, ["daily", "2024", "05", "21"]);
         assert_eq!((s.season, s.episode), (None, None));
         assert_eq!(search("t=search&limit=5000").unwrap().limit, MAX_LIMIT);
+        let long = format!("t=search&q={}", "a".repeat(MAX_Q + 1));
+        assert_eq!(search(&long).unwrap_err().code, 201);
+        assert!(search(&format!("t=search&q={}", "a".repeat(MAX_Q))).is_ok());
     }
 }

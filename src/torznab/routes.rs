@@ -79,7 +79,7 @@ fn xml(body: Vec<u8>, content_type: &'static str) -> Response {
 
 fn auth_error(e: AuthError) -> TorznabError {
     match e {
-        AuthError::BadKey | AuthError::BadAdminPassword => {
+        AuthError::BadKey | AuthError::NoAdminCredentials | AuthError::BadAdminPassword => {
             TorznabError::new(100, "Incorrect user credentials")
         }
         AuthError::Disabled => TorznabError::new(101, "Account suspended"),

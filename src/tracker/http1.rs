@@ -15,7 +15,6 @@
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
@@ -25,13 +24,13 @@ use tokio::net::TcpStream;
 use super::{response, Tracker};
 use crate::core::counters::Counters;
 use crate::web::client_ip::Origin;
+use crate::web::limits::{AcceptBackoff, Cap, Limits, Slot};
 
-/// Requests larger than this (request line + headers) are refused.
-const MAX_HEAD: usize = 8 * 1024;
+/// Requests larger than this (request line + headers) are refused with 431; a
+/// scrape of the 128 hashes allowed is some 8.5 KiB.
+pub const MAX_HEAD: usize = 16 * 1024;
 /// Header lines read per request; more is refused as too large (clients send ~5).
-const MAX_HEADERS: usize = 48;
-/// Idle keep-alive connections are closed after this long.
-const IDLE: Duration = Duration::from_secs(30);
+pub const MAX_HEADERS: usize = 48;
 /// Connections accepted per wake-up before the connection tasks get a turn.
 const ACCEPT_BATCH: usize = 64;
 const READ_CHUNK: usize = 2048;
@@ -48,6 +47,7 @@ pub fn spawn_dedicated(
     tracker: Arc<Tracker>,
     counters: Arc<Counters>,
     stop: tokio::sync::watch::Receiver<bool>,
+    limits: Limits,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -58,8 +58,9 @@ pub fn spawn_dedicated(
             runtime.block_on(async move {
                 match prepare(listener) {
                     Ok(l) => {
-                        accept_loop(l, stop, |stream, remote| {
-                            first_request(stream, remote, &tracker, &counters)
+                        let cap = Cap::new(limits.max_connections);
+                        accept_loop(l, stop, &cap, "TRACKER_BIND", |stream, remote, slot| {
+                            first_request(stream, remote, slot, &tracker, &counters, limits)
                         })
                         .await
                     }
@@ -111,12 +112,16 @@ const LAST_SEND: libc::c_int = libc::MSG_MORE;
 const LAST_SEND: libc::c_int = 0;
 
 /// Accepts until `stop` turns true, handing each new connection (blocking
-/// mode, not registered with the runtime) to `on_accept`.
+/// mode, not registered with the runtime) to `on_accept` with its slot under
+/// `cap`; connections over the cap are closed at once.
 pub async fn accept_loop(
     listener: AsyncFd<std::net::TcpListener>,
     mut stop: tokio::sync::watch::Receiver<bool>,
-    mut on_accept: impl FnMut(std::net::TcpStream, SocketAddr),
+    cap: &Arc<Cap>,
+    name: &str,
+    mut on_accept: impl FnMut(std::net::TcpStream, SocketAddr, Slot),
 ) {
+    let mut backoff = AcceptBackoff::default();
     // The watch guard must not live across an await (it is not Send).
     let stopped = async move {
         let _ = stop.wait_for(|s| *s).await;
@@ -133,27 +138,31 @@ pub async fn accept_loop(
             },
             _ = &mut stopped => return,
         };
-        let mut failed = false;
+        let mut failed = None;
         for _ in 0..ACCEPT_BATCH {
             match listener.get_ref().accept() {
-                Ok((stream, remote)) => on_accept(stream, remote),
+                Ok((stream, remote)) => {
+                    backoff.succeeded();
+                    // Over the cap the stream is dropped here: closed at once.
+                    if let Some(slot) = cap.admit() {
+                        on_accept(stream, remote, slot);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     ready.clear_ready();
                     break;
                 }
                 Err(e) => {
-                    // Out of descriptors and the like: back off instead of spinning.
-                    tracing::debug!("accept failed: {e}");
-                    failed = true;
+                    failed = Some(e);
                     break;
                 }
             }
         }
         drop(ready);
-        if failed {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        } else {
-            tokio::task::yield_now().await;
+        match failed {
+            // Out of descriptors and the like: back off instead of spinning.
+            Some(e) => backoff.failed(name, &e).await,
+            None => tokio::task::yield_now().await,
         }
     }
 }
@@ -295,8 +304,10 @@ fn answer_inline(
 fn first_request(
     stream: std::net::TcpStream,
     remote: SocketAddr,
+    slot: Slot,
     tracker: &Arc<Tracker>,
     counters: &Arc<Counters>,
+    limits: Limits,
 ) {
     let Some(conn) = first_contact(&stream, remote, tracker, counters, |_| true) else {
         return;
@@ -305,24 +316,26 @@ fn first_request(
         return;
     };
     let _ = stream.set_nodelay(true);
-    tokio::spawn(connection(
-        stream,
-        remote,
-        tracker.clone(),
-        counters.clone(),
-        conn,
-    ));
+    let (tracker, counters) = (tracker.clone(), counters.clone());
+    tokio::spawn(async move {
+        connection(stream, remote, &tracker, &counters, conn, limits).await;
+        drop(slot);
+    });
 }
 
-/// Serves a connection until it closes, idles out, or asks to close.
+/// Serves a connection until it closes, asks to close, idles out
+/// (`idle_timeout` with nothing buffered) or sends a head too slowly
+/// (`header_timeout` from the head's first byte, however it trickles in).
 async fn connection(
     mut stream: TcpStream,
     remote: SocketAddr,
-    tracker: Arc<Tracker>,
-    counters: Arc<Counters>,
+    tracker: &Tracker,
+    counters: &Counters,
     mut conn: Conn,
+    limits: Limits,
 ) {
     let mut chunk = [0u8; READ_CHUNK];
+    let mut head_since = (!conn.buf.is_empty()).then(tokio::time::Instant::now);
     loop {
         if !conn.out.is_empty() {
             if stream.write_all(&conn.out).await.is_err() {
@@ -333,12 +346,24 @@ async fn connection(
         if !conn.open {
             return;
         }
-        match conn.advance(&tracker, &counters, remote) {
-            Advance::NeedMore => match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
-                Ok(Ok(n)) if n > 0 => conn.buf.extend_from_slice(&chunk[..n]),
-                _ => return,
-            },
-            Advance::Answered => {}
+        match conn.advance(tracker, counters, remote) {
+            Advance::NeedMore => {
+                let deadline = match head_since {
+                    Some(t) => t + limits.header_timeout,
+                    None => tokio::time::Instant::now() + limits.idle_timeout,
+                };
+                match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+                    Ok(Ok(n)) if n > 0 => {
+                        head_since.get_or_insert_with(tokio::time::Instant::now);
+                        conn.buf.extend_from_slice(&chunk[..n]);
+                    }
+                    _ => return,
+                }
+            }
+            Advance::Answered => {
+                // A pipelined request already begun starts its own clock.
+                head_since = (!conn.buf.is_empty()).then(tokio::time::Instant::now);
+            }
             Advance::Reject(answer) => {
                 let _ = stream.write_all(answer).await;
                 return;

@@ -13,6 +13,7 @@ use super::config::{DEFAULT_NUMWANT, MAX_NUMWANT};
 use super::swarm::Picked;
 use super::{Refusal, Tracker};
 use crate::core::counters::Counters;
+use crate::web::limits::RateLimit;
 
 const PROTOCOL_ID: u64 = 0x0417_2710_1980;
 const CONNECT: u32 = 0;
@@ -177,6 +178,7 @@ pub fn decode_announce(p: &[u8]) -> Result<Announce, ParamError> {
 pub fn handle(
     tracker: &Tracker,
     ids: &ConnectionIds,
+    limit: &RateLimit,
     counters: &Counters,
     packet: &[u8],
     from: SocketAddr,
@@ -196,6 +198,14 @@ pub fn handle(
         return Some(error(txid, "unknown or expired connection id"));
     }
     match action {
+        // Over the rate an error is cheaper than an announce and says why.
+        ANNOUNCE if !limit.allow(from.ip()) => {
+            tracker.announces.record(false);
+            Some(error(
+                txid,
+                "too many announces from your address; slow down",
+            ))
+        }
         ANNOUNCE => {
             let answer = announce(tracker, counters, packet, from, txid);
             tracker.announces.record(answer.is_ok());
@@ -239,9 +249,11 @@ fn announce(
     Ok(resp)
 }
 
-/// Serves UDP announces until the task is aborted.
-pub async fn run(tracker: Arc<Tracker>, counters: Arc<Counters>, socket: UdpSocket) {
+/// Serves UDP announces until the task is aborted; each address may make
+/// `rate` announces a second on average, in bursts of ten seconds' worth.
+pub async fn run(tracker: Arc<Tracker>, counters: Arc<Counters>, socket: UdpSocket, rate: u32) {
     let ids = ConnectionIds::default();
+    let limit = RateLimit::new(rate, rate.saturating_mul(10));
     let mut buf = vec![0u8; 2048];
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
@@ -251,7 +263,7 @@ pub async fn run(tracker: Arc<Tracker>, counters: Arc<Counters>, socket: UdpSock
                 continue;
             }
         };
-        if let Some(reply) = handle(&tracker, &ids, &counters, &buf[..n], from) {
+        if let Some(reply) = handle(&tracker, &ids, &limit, &counters, &buf[..n], from) {
             if let Err(e) = socket.send_to(&reply, from).await {
                 tracing::debug!("udp tracker send error: {e}");
             }

@@ -11,7 +11,10 @@ pub enum AuthError {
     BadKey,
     #[error("this member is disabled")]
     Disabled,
+    /// No `Authorization` header: a challenge, not a failed login.
     #[error("admin credentials required (HTTP Basic admin:<password>)")]
+    NoAdminCredentials,
+    #[error("wrong admin credentials (HTTP Basic admin:<password>)")]
     BadAdminPassword,
     /// Too many failed logins from this address; seconds left.
     #[error("too many failed admin logins; try again in {0} s")]

@@ -65,7 +65,9 @@ impl From<AuthError> for ApiError {
             other => other,
         };
         let status = match &e {
-            AuthError::BadKey | AuthError::BadAdminPassword => StatusCode::UNAUTHORIZED,
+            AuthError::BadKey | AuthError::NoAdminCredentials | AuthError::BadAdminPassword => {
+                StatusCode::UNAUTHORIZED
+            }
             AuthError::Disabled => StatusCode::FORBIDDEN,
             AuthError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,

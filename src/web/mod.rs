@@ -11,6 +11,8 @@ pub mod error;
 pub mod escape;
 pub mod filters;
 pub mod json;
+pub mod limits;
+pub mod password;
 pub mod ratelimit;
 pub mod serve;
 pub mod session;

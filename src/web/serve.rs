@@ -1,6 +1,7 @@
 //! Serving warp routes over hyper: the connection's address on every request
-//! (for `filters::origin`), and a graceful stop that closes the listener and
-//! lets open requests finish.
+//! (for `filters::origin`), the listener's [`Limits`] (connection cap, head and
+//! idle timeouts), and a bounded graceful stop that closes the listener, lets
+//! open requests finish for `drain`, then closes the rest.
 
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
@@ -8,6 +9,8 @@ use std::task::{Context, Poll};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+
+use super::limits::{Activity, Cap, Limits, Slot, Watched};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use warp::filters::BoxedFilter;
@@ -17,53 +20,111 @@ use warp::reply::Response;
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
+/// One accepted connection to serve: its I/O, address and open-connection slot.
+pub struct Accepted<I> {
+    pub io: I,
+    pub peer: SocketAddr,
+    pub slot: Slot,
+    /// Whether the first bytes of a request were already read (they are in `io`).
+    pub head_started: bool,
+}
+
 /// Serves one accepted connection (HTTP/1.1 or h2) with `routes`, until it
-/// closes or a graceful stop has let its requests finish.
+/// closes, breaks a limit, or a graceful stop has let its requests finish.
 pub async fn connection<I>(
-    io: I,
-    peer: SocketAddr,
+    conn: Accepted<I>,
     routes: BoxedFilter<(Response,)>,
     watcher: Watcher,
+    limits: Limits,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let Accepted {
+        io,
+        peer,
+        slot,
+        head_started,
+    } = conn;
+    let activity = Activity::new(head_started);
     let svc = WithPeer {
         inner: super::catch_panic::CatchPanic::new(warp::service(routes)),
         peer,
+        activity: activity.clone(),
     };
     let builder = auto::Builder::new(TokioExecutor::new());
     let served = builder.serve_connection_with_upgrades(
-        TokioIo::new(io),
+        TokioIo::new(Watched::new(io, activity.clone())),
         hyper_util::service::TowerToHyperService::new(svc),
     );
-    if let Err(e) = watcher.watch(served).await {
-        tracing::debug!(%peer, "connection ended: {e}");
-    }
+    let served = async {
+        if let Err(e) = watcher.watch(served).await {
+            tracing::debug!(%peer, "connection ended: {e}");
+        }
+    };
+    super::limits::until_expired(served, &activity, &limits, peer).await;
+    drop(slot);
 }
 
-/// Serves `routes` on `listener` until `stop` turns true, then waits for the
-/// open requests (a surface without the tracker's accept-loop fast path).
+/// Serves `routes` on `listener` with the default [`Limits`] until `stop`
+/// turns true (a surface without the tracker's accept-loop fast path).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     routes: BoxedFilter<(Response,)>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
+) {
+    serve_with(listener, routes, stop, Limits::default()).await
+}
+
+/// `serve` with these limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    routes: BoxedFilter<(Response,)>,
+    stop: watch::Receiver<bool>,
+    limits: Limits,
 ) {
     let graceful = GracefulShutdown::new();
+    let cap = Cap::new(limits.max_connections);
+    let mut backoff = super::limits::AcceptBackoff::default();
+    let stopped = stopped(stop);
+    tokio::pin!(stopped);
     loop {
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => break,
+            _ = &mut stopped => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    backoff.succeeded();
+                    // Over the cap: dropped, so closed at once.
+                    let Some(slot) = cap.admit() else { continue };
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(stream, peer, routes.clone(), graceful.watcher()));
+                    let conn = Accepted { io: stream, peer, slot, head_started: false };
+                    tokio::spawn(connection(conn, routes.clone(), graceful.watcher(), limits));
                 }
                 // E.g. out of file descriptors: keep serving the open connections.
-                Err(e) => tracing::warn!("accept failed: {e}"),
+                Err(e) => backoff.failed("http", &e).await,
             },
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    drain(graceful, limits.drain).await;
+}
+
+/// Resolves once `stop` turns true (the watch guard is not held across an await: it is not Send).
+pub async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Lets open requests finish for at most `bound`; connections still open are
+/// closed when their tasks end with the runtime.
+pub async fn drain(graceful: GracefulShutdown, bound: std::time::Duration) {
+    if tokio::time::timeout(bound, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!(
+            "stop: requests still open after {} s, closing them",
+            bound.as_secs()
+        );
+    }
 }
 
 /// The warp service with the connection's address put on every request.
@@ -71,15 +132,18 @@ pub async fn serve(
 struct WithPeer<S> {
     inner: S,
     peer: SocketAddr,
+    activity: std::sync::Arc<Activity>,
 }
 
 impl<S, B> tower_service::Service<warp::http::Request<B>> for WithPeer<S>
 where
     S: tower_service::Service<warp::http::Request<B>>,
+    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -87,7 +151,14 @@ where
 
     fn call(&mut self, mut req: warp::http::Request<B>) -> Self::Future {
         req.extensions_mut().insert(PeerAddr(self.peer));
-        self.inner.call(req)
+        // The head is in: no header timeout while the handler runs.
+        let in_flight = self.activity.begin();
+        let answer = self.inner.call(req);
+        Box::pin(async move {
+            let answer = answer.await;
+            drop(in_flight);
+            answer
+        })
     }
 }
 

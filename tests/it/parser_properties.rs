@@ -1,11 +1,15 @@
 //! Seeded property runs of the parsers that face the network, the short in-`cargo test`
 //! half of the fuzz targets in `fuzz/` (guides/fuzzing.md): bencode, upload validation,
-//! announce/scrape queries, UDP datagrams and Torznab queries. Each property states what
+//! announce/scrape queries, UDP datagrams, Torznab queries, the seeder's peer wire and the
+//! qBittorrent API's forms. Each property states what
 //! must hold for any input, a few hundred cases each.
 
 use std::collections::BTreeMap;
 
+use futures_util::FutureExt;
 use privateindexer::bencode::{self, Owned, Value};
+use privateindexer::client::qbittorrent::form as qbt_form;
+use privateindexer::client::seeder::wire::{self, Block, Message};
 use privateindexer::display_text;
 use privateindexer::metainfo::{self, MetainfoError};
 use privateindexer::torznab::query::{self as torznab, Function, Params, MAX_LIMIT};
@@ -220,6 +224,62 @@ fn query_soup(names: &'static [&'static str]) -> impl Strategy<Value = String> {
     })
 }
 
+/// A peer-wire message as the seeder writes it and reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WireMsg {
+    KeepAlive,
+    Choke,
+    Unchoke,
+    HaveAll,
+    HaveNone,
+    Bitfield(Vec<u8>),
+    Reject(u32, u32, u32),
+    Piece(u32, u32),
+}
+
+impl WireMsg {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let block = |index, begin, len| Block { index, begin, len };
+        match self {
+            WireMsg::KeepAlive => wire::keep_alive(out),
+            WireMsg::Choke => wire::choke(out),
+            WireMsg::Unchoke => wire::unchoke(out),
+            WireMsg::HaveAll => wire::have_all(out),
+            WireMsg::HaveNone => wire::have_none(out),
+            WireMsg::Bitfield(b) => wire::bitfield(out, b),
+            WireMsg::Reject(i, b, l) => wire::reject(out, block(*i, *b, *l)),
+            WireMsg::Piece(i, b) => wire::piece(out, block(*i, *b, 3), b"abc"),
+        }
+    }
+
+    fn from(m: &Message<'_>) -> WireMsg {
+        match m {
+            Message::KeepAlive => WireMsg::KeepAlive,
+            Message::Choke => WireMsg::Choke,
+            Message::Unchoke => WireMsg::Unchoke,
+            Message::HaveAll => WireMsg::HaveAll,
+            Message::HaveNone => WireMsg::HaveNone,
+            Message::Bitfield(b) => WireMsg::Bitfield(b.to_vec()),
+            Message::Reject(b) => WireMsg::Reject(b.index, b.begin, b.len),
+            Message::Piece { index, begin } => WireMsg::Piece(*index, *begin),
+            other => panic!("the seeder never writes {other:?}"),
+        }
+    }
+}
+
+fn wire_message() -> impl Strategy<Value = WireMsg> {
+    prop_oneof![
+        Just(WireMsg::KeepAlive),
+        Just(WireMsg::Choke),
+        Just(WireMsg::Unchoke),
+        Just(WireMsg::HaveAll),
+        Just(WireMsg::HaveNone),
+        prop::collection::vec(any::<u8>(), 0..40).prop_map(WireMsg::Bitfield),
+        (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(i, b, l)| WireMsg::Reject(i, b, l)),
+        (any::<u32>(), any::<u32>()).prop_map(|(i, b)| WireMsg::Piece(i, b)),
+    ]
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -332,6 +392,125 @@ proptest! {
             Ok(Function::Search(s)) => prop_assert!(s.limit <= MAX_LIMIT),
             Ok(Function::Caps) => prop_assert_eq!(t, "caps"),
             Err(_) => {}
+        }
+    }
+
+    #[test]
+    fn peer_wire_messages_round_trip_in_a_stream(
+        msgs in prop::collection::vec(wire_message(), 0..12),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut stream = Vec::new();
+        for m in &msgs {
+            m.encode(&mut stream);
+        }
+        // Cut anywhere: the front parses to whole messages, the rest waits for more.
+        let cut = cut.index(stream.len() + 1);
+        let mut got = Vec::new();
+        let mut rest = &stream[..cut];
+        while let Some((msg, used)) = wire::parse(rest).unwrap() {
+            got.push(WireMsg::from(&msg));
+            rest = &rest[used..];
+        }
+        prop_assert!(got.len() <= msgs.len());
+        prop_assert_eq!(&got[..], &msgs[..got.len()]);
+        let mut all = Vec::new();
+        let mut rest = &stream[..];
+        while let Some((msg, used)) = wire::parse(rest).unwrap() {
+            all.push(WireMsg::from(&msg));
+            rest = &rest[used..];
+        }
+        prop_assert_eq!(all, msgs);
+        prop_assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn peer_wire_bytes_parse_to_bounded_messages_or_an_error(
+        bytes in prop::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let mut rest = &bytes[..];
+        loop {
+            match wire::parse(rest) {
+                Ok(Some((_, used))) => {
+                    prop_assert!(used >= 4 && used <= rest.len());
+                    rest = &rest[used..];
+                }
+                Ok(None) => {
+                    // Waiting is only for a frame not yet whole (and never oversized).
+                    if rest.len() >= 4 {
+                        let len = u32::from_be_bytes(rest[..4].try_into().unwrap());
+                        prop_assert!(len <= wire::MAX_FRAME && rest.len() < 4 + len as usize);
+                    }
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    #[test]
+    fn qbt_forms_give_back_their_fields_and_files(
+        fields in prop::collection::btree_map("[a-z_]{1,8}", any::<String>(), 0..8),
+        files in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..4),
+        multipart in any::<bool>(),
+    ) {
+        let (content_type, body) = if multipart {
+            let mut b = Vec::new();
+            for (k, v) in &fields {
+                b.extend_from_slice(format!("--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+            }
+            for (i, f) in files.iter().enumerate() {
+                b.extend_from_slice(format!("--XyZ\r\nContent-Disposition: form-data; name=\"torrents\"; filename=\"{i}.torrent\"\r\nContent-Type: application/x-bittorrent\r\n\r\n").as_bytes());
+                b.extend_from_slice(f);
+                b.extend_from_slice(b"\r\n");
+            }
+            b.extend_from_slice(b"--XyZ--\r\n");
+            ("multipart/form-data; boundary=XyZ", b)
+        } else {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&fields)
+                .finish();
+            ("application/x-www-form-urlencoded", body.into_bytes())
+        };
+        let parsed = qbt_form::Params::parse("", Some(content_type), body.into())
+            .now_or_never()
+            .expect("an in-memory body never waits");
+        // A field whose text holds the boundary line may end a part early: refused or cut, never a panic.
+        let boundary_in_text = multipart && fields.values().any(|v| v.contains("--XyZ"));
+        if boundary_in_text {
+            return Ok(());
+        }
+        let p = parsed.unwrap();
+        for (k, v) in &fields {
+            prop_assert_eq!(p.get(k), Some(v.as_str()));
+        }
+        if multipart {
+            prop_assert_eq!(&p.files, &files);
+        }
+    }
+
+    #[test]
+    fn qbt_forms_survive_any_body(
+        body in prop::collection::vec(any::<u8>(), 0..300),
+        kind in 0u8..3,
+        query in query_soup(&["hashes", "tags", "category", "limit", "x"]),
+    ) {
+        let content_type = match kind {
+            0 => None,
+            1 => Some("application/x-www-form-urlencoded"),
+            _ => Some("multipart/form-data; boundary=XyZ"),
+        };
+        let parsed = qbt_form::Params::parse(&query, content_type, body.into())
+            .now_or_never()
+            .expect("an in-memory body never waits");
+        if let Ok(p) = parsed {
+            if let Ok(Some(set)) = qbt_form::hashes(p.get("hashes")) {
+                prop_assert!(set.iter().all(|h| h.len() == 40 && h.bytes().all(|b| b.is_ascii_hexdigit())));
+            }
+            let _ = qbt_form::tag_list(p.get("tags"));
+            if let Some(c) = p.get("category") {
+                let _ = qbt_form::category_name(c);
+            }
         }
     }
 }

@@ -151,3 +151,48 @@ async fn udp_announces_share_the_http_swarm() {
     let short = exchange(&sock, &seed[..60]);
     assert_eq!(u32::from_be_bytes(short[0..4].try_into().unwrap()), 3);
 }
+
+#[tokio::test]
+async fn announces_past_the_per_address_rate_get_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            ("TRACKER_UDP_BIND", "127.0.0.1:0"),
+            ("UDP_ANNOUNCE_RATE", "1"),
+        ],
+    );
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    sock.connect(udp_addr(&server)).unwrap();
+    let conn = connect(&sock);
+    // A rate of 1/s allows a burst of 10; thirty at once must meet the limit.
+    let url = "/announce/not-a-member-passkey";
+    let mut limited = 0;
+    let mut refused_otherwise = 0;
+    for i in 0..30u8 {
+        let r = exchange(&sock, &announce_packet(conn, &[i; 20], 1, 0, 6001, url));
+        assert_eq!(&r[..4], &3u32.to_be_bytes(), "an error answer");
+        let text = String::from_utf8_lossy(&r[8..]).into_owned();
+        if text.contains("too many announces") {
+            limited += 1;
+        } else {
+            refused_otherwise += 1;
+        }
+    }
+    assert!(
+        (1..=10).contains(&refused_otherwise),
+        "{refused_otherwise} passed the limit"
+    );
+    assert_eq!(limited + refused_otherwise, 30);
+    // Another address is not limited by this one.
+    let other = UdpSocket::bind("127.0.0.2:0").unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    other.connect(udp_addr(&server)).unwrap();
+    let conn = connect(&other);
+    let r = exchange(&other, &announce_packet(conn, &[1; 20], 1, 0, 6001, url));
+    assert!(!String::from_utf8_lossy(&r[8..]).contains("too many announces"));
+}

@@ -2,12 +2,9 @@
 //! only as an argon2id hash in client.redb. Sessions (`SID`, idle expiry)
 //! and the login ban are the shared web layer's.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use rand::RngCore;
-
 use crate::client::downloads::store::{DownloadStore, PASSWORD_SETTING};
 use crate::keys;
+use crate::web::password;
 use crate::web::ratelimit::LoginLimiter;
 use crate::web::session::{SessionConfig, SessionStore};
 
@@ -35,26 +32,6 @@ pub struct Credentials {
     phc: String,
 }
 
-fn hash_password(password: &str) -> anyhow::Result<String> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
-        .to_string())
-}
-
-fn verify(phc: &str, password: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
 impl Credentials {
     /// `API_PASSWORD` when set (its hash stored, re-hashed only when it
     /// changed); else the stored hash; else a new password, logged once.
@@ -67,16 +44,16 @@ impl Credentials {
             .setting(PASSWORD_SETTING)?
             .and_then(|b| String::from_utf8(b).ok());
         let phc = match (password, stored) {
-            (Some(p), Some(s)) if verify(&s, p) => s,
+            (Some(p), Some(s)) if password::verify_now(&s, p) => s,
             (Some(p), _) => {
-                let phc = hash_password(p)?;
+                let phc = password::hash(p)?;
                 store.set_setting(PASSWORD_SETTING, phc.as_bytes())?;
                 phc
             }
             (None, Some(s)) => s,
             (None, None) => {
                 let generated = keys::random_token()[..20].to_string();
-                let phc = hash_password(&generated)?;
+                let phc = password::hash(&generated)?;
                 store.set_setting(PASSWORD_SETTING, phc.as_bytes())?;
                 // Shown once, as qBittorrent does; only its hash is kept.
                 tracing::warn!(
@@ -91,9 +68,11 @@ impl Credentials {
         })
     }
 
-    pub fn check(&self, username: &str, password: &str) -> bool {
+    /// Whether these are the user's name and password (argon2 through the
+    /// shared verifier: bounded, off the async workers).
+    pub async fn check(&self, username: &str, password: &str) -> bool {
         // Verify even on a wrong name, so timing does not tell names apart.
-        let ok = verify(&self.phc, password);
+        let ok = password::verify(self.phc.clone(), password.to_string()).await;
         ok && crate::web::session::same(username.as_bytes(), self.username.as_bytes())
     }
 }

@@ -203,7 +203,7 @@ pub fn routes(api: Arc<Api>) -> warp::filters::BoxedFilter<(Reply,)> {
 
 async fn dispatch(api: &Api, req: Req) -> Reply {
     match req.path.as_str() {
-        "auth/login" => return login(api, &req),
+        "auth/login" => return login(api, &req).await,
         "auth/logout" => {
             if let Some(s) = &req.sid {
                 api.sessions.remove(s);
@@ -268,21 +268,20 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
     }
 }
 
-fn login(api: &Api, req: &Req) -> Reply {
-    if api.limiter.blocked_for(req.ip).is_some() {
+async fn login(api: &Api, req: &Req) -> Reply {
+    let Ok(attempt) = api.limiter.attempt(req.ip) else {
         return text(
             StatusCode::FORBIDDEN,
             "Your IP address has been banned after too many failed authentication attempts.",
         );
-    }
+    };
     let user = req.params.get("username").unwrap_or("");
     let pass = req.params.get("password").unwrap_or("");
-    if !api.creds.check(user, pass) {
-        api.limiter.failed(req.ip);
+    if !api.creds.check(user, pass).await {
         tracing::info!(ip = %req.ip, "qBittorrent API: failed login");
         return text(StatusCode::OK, "Fails.");
     }
-    api.limiter.succeeded(req.ip);
+    attempt.succeeded();
     let sid = api.sessions.create();
     Response::builder()
         .status(StatusCode::OK)

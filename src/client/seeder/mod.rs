@@ -151,16 +151,17 @@ fn bind_v6(port: u16) -> std::io::Result<TcpListener> {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, conns: Arc<Semaphore>) {
+    let mut backoff = crate::web::limits::AcceptBackoff::default();
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
                 // Out of descriptors and the like: wait a little, keep serving.
-                tracing::warn!("seeder accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                backoff.failed("TORRENTING_PORT", &e).await;
                 continue;
             }
         };
+        backoff.succeeded();
         let Ok(permit) = conns.clone().try_acquire_owned() else {
             tracing::debug!(%addr, "connection cap reached; refused");
             continue;

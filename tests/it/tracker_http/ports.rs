@@ -208,7 +208,7 @@ async fn tracker_port_serves_slow_and_closing_clients_and_refuses_bad_heads() {
     let long = format!(
         "GET /announce/{} HTTP/1.1\r\nX-Pad: {}\r\n\r\n",
         bob.passkey,
-        "a".repeat(9000)
+        "a".repeat(17_000)
     );
     let with_body = format!(
         "GET /announce/{} HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
