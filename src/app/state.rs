@@ -33,6 +33,8 @@ pub struct AppState {
     pub sessions: SessionStore,
     /// One-time token of the first-run setup form, while no admin password is set.
     pub setup_token: crate::panel::session::SetupToken,
+    /// The panel's torrent list (also one of `listeners`).
+    pub listing: Arc<crate::panel::listing::Listing>,
 }
 
 /// An authenticated member and the API key they used.
@@ -63,6 +65,7 @@ impl AppState {
             activity: Default::default(),
             sessions: crate::panel::session::store(),
             setup_token: Default::default(),
+            listing: Default::default(),
         }
     }
 
