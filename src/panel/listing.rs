@@ -155,6 +155,25 @@ impl Listing {
         swarm: &dyn SwarmView,
     ) -> Page {
         let inner = self.read();
+        let everything =
+            query.filter.is_empty() && query.uploader.is_none() && query.dead.is_none();
+        if everything && matches!(sort, Sort::Newest | Sort::Oldest) {
+            // The whole catalogue in date order: the page is a slice.
+            let n = inner.order.len();
+            let (from, to) = (skip.min(n), skip.saturating_add(limit).min(n));
+            let info_hashes = match sort {
+                Sort::Newest => inner.order[from..to].to_vec(),
+                _ => inner.order[n - to..n - from]
+                    .iter()
+                    .rev()
+                    .copied()
+                    .collect(),
+            };
+            return Page {
+                info_hashes,
+                total: n,
+            };
+        }
         let keep = |ih: &[u8; 20]| -> bool {
             let e = &inner.entries[ih];
             query.uploader.is_none_or(|u| e.uploader == u)
@@ -304,6 +323,8 @@ mod tests {
         let page = |q: &Query, s: Sort, skip, limit| l.page(q, s, skip, limit, &ByFirstByte);
         assert_eq!(ids(&page(&all, Sort::Newest, 0, 9)), [3, 4, 2, 1]);
         assert_eq!(ids(&page(&all, Sort::Oldest, 0, 9)), [1, 2, 4, 3]);
+        assert_eq!(ids(&page(&all, Sort::Oldest, 1, 2)), [2, 4]);
+        assert_eq!(ids(&page(&all, Sort::Newest, 3, 5)), [1]);
         assert_eq!(ids(&page(&all, Sort::Largest, 0, 9)), [2, 1, 3, 4]);
         assert_eq!(ids(&page(&all, Sort::Smallest, 1, 2)), [3, 1]);
         assert_eq!(ids(&page(&all, Sort::Grabs, 0, 2)), [4, 3]);
