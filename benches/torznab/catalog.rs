@@ -1,7 +1,9 @@
-//! Synthetic torrents with realistic names for the Torznab benchmark: a
-//! deterministic generator, so every run searches the same library.
+//! Synthetic torrents with realistic names for the Torznab and panel
+//! benchmarks: a deterministic generator, so every run searches the same library.
 
-use privateindexer::store::{TorrentMeta, TorrentRecord};
+use std::path::Path;
+
+use privateindexer::store::{RedbStore, TorrentMeta, TorrentRecord};
 
 /// xorshift64*: deterministic, so every run searches the same library.
 pub(crate) struct Rng(pub(crate) u64);
@@ -279,5 +281,25 @@ pub(crate) fn record(rng: &mut Rng, cat: &Catalog, i: usize, base_time: i64) -> 
         meta,
         grabs: rng.below(50),
         snatches: 0,
+    }
+}
+
+/// Writes the records straight into the store's torrents table in large
+/// transactions (the server's upload path commits one torrent at a time).
+/// The table layout is the redb store's: info-hash → JSON record.
+pub(crate) fn fill_store(dir: &Path, records: &[TorrentRecord]) {
+    drop(RedbStore::open_dir(dir).expect("create store"));
+    let db = redb::Database::create(dir.join(privateindexer::store::STORE_FILE)).unwrap();
+    let table: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("torrents");
+    for chunk in records.chunks(100_000) {
+        let tx = db.begin_write().unwrap();
+        {
+            let mut t = tx.open_table(table).unwrap();
+            for r in chunk {
+                t.insert(&r.info_hash[..], serde_json::to_vec(r).unwrap().as_slice())
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
     }
 }

@@ -9,16 +9,15 @@
 //! Results are printed as a Markdown table (see guides/bench-torznab.md).
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-use privateindexer::store::{RedbStore, TorrentRecord};
 
 mod catalog;
 mod sqlite;
 
-use catalog::{catalog, record, Rng, COMMON};
+use privateindexer::store::{RedbStore, TorrentRecord};
+
+use catalog::{catalog, fill_store, record, Rng, COMMON};
 use sqlite::{run_sqlite, sqlite_version};
 
 const ADMIN_PASSWORD: &str = "bench admin password";
@@ -47,26 +46,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-/// Writes the records straight into the store's torrents table in large
-/// transactions (the server's upload path commits one torrent at a time).
-/// The table layout is the redb store's: info-hash → JSON record.
-fn fill_store(dir: &Path, records: &[TorrentRecord]) {
-    drop(RedbStore::open_dir(dir).expect("create store"));
-    let db = redb::Database::create(dir.join(privateindexer::store::STORE_FILE)).unwrap();
-    let table: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("torrents");
-    for chunk in records.chunks(100_000) {
-        let tx = db.begin_write().unwrap();
-        {
-            let mut t = tx.open_table(table).unwrap();
-            for r in chunk {
-                t.insert(&r.info_hash[..], serde_json::to_vec(r).unwrap().as_slice())
-                    .unwrap();
-            }
-        }
-        tx.commit().unwrap();
-    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

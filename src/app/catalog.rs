@@ -86,6 +86,15 @@ impl Catalog<'_> {
     }
 
     /// Withdraws or deletes a torrent; the removed record, None when unknown.
+    /// Counts a member's grab of a torrent.
+    pub async fn grab(&self, info_hash: [u8; 20], grabber: u64) -> StoreResult<()> {
+        self.state
+            .store_call(move |s| s.record_grab(&info_hash, grabber))
+            .await?;
+        self.notify(|l| l.torrent_grabbed(&info_hash));
+        Ok(())
+    }
+
     pub async fn remove_torrent(&self, info_hash: [u8; 20]) -> StoreResult<Option<TorrentRecord>> {
         let removed = self
             .state

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Request latencies per surface of the main port (the accept loop's fast
     /// tracker path is not timed: its answers never reach warp).
     pub latency: crate::metrics::Surfaces,
+    /// The panel's torrent list (also one of `listeners`).
+    pub listing: Arc<crate::panel::listing::Listing>,
 }
 
 /// The main port's surfaces, as `/metrics` labels them; the last takes the rest.
@@ -95,6 +97,7 @@ impl AppState {
             setup_token: Default::default(),
             searches: Default::default(),
             latency: crate::metrics::Surfaces::new(SURFACES),
+            listing: Default::default(),
         }
     }
 

@@ -12,12 +12,21 @@ pub trait CatalogListener: Send + Sync {
     /// as stored now, None when the member is gone (or could not be read back:
     /// then the member is treated as gone, failing closed).
     fn member_changed(&self, _user_id: u64, _record: Option<&User>) {}
+    /// A torrent nobody seeded for STALE_THRESHOLD is dead (`true`), or a seeder
+    /// brought it back (`false`); the tracker tells, the record stays stored.
+    fn torrent_liveness(&self, _info_hash: &[u8; 20], _dead: bool) {}
+    /// A member downloaded the torrent's file (its grabs went up by one in the store).
+    fn torrent_grabbed(&self, _info_hash: &[u8; 20]) {}
     /// Live swarm figures, from the part that tracks peers.
     fn swarm_figures(&self) -> Option<SwarmFigures> {
         None
     }
     /// Torrents a member is seeding and leeching right now, from the part that tracks peers.
     fn member_peers(&self, _user_id: u64) -> Option<(u64, u64)> {
+        None
+    }
+    /// The swarms a member is in and their last announces, from the tracker.
+    fn member_activity(&self, _user_id: u64) -> Option<super::swarm::MemberActivity> {
         None
     }
     /// The last probe of a member's announced port, from the tracker.

@@ -61,6 +61,42 @@ pub fn ratio(uploaded: u64, downloaded: u64) -> String {
     }
 }
 
+/// A moment on a page: the UTC text (what shows without JavaScript) and the
+/// RFC 3339 form for `<time datetime>`, which panel.js turns into local time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Time {
+    pub iso: String,
+    pub text: String,
+    /// How panel.js shows it: `day`, `date` or `ago`.
+    pub kind: &'static str,
+}
+
+impl Time {
+    fn new(unix: i64, text: String, kind: &'static str) -> Time {
+        let iso = OffsetDateTime::from_unix_timestamp(unix)
+            .ok()
+            .filter(|_| unix > 0)
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
+        Time { iso, text, kind }
+    }
+
+    pub fn day(unix: i64) -> Time {
+        Time::new(unix, day(unix), "day")
+    }
+
+    pub fn date(unix: i64) -> Time {
+        Time::new(unix, date(unix), "date")
+    }
+
+    pub fn ago(unix: i64, now: i64) -> Time {
+        Time::new(unix, ago(unix, now), "ago")
+    }
+}
+
 /// Per-minute rates with one decimal, trailing `.0` kept short.
 pub fn rate(v: f64) -> String {
     if v >= 100.0 {
@@ -87,5 +123,11 @@ mod tests {
         assert_eq!(ratio(5, 0), "∞");
         assert_eq!(ratio(3, 2), "1.50");
         assert_eq!(rate(2.25), "2.2");
+        let t = Time::date(86_400);
+        assert_eq!(
+            (t.iso.as_str(), t.text.as_str()),
+            ("1970-01-02T00:00:00Z", "1970-01-02 00:00 UTC")
+        );
+        assert_eq!(Time::ago(0, 5).iso, "", "never has no moment");
     }
 }

@@ -10,6 +10,8 @@ mod assets;
 mod auth;
 pub mod chart;
 mod format;
+pub mod listing;
+mod member;
 mod overview;
 mod routes;
 pub mod session;

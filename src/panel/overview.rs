@@ -5,25 +5,33 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::format;
-use super::web::{admin, page, Chrome, Ctx};
+use super::web::{admin, json, page, Admin, Chrome, Ctx};
 use crate::core::swarm::SwarmFigures;
 use crate::store::StoreResult;
 
-#[derive(Template)]
-#[template(path = "overview.html")]
-struct OverviewPage {
-    chrome: Chrome,
+/// The overview's figures, as shown; also the JSON of `/admin/figures` that
+/// panel.js polls (keys are the `stat-*` element ids).
+#[derive(serde::Serialize)]
+struct Figures {
     members: usize,
     enabled: usize,
     torrents: u64,
+    dead: usize,
     total_size: String,
     peers: u64,
     seeders: u64,
     leechers: u64,
     uploaded: String,
     downloaded: String,
-    announces_pm: String,
-    searches_pm: String,
+    announces: String,
+    searches: String,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    f: Figures,
     chart: String,
     urls: HandedOut,
 }
@@ -46,30 +54,20 @@ impl HandedOut {
     }
 }
 
-pub async fn page_for_admin(ctx: Ctx) -> Response {
-    let a = match admin(ctx).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let loaded = a
-        .ctx
-        .state
+async fn figures(a: &Admin) -> Result<Figures, Response> {
+    let state = &a.ctx.state;
+    let loaded = state
         .db(|s| -> StoreResult<_> {
             let totals = s.torrent_totals()?;
             Ok((s.users()?, totals.count, totals.bytes))
         })
         .await;
-    let (users, torrents, size) = match loaded {
-        Ok(v) => v,
-        Err(_) => {
-            return a
-                .ctx
-                .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed.")
-        }
+    let Ok((users, torrents, size)) = loaded else {
+        return Err(a
+            .ctx
+            .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."));
     };
-    let swarm = a
-        .ctx
-        .state
+    let swarm = state
         .listeners
         .iter()
         .filter_map(|l| l.swarm_figures())
@@ -78,26 +76,52 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
             seeders: x.seeders + y.seeders,
             leechers: x.leechers + y.leechers,
         });
-    let activity = &a.ctx.state.activity;
-    let (announces, searches) = activity.per_minute(5);
+    let (announces, searches) = state.activity.per_minute(5);
     let (uploaded, downloaded) = crate::store::transfer_totals(&users);
+    Ok(Figures {
+        members: users.len(),
+        enabled: users.iter().filter(|u| u.enabled).count(),
+        torrents,
+        dead: state.listing.dead_count(),
+        total_size: format::size(size),
+        peers: swarm.peers,
+        seeders: swarm.seeders,
+        leechers: swarm.leechers,
+        uploaded: format::size(uploaded),
+        downloaded: format::size(downloaded),
+        announces: format::rate(announces),
+        searches: format::rate(searches),
+    })
+}
+
+pub async fn page_for_admin(ctx: Ctx) -> Response {
+    let a = match admin(ctx).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = match figures(&a).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     page(
         StatusCode::OK,
         &OverviewPage {
             chrome: a.chrome("overview"),
-            members: users.len(),
-            enabled: users.iter().filter(|u| u.enabled).count(),
-            torrents,
-            total_size: format::size(size),
-            peers: swarm.peers,
-            seeders: swarm.seeders,
-            leechers: swarm.leechers,
-            uploaded: format::size(uploaded),
-            downloaded: format::size(downloaded),
-            announces_pm: format::rate(announces),
-            searches_pm: format::rate(searches),
-            chart: super::chart::activity_svg(&activity.last_day()),
+            f,
+            chart: super::chart::activity_svg(&a.ctx.state.activity.last_day()),
             urls: HandedOut::of(&a.ctx.state.config),
         },
     )
+}
+
+/// `GET /admin/figures`: the overview's figures as JSON, for its auto-refresh.
+pub async fn figures_json(ctx: Ctx) -> Response {
+    let a = match admin(ctx).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match figures(&a).await {
+        Ok(f) => json(&f),
+        Err(r) => r,
+    }
 }

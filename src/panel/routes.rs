@@ -10,7 +10,7 @@ use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::web::{error_page, Ctx, Form};
-use super::{assets, auth, overview, torrents, users, view};
+use super::{assets, auth, member, overview, torrents, users, view};
 use crate::app::state::AppState;
 use crate::web::client_ip::Origin;
 use crate::web::filters::{api_key, origin, raw_query, with};
@@ -49,6 +49,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(ctx.clone())
         .then(overview::page_for_admin)
+        .boxed();
+    let figures = warp::path!("figures")
+        .and(warp::get())
+        .and(ctx.clone())
+        .then(overview::figures_json)
         .boxed();
     let login_page = warp::path!("login")
         .and(warp::get())
@@ -90,6 +95,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(form.clone())
         .then(users::create)
         .boxed();
+    let member_page = warp::path!("users" / u64)
+        .and(warp::get())
+        .and(ctx.clone())
+        .then(member::page_for_admin)
+        .boxed();
     let user_action = warp::path!("users" / u64 / String)
         .and(warp::post())
         .and(ctx.clone())
@@ -115,6 +125,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed();
 
     let pages = overview
+        .or(figures)
+        .unify()
         .or(login_page)
         .unify()
         .or(login)
@@ -130,6 +142,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(user_create)
         .unify()
         .or(user_action)
+        .unify()
+        .or(member_page)
         .unify()
         .or(torrents_page)
         .unify()

@@ -1,6 +1,5 @@
 //! Torrents: search, filter, sort, paginate, delete; a torrent's own page.
 
-use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -8,11 +7,12 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::format;
+use super::listing::{Query, Sort};
 use super::web::{admin, page, Chrome, Ctx, Form};
 use crate::app::state::AppState;
 use crate::categories;
 use crate::metainfo;
-use crate::store::{AddedOrder, StoreResult, TorrentFilter, TorrentRecord, User};
+use crate::store::{StoreResult, TorrentFilter, User};
 use crate::web::filters::query_param;
 
 const PER_PAGE: usize = 50;
@@ -26,6 +26,13 @@ const SORTS: &[(&str, &str)] = &[
     ("grabs", "Most grabbed"),
 ];
 
+/// The dead-or-alive filter: no seeder for STALE_THRESHOLD makes a torrent dead.
+const STATES: &[(&str, &str)] = &[
+    ("all", "Dead or alive"),
+    ("alive", "Alive"),
+    ("dead", "Dead (no seeder)"),
+];
+
 pub struct Row {
     pub info_hash: String,
     pub title: String,
@@ -36,7 +43,8 @@ pub struct Row {
     pub grabs: u64,
     pub uploader: String,
     pub uploader_deleted: bool,
-    pub added: String,
+    pub dead: bool,
+    pub added: format::Time,
 }
 
 pub struct CategoryOption {
@@ -53,6 +61,9 @@ struct TorrentsPage {
     q: String,
     categories: Vec<CategoryOption>,
     sorts: Vec<(&'static str, &'static str, bool)>,
+    states: Vec<(&'static str, &'static str, bool)>,
+    /// (id, label, selected)
+    uploaders: Vec<(u64, String, bool)>,
     rows: Vec<Row>,
     total: usize,
     filtered: bool,
@@ -77,9 +88,24 @@ pub struct Facts {
     pub grabs: u64,
     pub snatches: u64,
     pub uploader: String,
-    pub added: String,
+    pub added: format::Time,
+    /// No seeder for STALE_THRESHOLD: hidden from Torznab.
+    pub dead: bool,
     pub ids: Vec<(&'static str, String)>,
     pub files: Vec<(String, String)>,
+}
+
+/// One peer on a torrent's page.
+pub struct PeerRow {
+    pub member_id: u64,
+    pub member: String,
+    pub client: String,
+    pub progress: String,
+    pub progress_pct: u32,
+    pub seeding_since: Option<format::Time>,
+    pub started: format::Time,
+    pub last: format::Time,
+    pub stale: bool,
 }
 
 #[derive(Template)]
@@ -87,6 +113,38 @@ pub struct Facts {
 struct TorrentPage {
     chrome: Chrome,
     t: Facts,
+    peers: Vec<PeerRow>,
+}
+
+/// A torrent's peers as the admin sees them, seeders first.
+async fn peer_rows(state: &AppState, info_hash: &str) -> Result<Vec<PeerRow>, ()> {
+    let Some(ih) = metainfo::parse_hex_hash(info_hash.trim()) else {
+        return Ok(Vec::new());
+    };
+    let peers = state.swarm.peers(&ih);
+    if peers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users = state.db(|s| s.users()).await.map_err(|_| ())?;
+    let labels = labels(&users);
+    let now = crate::core::clock::now();
+    Ok(peers
+        .into_iter()
+        .map(|p| {
+            let pct = (p.progress.clamp(0.0, 1.0) * 100.0).floor() as u32;
+            PeerRow {
+                member_id: p.member,
+                member: uploader_label(&labels, p.member).0,
+                client: p.client,
+                progress: format!("{pct} %"),
+                progress_pct: pct,
+                seeding_since: p.seeding_since.map(|t| format::Time::ago(t, now)),
+                started: format::Time::ago(p.started, now),
+                last: format::Time::ago(p.last_announce, now),
+                stale: p.stale,
+            }
+        })
+        .collect())
 }
 
 pub fn category_name(id: u32) -> String {
@@ -101,22 +159,50 @@ fn uploader_label(users: &HashMap<u64, String>, id: u64) -> (String, bool) {
     }
 }
 
-/// Every word of the query must appear in the title or the torrent name.
-fn link(q: &str, cat: Option<u32>, sort: &str, page: usize) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    if !q.is_empty() {
-        s.append_pair("q", q);
-    }
-    if let Some(c) = cat {
-        s.append_pair("cat", &c.to_string());
-    }
-    s.append_pair("sort", sort);
-    s.append_pair("page", &page.to_string());
-    format!("/admin/torrents?{}", s.finish())
+/// The list's query string as links carry it.
+#[derive(Clone)]
+struct Shown {
+    q: String,
+    cat: Option<u32>,
+    uploader: Option<u64>,
+    state: &'static str,
+    sort: String,
 }
 
-fn labels(users: Vec<User>) -> HashMap<u64, String> {
-    users.into_iter().map(|u| (u.id, u.label)).collect()
+impl Shown {
+    fn link(&self, page: usize) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            s.append_pair("q", &self.q);
+        }
+        if let Some(c) = self.cat {
+            s.append_pair("cat", &c.to_string());
+        }
+        if let Some(u) = self.uploader {
+            s.append_pair("uploader", &u.to_string());
+        }
+        if self.state != "all" {
+            s.append_pair("state", self.state);
+        }
+        s.append_pair("sort", &self.sort);
+        s.append_pair("page", &page.to_string());
+        format!("/admin/torrents?{}", s.finish())
+    }
+}
+
+fn labels(users: &[User]) -> HashMap<u64, String> {
+    users.iter().map(|u| (u.id, u.label.clone())).collect()
+}
+
+fn sort_of(key: &str) -> Sort {
+    match key {
+        "date_asc" => Sort::Oldest,
+        "size" => Sort::Largest,
+        "size_asc" => Sort::Smallest,
+        "seeders" => Sort::Seeders,
+        "grabs" => Sort::Grabs,
+        _ => Sort::Newest,
+    }
 }
 
 pub async fn list(ctx: Ctx, query: String) -> Response {
@@ -127,6 +213,12 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
     let q = query_param(&query, "q").unwrap_or_default();
     let q = q.trim().chars().take(200).collect::<String>();
     let cat = query_param(&query, "cat").and_then(|c| c.parse::<u32>().ok());
+    let uploader = query_param(&query, "uploader").and_then(|u| u.parse::<u64>().ok());
+    let state = STATES
+        .iter()
+        .map(|(k, _)| *k)
+        .find(|k| query_param(&query, "state").as_deref() == Some(*k))
+        .unwrap_or("all");
     let sort = query_param(&query, "sort")
         .filter(|s| SORTS.iter().any(|(k, _)| k == s))
         .unwrap_or_else(|| "date".into());
@@ -134,39 +226,53 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
-    let filter = TorrentFilter {
-        words: q
-            .to_lowercase()
-            .split_whitespace()
-            .map(String::from)
-            .collect(),
-        category: cat,
+    let shown = Shown {
+        q,
+        cat,
+        uploader,
+        state,
+        sort,
     };
-    let order = match sort.as_str() {
-        "date" => Some(AddedOrder::NewestFirst),
-        "date_asc" => Some(AddedOrder::OldestFirst),
-        _ => None,
+    let wanted = Query {
+        filter: TorrentFilter {
+            words: shown
+                .q
+                .to_lowercase()
+                .split_whitespace()
+                .map(String::from)
+                .collect(),
+            category: cat,
+        },
+        uploader,
+        dead: match state {
+            "dead" => Some(true),
+            "alive" => Some(false),
+            _ => None,
+        },
     };
-    let pages_of = |matching: u64| (matching as usize).div_ceil(PER_PAGE).max(1);
-    let loaded = a
-        .ctx
-        .state
-        .db(move |s| -> StoreResult<_> {
-            let users = s.users()?;
-            let Some(order) = order else {
-                // Sorted by size, seeders (the swarm's) or grabs: every match is read, sorted below.
-                let all = s.torrent_page(&filter, AddedOrder::NewestFirst, 0, usize::MAX)?;
-                return Ok((all, users, true));
-            };
-            let mut found = s.torrent_page(&filter, order, (page_no - 1) * PER_PAGE, PER_PAGE)?;
-            let last = pages_of(found.matching);
-            if page_no > last {
-                found = s.torrent_page(&filter, order, (last - 1) * PER_PAGE, PER_PAGE)?;
-            }
-            Ok((found, users, false))
-        })
+    let st = &a.ctx.state;
+    let sort = sort_of(&shown.sort);
+    let pages_of = |matching: usize| matching.div_ceil(PER_PAGE).max(1);
+    let mut found = st.listing.page(
+        &wanted,
+        sort,
+        (page_no - 1) * PER_PAGE,
+        PER_PAGE,
+        &*st.swarm,
+    );
+    let pages = pages_of(found.total);
+    let page_no = page_no.min(pages);
+    if found.info_hashes.is_empty() && found.total > 0 {
+        found = st
+            .listing
+            .page(&wanted, sort, (pages - 1) * PER_PAGE, PER_PAGE, &*st.swarm);
+    }
+    // Only the page's records are read.
+    let hashes = found.info_hashes;
+    let loaded = st
+        .db(move |s| -> StoreResult<_> { Ok((s.torrents(&hashes)?, s.users()?)) })
         .await;
-    let (found, users, whole) = match loaded {
+    let (records, users) = match loaded {
         Ok(v) => v,
         Err(_) => {
             return a
@@ -174,36 +280,12 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
                 .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed.")
         }
     };
-    let users = labels(users);
-    let swarm = a.ctx.state.swarm.clone();
-    let mut counted: Vec<(TorrentRecord, crate::core::swarm::PeerCounts)> = found
-        .torrents
+    let labels = labels(&users);
+    let rows = records
         .into_iter()
         .map(|r| {
-            let c = swarm.counts(&r.info_hash);
-            (r, c)
-        })
-        .collect();
-    let total = found.matching as usize;
-    let pages = pages_of(found.matching);
-    let page_no = page_no.min(pages);
-    if whole {
-        match sort.as_str() {
-            "size" => counted.sort_by_key(|(r, _)| Reverse(r.size)),
-            "size_asc" => counted.sort_by_key(|(r, _)| r.size),
-            "seeders" => counted.sort_by_key(|(_, c)| Reverse(c.seeders)),
-            _ => counted.sort_by_key(|(r, _)| Reverse(r.grabs)),
-        }
-        counted = counted
-            .into_iter()
-            .skip((page_no - 1) * PER_PAGE)
-            .take(PER_PAGE)
-            .collect();
-    }
-    let rows = counted
-        .into_iter()
-        .map(|(r, c)| {
-            let (uploader, uploader_deleted) = uploader_label(&users, r.uploader);
+            let c = st.swarm.counts(&r.info_hash);
+            let (uploader, uploader_deleted) = uploader_label(&labels, r.uploader);
             Row {
                 info_hash: metainfo::hex_hash(&r.info_hash),
                 title: r.title().to_string(),
@@ -214,12 +296,18 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
                 grabs: r.grabs,
                 uploader,
                 uploader_deleted,
-                added: format::day(r.added),
+                dead: st.listing.is_dead(&r.info_hash),
+                added: format::Time::day(r.added),
             }
         })
         .collect();
     let notice =
         (query_param(&query, "done").as_deref() == Some("deleted")).then_some("Torrent deleted.");
+    let mut uploaders: Vec<(u64, String, bool)> = users
+        .into_iter()
+        .map(|u| (u.id, u.label, Some(u.id) == uploader))
+        .collect();
+    uploaders.sort_by_key(|a| a.1.to_lowercase());
     page(
         StatusCode::OK,
         &TorrentsPage {
@@ -233,15 +321,20 @@ pub async fn list(ctx: Ctx, query: String) -> Response {
                     selected: Some(c.id) == cat,
                 })
                 .collect(),
-            sorts: SORTS.iter().map(|(k, l)| (*k, *l, *k == sort)).collect(),
+            sorts: SORTS
+                .iter()
+                .map(|(k, l)| (*k, *l, *k == shown.sort))
+                .collect(),
+            states: STATES.iter().map(|(k, l)| (*k, *l, *k == state)).collect(),
+            uploaders,
             rows,
-            total,
-            filtered: !q.is_empty() || cat.is_some(),
+            total: found.total,
+            filtered: !shown.q.is_empty() || cat.is_some() || uploader.is_some() || state != "all",
             page: page_no,
             pages,
-            prev: (page_no > 1).then(|| link(&q, cat, &sort, page_no - 1)),
-            next: (page_no < pages).then(|| link(&q, cat, &sort, page_no + 1)),
-            q,
+            prev: (page_no > 1).then(|| shown.link(page_no - 1)),
+            next: (page_no < pages).then(|| shown.link(page_no + 1)),
+            q: shown.q,
         },
     )
 }
@@ -330,7 +423,8 @@ pub async fn facts(
         grabs: rec.grabs,
         snatches: rec.snatches,
         uploader,
-        added: format::date(rec.added),
+        added: format::Time::date(rec.added),
+        dead: state.swarm.dead(&rec.info_hash),
         ids,
         files,
     }))
@@ -341,16 +435,18 @@ pub async fn detail(info_hash: String, ctx: Ctx) -> Response {
         Ok(a) => a,
         Err(r) => return r,
     };
-    match facts(&a.ctx.state, &info_hash, false).await {
-        Err(()) => a
+    let peers = peer_rows(&a.ctx.state, &info_hash).await;
+    match (facts(&a.ctx.state, &info_hash, false).await, peers) {
+        (Err(()), _) | (_, Err(())) => a
             .ctx
             .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."),
-        Ok(None) => a.ctx.fail(StatusCode::NOT_FOUND, "No such torrent."),
-        Ok(Some(t)) => page(
+        (Ok(None), _) => a.ctx.fail(StatusCode::NOT_FOUND, "No such torrent."),
+        (Ok(Some(t)), Ok(peers)) => page(
             StatusCode::OK,
             &TorrentPage {
                 chrome: a.chrome("torrents"),
                 t,
+                peers,
             },
         ),
     }

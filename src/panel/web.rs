@@ -173,7 +173,7 @@ fn harden(resp: &mut Response) {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
 }
@@ -187,6 +187,13 @@ pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
                 .into_response()
         }
     };
+    harden(&mut resp);
+    resp
+}
+
+/// A JSON answer with the panel's headers (for its own scripts).
+pub fn json<T: serde::Serialize>(v: &T) -> Response {
+    let mut resp = warp::reply::json(v).into_response();
     harden(&mut resp);
     resp
 }

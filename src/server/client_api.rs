@@ -245,7 +245,7 @@ async fn download(
     // An uploader fetching their own torrent is not a grab.
     if record.uploader != member.user.id {
         let uid = member.user.id;
-        state.db(move |s| s.record_grab(&ih, uid)).await?;
+        state.catalog().grab(ih, uid).await?;
     }
     let mut resp = Response::new(body.into());
     let headers = resp.headers_mut();

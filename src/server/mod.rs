@@ -113,6 +113,10 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         let (store, tracker_config) = (store.clone(), config.tracker.clone());
         tokio::task::spawn_blocking(move || Tracker::new(store, tracker_config))
     };
+    let listing_task = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || crate::panel::listing::Listing::build(&*store))
+    };
     let index = search_task
         .await
         .context("search index task failed")?
@@ -146,9 +150,30 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let listing = Arc::new(
+        listing_task
+            .await
+            .context("panel listing task failed")?
+            .context("cannot build the panel's torrent list from the store")?,
+    );
     let mut state = AppState::new(store, config, secret);
     state.listeners.push(search.clone());
     state.listeners.push(tracker.clone());
+    state.listeners.push(listing.clone());
+    state.listing = listing.clone();
+    tracker.watch_liveness(search.clone());
+    tracker.watch_liveness(listing);
+    // Dead torrents are hidden before the first answer, not at the first sweep.
+    let dead = tokio::task::spawn_blocking({
+        let tracker = tracker.clone();
+        move || tracker.sweep_dead()
+    })
+    .await
+    .context("dead-torrent sweep failed")?;
+    tracing::info!(
+        changed = dead,
+        "torrents without a seeder for STALE_THRESHOLD marked dead"
+    );
     state.swarm = tracker.clone();
     state.activity = tracker.activity.clone();
     let state = Arc::new(state);

@@ -35,6 +35,7 @@ pub fn check(open: &dyn Fn(&Path) -> Arc<dyn Store>) {
     members(&*store);
     uploads(&*store);
     grabs_and_counters(&*store);
+    last_seeded(&*store);
     settings_and_backup(&*store, dir.path(), open);
     pages_and_totals(&*open(&dir.path().join("pages")));
 }
@@ -291,6 +292,16 @@ fn grabs_and_counters(s: &dyn Store) {
     );
 }
 
+fn last_seeded(s: &dyn Store) {
+    assert!(s.last_seeded().unwrap().is_empty());
+    s.record_seeded(&[([1; 20], 100)]).unwrap();
+    s.record_seeded(&[([1; 20], 50)]).unwrap(); // older: ignored
+    s.record_seeded(&[]).unwrap();
+    assert_eq!(s.last_seeded().unwrap(), [([1; 20], 100)]);
+    s.record_seeded(&[([1; 20], 200)]).unwrap();
+    assert_eq!(s.last_seeded().unwrap(), [([1; 20], 200)]);
+}
+
 fn settings_and_backup(s: &dyn Store, dir: &Path, open: &dyn Fn(&Path) -> Arc<dyn Store>) {
     assert!(s.setting("nope").unwrap().is_none());
     s.set_setting("k", b"v1").unwrap();
@@ -304,6 +315,7 @@ fn settings_and_backup(s: &dyn Store, dir: &Path, open: &dyn Fn(&Path) -> Arc<dy
     assert_eq!(restored.setting("k").unwrap().unwrap(), b"v2");
     assert_eq!(restored.users().unwrap().len(), 2);
     assert_eq!(restored.torrent_count().unwrap(), 2);
+    assert_eq!(restored.last_seeded().unwrap(), [([1; 20], 200)]);
     assert_eq!(
         restored.torrent_file(&[1; 20]).unwrap().unwrap(),
         b"bytes-1"

@@ -6,14 +6,15 @@ mod conformance;
 mod redb_by_added;
 mod redb_open;
 mod redb_reopen;
+mod redb_seeded;
 mod redb_store;
 mod types;
 
 pub use redb_reopen::RedbStore;
 pub use redb_store::STORE_FILE;
 pub use types::{
-    transfer_totals, AddedOrder, KeyHash, PutOutcome, TorrentFilter, TorrentMeta, TorrentPage,
-    TorrentRecord, TorrentTotals, User, UserDelta,
+    search_text, transfer_totals, AddedOrder, KeyHash, PutOutcome, TorrentFilter, TorrentMeta,
+    TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta,
 };
 
 use std::path::PathBuf;
@@ -128,6 +129,11 @@ pub trait Store: Send + Sync + 'static {
     /// Counts a grab: the torrent's grabs, the grabber's grabs, the uploader's popularity.
     fn record_grab(&self, info_hash: &[u8; 20], grabber: u64) -> StoreResult<()>;
     fn add_snatches(&self, counts: &[([u8; 20], u64)]) -> StoreResult<()>;
+    /// Records when torrents were last seen seeded (Unix seconds), in one
+    /// transaction; a time older than the stored one is ignored.
+    fn record_seeded(&self, seen: &[([u8; 20], i64)]) -> StoreResult<()>;
+    /// Every stored "last seen seeded" time (read once at start-up).
+    fn last_seeded(&self) -> StoreResult<Vec<([u8; 20], i64)>>;
 
     // --- settings (admin password hash, server secret, …)
     fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;

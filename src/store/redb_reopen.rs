@@ -166,6 +166,12 @@ impl Store for RedbStore {
     fn add_snatches(&self, counts: &[([u8; 20], u64)]) -> StoreResult<()> {
         self.call(|s| s.add_snatches(counts))
     }
+    fn record_seeded(&self, seen: &[([u8; 20], i64)]) -> StoreResult<()> {
+        self.call(|s| s.record_seeded(seen))
+    }
+    fn last_seeded(&self) -> StoreResult<Vec<([u8; 20], i64)>> {
+        self.call(|s| s.last_seeded())
+    }
     fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         self.call(|s| s.setting(key))
     }

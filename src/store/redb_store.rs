@@ -6,7 +6,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    redb_by_added, AddedOrder, Cause, KeyHash, PutOutcome, Store, StoreError, StoreResult,
+    redb_by_added, redb_seeded, AddedOrder, Cause, KeyHash, PutOutcome, Store, StoreError,
+    StoreResult,
 };
 use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
 
@@ -110,6 +111,7 @@ impl RedbFile {
         tx.open_table(V2_TO_V1).map_err(be)?;
         tx.open_table(UPLOADS).map_err(be)?;
         tx.open_table(SETTINGS).map_err(be)?;
+        tx.open_table(redb_seeded::LAST_SEEDED).map_err(be)?;
         redb_by_added::rebuild_if_stale(&tx)?;
         tx.commit().map_err(be)
     }
@@ -420,6 +422,7 @@ impl Store for RedbFile {
                 .remove(&upload_key(rec.uploader, info_hash)[..])
                 .map_err(be)?;
             redb_by_added::removed(&tx, &rec)?;
+            redb_seeded::removed(&tx, info_hash)?;
             if let Some(v2) = &rec.info_hash_v2 {
                 tx.open_table(V2_TO_V1)
                     .map_err(be)?
@@ -561,6 +564,14 @@ impl Store for RedbFile {
         tx.commit().map_err(be)
     }
 
+    fn record_seeded(&self, seen: &[([u8; 20], i64)]) -> StoreResult<()> {
+        redb_seeded::record(&self.db, seen)
+    }
+
+    fn last_seeded(&self) -> StoreResult<Vec<([u8; 20], i64)>> {
+        redb_seeded::all(&self.db)
+    }
+
     fn backup_to(&self, path: &Path) -> StoreResult<()> {
         if path.exists() {
             return Err(StoreError::Invalid(format!(
@@ -580,6 +591,7 @@ impl Store for RedbFile {
         copy_table(&rtx, &wtx, V2_TO_V1)?;
         copy_table(&rtx, &wtx, UPLOADS)?;
         copy_table(&rtx, &wtx, SETTINGS)?;
+        copy_table(&rtx, &wtx, redb_seeded::LAST_SEEDED)?;
         wtx.commit().map_err(be)?;
         Ok(())
     }

@@ -218,11 +218,17 @@ impl TorrentFilter {
     }
 
     pub fn matches(&self, rec: &TorrentRecord) -> bool {
+        self.keeps(rec.meta.category, || search_text(rec))
+    }
+
+    /// [`matches`](Self::matches) on a torrent's category and its [`search_text`]
+    /// (made only when words are asked for).
+    pub fn keeps<S: AsRef<str>>(&self, category: u32, text: impl FnOnce() -> S) -> bool {
         if let Some(c) = self.category {
             let ok = if crate::categories::is_parent(c) {
-                crate::categories::parent(rec.meta.category) == c
+                crate::categories::parent(category) == c
             } else {
-                rec.meta.category == c
+                category == c
             };
             if !ok {
                 return false;
@@ -231,9 +237,14 @@ impl TorrentFilter {
         if self.words.is_empty() {
             return true;
         }
-        let hay = format!("{} {}", rec.title(), rec.name).to_lowercase();
-        self.words.iter().all(|w| hay.contains(w.as_str()))
+        let hay = text();
+        self.words.iter().all(|w| hay.as_ref().contains(w.as_str()))
     }
+}
+
+/// What a filter's words are looked for in: title and name, lowercase.
+pub fn search_text(rec: &TorrentRecord) -> String {
+    format!("{} {}", rec.title(), rec.name).to_lowercase()
 }
 
 /// The order of a page by upload time; uploads of the same second (a client's

@@ -5,6 +5,10 @@ pub mod accounting;
 pub mod announce;
 pub mod config;
 pub mod http1;
+pub mod liveness;
+pub mod member_log;
+pub mod peer_client;
+mod peer_view;
 pub mod reachability;
 pub mod registry;
 pub mod response;
@@ -58,6 +62,10 @@ pub struct Tracker {
     pub reachability: Arc<reachability::Reachability>,
     /// Announces answered and refused (HTTP and UDP), for `/metrics`.
     pub announces: crate::metrics::Outcomes,
+    /// Who hears that a torrent died or came back (the search index, the panel).
+    liveness_watchers: liveness::Watchers,
+    /// Each member's last announces and refusals, for the panel.
+    pub member_log: member_log::MemberLog,
 }
 
 impl Tracker {
@@ -73,6 +81,8 @@ impl Tracker {
             activity: Arc::default(),
             reachability: Arc::default(),
             announces: Default::default(),
+            liveness_watchers: liveness::Watchers::default(),
+            member_log: member_log::MemberLog::default(),
         })
     }
 
@@ -128,6 +138,34 @@ impl Tracker {
         picked: &mut Picked,
     ) -> Result<swarm::Outcome, Refusal> {
         self.activity.record_announce();
+        let result = self.announce_registered(user, req, ip, counters, picked);
+        self.member_log.record(
+            user,
+            member_log::Note {
+                at: crate::core::clock::now(),
+                info_hash: req.info_hash,
+                event: match req.event {
+                    Event::None => "",
+                    Event::Started => "started",
+                    Event::Completed => "completed",
+                    Event::Stopped => "stopped",
+                },
+                left: req.left,
+                refused: result.as_ref().err().map(Refusal::to_string),
+            },
+        );
+        result
+    }
+
+    fn announce_registered(
+        &self,
+        user: u64,
+        req: &Announce,
+        ip: IpAddr,
+        counters: &Counters,
+        picked: &mut Picked,
+    ) -> Result<swarm::Outcome, Refusal> {
+        let wall = crate::core::clock::now();
         let reg = self
             .registry
             .torrent(&req.info_hash)
@@ -147,17 +185,15 @@ impl Tracker {
             } else {
                 req.numwant
             },
+            wall,
         };
-        let out = self.swarms.announce(
-            &reg.swarm,
-            reg.stored_snatches,
-            &up,
-            self.now(),
-            req.compact,
-            picked,
-        )?;
-        self.accounting
-            .record(counters, user, &reg, &out, crate::core::clock::now());
+        let out =
+            self.swarms
+                .announce(&reg.swarm, reg.base(), &up, self.now(), req.compact, picked)?;
+        self.accounting.record(counters, user, &reg, &out, wall);
+        if out.revived {
+            self.liveness_watchers.tell(&reg.swarm, false);
+        }
         if req.event != Event::Stopped {
             self.reachability.observe(user, ip, req.port, req.info_hash);
         }
@@ -188,7 +224,25 @@ impl Tracker {
         counters: &Counters,
     ) -> Result<Vec<u8>, Refusal> {
         let req = announce::parse_announce(query)?;
-        let user = self.authenticate(path_passkey.or(req.passkey.as_deref()))?;
+        let passkey = path_passkey.or(req.passkey.as_deref());
+        let user = self.authenticate(passkey).inspect_err(|r| {
+            // A disabled member is known: their page shows the refusal.
+            if let (Refusal::Disabled, Some(m)) = (
+                r,
+                passkey.and_then(|p| self.registry.member(&crate::keys::hash_key(p))),
+            ) {
+                self.member_log.record(
+                    m.id,
+                    member_log::Note {
+                        at: crate::core::clock::now(),
+                        info_hash: req.info_hash,
+                        event: "",
+                        left: req.left,
+                        refused: Some(r.to_string()),
+                    },
+                );
+            }
+        })?;
         let ip = self
             .peer_ip(origin, req.ip)
             .ok_or(Refusal::Param(ParamError::Missing("peer address")))?;
@@ -238,19 +292,22 @@ impl Tracker {
     pub fn sweep(&self) -> usize {
         self.swarms.sweep(
             self.now(),
-            self.config.stale_threshold.as_secs() as u32,
+            self.config.peer_stale.as_secs() as u32,
             self.config.peer_timeout.as_secs() as u32,
         )
     }
 
-    /// How often the sweeper runs: often enough that stale marks lag little.
+    /// How often the sweeper runs: often enough that stale and dead marks lag little.
     pub fn sweep_every(&self) -> Duration {
-        (self.config.stale_threshold / 8).clamp(Duration::from_secs(1), Duration::from_secs(60))
+        (self.config.peer_stale.min(self.config.dead_after) / 8)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60))
     }
 
-    /// Writes pending per-torrent completions to the store.
+    /// Writes pending per-torrent completions and last-seeded times to the store.
     pub fn flush(&self, store: &dyn Store) -> StoreResult<usize> {
-        self.accounting.flush(store)
+        let seeded = self.flush_seeded(store);
+        let snatches = self.accounting.flush(store)?;
+        Ok(snatches + seeded?)
     }
 
     pub fn registered_torrents(&self) -> usize {
@@ -270,6 +327,9 @@ impl CatalogListener for Tracker {
 
     fn member_changed(&self, user_id: u64, user: Option<&User>) {
         self.registry.refresh_member(user_id, user);
+        if user.is_none() {
+            self.member_log.forget(user_id);
+        }
         if !user.is_some_and(|u| u.enabled) {
             self.swarms.remove_member(user_id);
         }
@@ -278,6 +338,10 @@ impl CatalogListener for Tracker {
     fn member_peers(&self, user_id: u64) -> Option<(u64, u64)> {
         let p = self.swarms.member_peers(user_id);
         Some((u64::from(p.seeding), u64::from(p.leeching)))
+    }
+
+    fn member_activity(&self, user_id: u64) -> Option<crate::core::swarm::MemberActivity> {
+        Some(self.activity_of(user_id))
     }
 
     fn member_reachability(&self, user_id: u64) -> Option<reachability::Probe> {
@@ -301,6 +365,14 @@ impl SwarmView for Tracker {
             None => PeerCounts::default(),
         }
     }
+
+    fn dead(&self, info_hash: &[u8; 20]) -> bool {
+        self.is_dead(info_hash)
+    }
+
+    fn peers(&self, info_hash: &[u8; 20]) -> Vec<crate::core::swarm::PeerInfo> {
+        self.peers_of(info_hash)
+    }
 }
 
 /// Runs the sweeper until the process ends.
@@ -311,8 +383,12 @@ pub fn spawn_sweeper(tracker: Arc<Tracker>) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             let t = tracker.clone();
-            match tokio::task::spawn_blocking(move || t.sweep()).await {
-                Ok(n) if n > 0 => tracing::debug!("tracker dropped {n} timed-out peers"),
+            match tokio::task::spawn_blocking(move || (t.sweep(), t.sweep_dead())).await {
+                Ok((dropped, changed)) if dropped + changed > 0 => tracing::debug!(
+                    dropped,
+                    liveness_changed = changed,
+                    "tracker swept timed-out peers and dead torrents"
+                ),
                 Ok(_) => {}
                 Err(e) => tracing::error!("tracker sweep failed: {e}"),
             }

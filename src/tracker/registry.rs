@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use super::swarm::HashKeyMap;
+use super::swarm::{Base, HashKeyMap};
 use crate::store::{KeyHash, Store, StoreResult, TorrentRecord, User};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,18 @@ pub struct Registered {
     pub stored_snatches: u64,
     /// Bytes of the torrent's files: what bounds a plausible transfer.
     pub size: u64,
+    /// Last seen seeded as stored, or the upload time if later (the uploader seeds it).
+    pub last_seeded: i64,
+}
+
+impl Registered {
+    /// What the torrent's swarm starts from when first announced to.
+    pub fn base(&self) -> Base {
+        Base {
+            downloaded: self.stored_snatches,
+            last_seeded: self.last_seeded,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -47,13 +59,17 @@ pub fn truncated_v2(v2: &[u8; 32]) -> [u8; 20] {
 }
 
 impl Registry {
-    /// Loads every member and torrent from the store.
+    /// Loads every member and torrent, with when each was last seen seeded, from the store.
     pub fn load(store: &dyn Store) -> StoreResult<Registry> {
         let r = Registry::default();
         for u in store.users()? {
             r.put_member(&u);
         }
-        store.for_each_torrent(&mut |t| r.add_torrent(&t))?;
+        let seeded: HashKeyMap<i64> = store.last_seeded()?.into_iter().collect();
+        store.for_each_torrent(&mut |t| {
+            let at = seeded.get(&t.info_hash).copied().unwrap_or(0);
+            r.insert_torrent(&t, at);
+        })?;
         Ok(r)
     }
 
@@ -90,11 +106,18 @@ impl Registry {
         read(&self.torrents).get(ih).copied()
     }
 
+    /// A torrent stored (or re-sent: its last-seeded time is kept).
     pub fn add_torrent(&self, t: &TorrentRecord) {
+        let known = self.torrent(&t.info_hash).map_or(0, |r| r.last_seeded);
+        self.insert_torrent(t, known);
+    }
+
+    fn insert_torrent(&self, t: &TorrentRecord, last_seeded: i64) {
         let reg = Registered {
             swarm: t.info_hash,
             stored_snatches: t.snatches,
             size: t.size,
+            last_seeded: last_seeded.max(t.added),
         };
         let mut map = write(&self.torrents);
         map.insert(t.info_hash, reg);
@@ -109,6 +132,15 @@ impl Registry {
         if let Some(v2) = &t.info_hash_v2 {
             map.remove(&truncated_v2(v2));
         }
+    }
+
+    /// Every torrent under its v1 hash, with what its swarm starts from.
+    pub fn torrents(&self) -> Vec<([u8; 20], Base)> {
+        read(&self.torrents)
+            .iter()
+            .filter(|(k, v)| **k == v.swarm)
+            .map(|(k, v)| (*k, v.base()))
+            .collect()
     }
 
     pub fn torrent_count(&self) -> usize {

@@ -161,7 +161,7 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     // Filter through the form.
     b.eval("document.getElementById('cat').value = '5000'; true");
     click(&mut b, "form.filters button");
-    b.wait_for("/admin/torrents?q=&cat=5000&sort=date");
+    b.wait_for("/admin/torrents?q=&cat=5000&uploader=&state=all&sort=date");
     assert_eq!(
         b.eval("document.querySelectorAll('table.torrents tbody tr').length"),
         1
@@ -178,8 +178,45 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
         2
     );
     b.screenshot(&shots.join("06-torrent.png"));
+    // Times are UTC in the page and local in the browser: in Tokyo (UTC+9, no
+    // summer time) the upload shows nine hours later than its datetime says.
+    b.call(
+        "Emulation.setTimezoneOverride",
+        serde_json::json!({"timezoneId": "Asia/Tokyo"}),
+    );
+    b.goto(
+        &server.url(&format!("/admin/torrents/{ih}")),
+        &format!("/admin/torrents/{ih}"),
+    );
+    let shown = b.eval(
+        "(function () { var t = document.querySelector('time[data-local=date]'); \
+         var want = new Date(Date.parse(t.getAttribute('datetime')) + 9 * 3600e3) \
+           .toISOString().slice(0, 16).replace('T', ' '); \
+         return [t.textContent, want, t.textContent.indexOf('UTC') < 0]; })()",
+    );
+    assert_eq!(shown[0], shown[1], "local time shown: {shown}");
+    assert_eq!(shown[2], true);
     b.goto(&server.url("/admin"), "/admin");
     b.screenshot(&shots.join("07-overview.png"));
+    // The dark theme follows the browser's preference.
+    let background = "getComputedStyle(document.body).backgroundColor";
+    assert_eq!(b.eval(background), "rgb(244, 245, 247)");
+    b.call(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+    );
+    assert_eq!(b.eval(background), "rgb(18, 21, 28)");
+    assert_eq!(
+        b.eval("getComputedStyle(document.querySelector('.tile')).backgroundColor"),
+        "rgb(27, 32, 41)"
+    );
+    b.screenshot(&shots.join("07-overview-dark.png"));
+    b.goto(&server.url("/admin/torrents"), "/admin/torrents");
+    b.screenshot(&shots.join("07-torrents-dark.png"));
+    b.call(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+    );
 
     // The member page, reached like Torznab's comments link.
     b.goto(

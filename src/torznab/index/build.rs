@@ -147,11 +147,18 @@ impl Inner {
         match self.by_hash.get(&record.info_hash).copied() {
             // A re-sent torrent keeps its place in date order; its metadata may change.
             Some(id) => {
-                self.unlink(id);
+                let dead = self.dead.contains(&id);
+                if !dead {
+                    self.unlink(id);
+                }
                 let doc = self.new_doc(record);
                 self.docs[id as usize] = doc;
                 self.set_hot(id, hot(record));
-                self.link(id);
+                if dead {
+                    self.cat[id as usize] = 0;
+                } else {
+                    self.link(id);
+                }
             }
             None => {
                 let id = self.docs.len() as u32;
@@ -167,9 +174,28 @@ impl Inner {
 
     pub(super) fn remove(&mut self, info_hash: &[u8; 20]) {
         if let Some(id) = self.by_hash.remove(info_hash) {
+            if !self.dead.remove(&id) {
+                self.unlink(id);
+                self.alive -= 1;
+            }
+            self.cat[id as usize] = 0;
+        }
+    }
+
+    /// Hides a dead torrent from every list (it keeps its place), or shows it again.
+    pub(super) fn set_dead(&mut self, info_hash: &[u8; 20], dead: bool) {
+        let Some(id) = self.by_hash.get(info_hash).copied() else {
+            return;
+        };
+        if dead && self.dead.insert(id) {
             self.unlink(id);
             self.cat[id as usize] = 0;
             self.alive -= 1;
+        } else if !dead && self.dead.remove(&id) {
+            let cat = self.docs[id as usize].category;
+            self.cat[id as usize] = u16::try_from(cat).unwrap_or(super::NONE16);
+            self.link(id);
+            self.alive += 1;
         }
     }
 

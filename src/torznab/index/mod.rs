@@ -6,7 +6,7 @@
 //! found without sorting. Per torrent it keeps only what searches filter on;
 //! titles and counters are read from the store for the page being shown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 mod build;
@@ -84,6 +84,8 @@ struct Inner {
     cats: HashMap<u32, Vec<u32>>,
     /// Per uploader: their documents (to leave the caller's own uploads out).
     own: HashMap<u64, Vec<u32>>,
+    /// Documents of dead torrents (STALE_THRESHOLD without a seeder): in no list.
+    dead: HashSet<u32>,
     alive: usize,
 }
 
@@ -248,6 +250,11 @@ impl SearchIndex {
     pub fn remove(&self, info_hash: &[u8; 20]) {
         self.write().remove(info_hash);
     }
+
+    /// Hides a dead torrent from every answer, or shows it again.
+    pub fn set_dead(&self, info_hash: &[u8; 20], dead: bool) {
+        self.write().set_dead(info_hash, dead);
+    }
 }
 
 impl CatalogListener for SearchIndex {
@@ -257,6 +264,10 @@ impl CatalogListener for SearchIndex {
 
     fn torrent_removed(&self, record: &TorrentRecord) {
         self.remove(&record.info_hash);
+    }
+
+    fn torrent_liveness(&self, info_hash: &[u8; 20], dead: bool) {
+        self.set_dead(info_hash, dead);
     }
 }
 
@@ -348,6 +359,25 @@ mod tests {
             q(&index, "t=search&q=1080p&offset=1&limit=1", 0),
             (3, vec![2])
         );
+
+        // A dead torrent is in no answer and no total until it is seeded again.
+        index.set_dead(&[3; 20], true);
+        index.set_dead(&[3; 20], true);
+        assert_eq!(q(&index, "t=search", 0), (3, vec![4, 2, 1]));
+        assert_eq!(q(&index, "t=search&q=bad", 0), (2, vec![2, 1]));
+        assert_eq!(q(&index, "t=tvsearch&season=2", 0).0, 0);
+        index.upsert(&rec(3, "Breaking Bad S02E01 720p", tv(2, Some(1)), 7));
+        assert_eq!(
+            q(&index, "t=search&cat=5000", 0).0,
+            2,
+            "a re-send stays dead"
+        );
+        index.set_dead(&[3; 20], false);
+        assert_eq!(q(&index, "t=search", 0), (4, vec![4, 3, 2, 1]));
+        index.set_dead(&[3; 20], true);
+        index.remove(&[3; 20]);
+        assert_eq!(index.len(), 3);
+        index.upsert(&rec(3, "Breaking Bad S02E01 720p", tv(2, Some(1)), 7));
 
         index.remove(&[2; 20]);
         assert_eq!(q(&index, "t=search&q=bad", 0), (2, vec![3, 1]));

@@ -32,6 +32,9 @@ pub struct Peer {
     pub stale: bool,
     /// A completion was already counted for this session.
     pub completed: bool,
+    /// Wall-clock (Unix seconds) start of this session, and since when it seeds (0: leeching).
+    pub started: i64,
+    pub seeding_since: i64,
 }
 
 impl Peer {
@@ -53,6 +56,17 @@ pub struct PeerUpdate {
     pub key: Option<u64>,
     pub event: Event,
     pub numwant: usize,
+    /// Wall-clock time of the announce (Unix seconds): when a seeder was last seen.
+    pub wall: i64,
+}
+
+/// What a swarm seen for the first time starts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Base {
+    /// Completions stored.
+    pub downloaded: u64,
+    /// Last seen seeded (Unix seconds) as stored, or the upload time.
+    pub last_seeded: i64,
 }
 
 /// What an announce changed, for accounting.
@@ -64,6 +78,8 @@ pub struct Outcome {
     /// Seconds since this peer's previous announce (0 for a new session).
     pub elapsed: u32,
     pub snatched: bool,
+    /// A seeder announced on a torrent listed as dead: it is alive again.
+    pub revived: bool,
     pub complete: u32,
     pub incomplete: u32,
     pub downloaded: u64,
@@ -97,6 +113,19 @@ pub struct Swarm {
     leechers: u32,
     /// Completions ever (stored ones plus those seen since start).
     downloaded: u64,
+    /// Last time a seeder announced (Unix seconds), and the value last written to the store.
+    last_seeded: i64,
+    flushed_seeded: i64,
+    /// Listed as dead (no seeder for STALE_THRESHOLD).
+    dead: bool,
+}
+
+/// A swarm as the dead-torrent sweep sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    pub seeders: u32,
+    pub last_seeded: i64,
+    pub dead: bool,
 }
 
 /// Live seeding/leeching peers of one member.
@@ -160,21 +189,18 @@ impl Swarms {
     }
 
     /// Records an announce on the swarm `ih` and picks peers for the answer.
-    /// `base_downloaded` seeds the completion count of a swarm seen for the first time.
+    /// `base` seeds a swarm seen for the first time.
     pub fn announce(
         &self,
         ih: &[u8; 20],
-        base_downloaded: u64,
+        base: Base,
         up: &PeerUpdate,
         now: u32,
         compact: bool,
         picked: &mut Picked,
     ) -> Result<Outcome, SwarmError> {
         let mut shard = lock(self.shard(ih));
-        let swarm = shard.entry(*ih).or_insert_with(|| Swarm {
-            downloaded: base_downloaded,
-            ..Swarm::default()
-        });
+        let swarm = shard.entry(*ih).or_insert_with(|| Swarm::new(base));
         let mut out = Outcome::default();
         let mut member = (0i32, 0i32);
         let existing = swarm.index.get(&up.peer_id).copied();
@@ -218,6 +244,14 @@ impl Swarms {
                     }
                     p.last = now;
                     p.stale = false;
+                    if new_session {
+                        p.started = up.wall;
+                    }
+                    p.seeding_since = match (up.left, old.left, old.seeding_since) {
+                        (0, 0, since) if since != 0 && !new_session => since,
+                        (0, _, _) => up.wall,
+                        _ => 0,
+                    };
                     p.completed = (p.completed && !new_session) || out.snatched;
                     let p = p.clone();
                     swarm.count(&p, &mut member);
@@ -238,6 +272,8 @@ impl Swarms {
                     last: now,
                     stale: false,
                     completed: out.snatched,
+                    started: up.wall,
+                    seeding_since: if up.left == 0 { up.wall } else { 0 },
                 };
                 swarm.count(&p, &mut member);
                 swarm.index.insert(p.peer_id, swarm.peers.len());
@@ -246,6 +282,10 @@ impl Swarms {
         }
         if out.snatched {
             swarm.downloaded += 1;
+        }
+        if up.left == 0 && up.event != Event::Stopped {
+            swarm.last_seeded = swarm.last_seeded.max(up.wall);
+            out.revived = std::mem::take(&mut swarm.dead);
         }
         if up.event != Event::Stopped {
             swarm.pick(up, compact, picked);
@@ -326,6 +366,95 @@ impl Swarms {
         dropped
     }
 
+    /// Marks each torrent dead or alive by `dead(liveness)`, creating the swarm of a
+    /// torrent never announced to; returns the torrents whose mark changed.
+    pub fn mark_dead(
+        &self,
+        torrents: &[([u8; 20], Base)],
+        dead: impl Fn(Liveness) -> bool,
+    ) -> Vec<([u8; 20], bool)> {
+        let mut changed = Vec::new();
+        for (ih, base) in torrents {
+            let mut shard = lock(self.shard(ih));
+            let now_dead = match shard.get_mut(ih) {
+                Some(s) => {
+                    let d = dead(s.liveness());
+                    if d == s.dead {
+                        continue;
+                    }
+                    s.dead = d;
+                    d
+                }
+                None => {
+                    let mut s = Swarm::new(*base);
+                    if !dead(s.liveness()) {
+                        continue;
+                    }
+                    s.dead = true;
+                    shard.insert(*ih, s);
+                    true
+                }
+            };
+            changed.push((*ih, now_dead));
+        }
+        changed
+    }
+
+    /// A copy of a swarm's peers (for the panel's pages).
+    pub fn peers(&self, ih: &[u8; 20]) -> Vec<Peer> {
+        lock(self.shard(ih))
+            .get(ih)
+            .map(|s| s.peers.clone())
+            .unwrap_or_default()
+    }
+
+    /// The swarms member `user` is in: (info-hash, the peer). Walks every swarm,
+    /// which a member page can afford and an announce never does.
+    pub fn of_member(&self, user: u64) -> Vec<([u8; 20], Peer)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            for (ih, s) in shard.iter() {
+                out.extend(
+                    s.peers
+                        .iter()
+                        .filter(|p| p.user == user)
+                        .map(|p| (*ih, p.clone())),
+                );
+            }
+        }
+        out
+    }
+
+    /// Whether a torrent is listed as dead.
+    pub fn is_dead(&self, ih: &[u8; 20]) -> bool {
+        lock(self.shard(ih)).get(ih).is_some_and(|s| s.dead)
+    }
+
+    /// Times seen seeded since they were last written: (info-hash, Unix seconds).
+    pub fn unflushed_seeded(&self) -> Vec<([u8; 20], i64)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            out.extend(
+                shard
+                    .iter()
+                    .filter(|(_, s)| s.last_seeded > s.flushed_seeded)
+                    .map(|(ih, s)| (*ih, s.last_seeded)),
+            );
+        }
+        out
+    }
+
+    /// Notes that these times are in the store now.
+    pub fn seeded_flushed(&self, written: &[([u8; 20], i64)]) {
+        for (ih, at) in written {
+            if let Some(s) = lock(self.shard(ih)).get_mut(ih) {
+                s.flushed_seeded = s.flushed_seeded.max(*at);
+            }
+        }
+    }
+
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for shard in self.shards.iter() {
@@ -342,6 +471,23 @@ impl Swarms {
 }
 
 impl Swarm {
+    fn new(base: Base) -> Swarm {
+        Swarm {
+            downloaded: base.downloaded,
+            last_seeded: base.last_seeded,
+            flushed_seeded: base.last_seeded,
+            ..Swarm::default()
+        }
+    }
+
+    fn liveness(&self) -> Liveness {
+        Liveness {
+            seeders: self.seeders,
+            last_seeded: self.last_seeded,
+            dead: self.dead,
+        }
+    }
+
     fn count(&mut self, p: &Peer, member: &mut (i32, i32)) {
         if p.seeder() {
             self.seeders += 1;
@@ -405,12 +551,17 @@ mod tests {
             key: None,
             event,
             numwant: 50,
+            wall: 1000 + i64::from(id),
         }
     }
 
     fn announce(s: &Swarms, u: &PeerUpdate, now: u32) -> (Outcome, Picked) {
         let mut picked = Picked::default();
-        let o = s.announce(&IH, 3, u, now, true, &mut picked).unwrap();
+        let base = Base {
+            downloaded: 3,
+            last_seeded: 0,
+        };
+        let o = s.announce(&IH, base, u, now, true, &mut picked).unwrap();
         (o, picked)
     }
 
@@ -496,7 +647,8 @@ mod tests {
         let s = Swarms::default();
         announce(&s, &up(1, 1, 10, Event::Started), 0);
         let mut picked = Picked::default();
-        let r = s.announce(&IH, 0, &up(1, 2, 10, Event::None), 0, true, &mut picked);
+        let up = up(1, 2, 10, Event::None);
+        let r = s.announce(&IH, Base::default(), &up, 0, true, &mut picked);
         assert_eq!(r, Err(SwarmError::PeerIdTaken));
     }
 
@@ -553,5 +705,39 @@ mod tests {
         let (_, p) = announce(&s, &up(2, 2, 10, Event::Started), 0);
         assert!(p.compact4.is_empty());
         assert_eq!(p.compact6.len(), 18);
+    }
+
+    #[test]
+    fn dead_marks_follow_seeders_and_their_times_are_flushed_once() {
+        let s = Swarms::default();
+        let other = [8; 20];
+        let torrents = [
+            (IH, Base::default()),
+            (
+                other,
+                Base {
+                    downloaded: 0,
+                    last_seeded: 500,
+                },
+            ),
+        ];
+        // Dead when nobody seeds and the last seeder is older than 100.
+        let dead = |now: i64| move |l: Liveness| l.seeders == 0 && now - l.last_seeded > 100;
+        assert_eq!(s.mark_dead(&torrents, dead(550)), [(IH, true)]);
+        assert!(s.is_dead(&IH) && !s.is_dead(&other));
+        assert!(s.mark_dead(&torrents, dead(550)).is_empty(), "no change");
+        assert!(s.unflushed_seeded().is_empty());
+        // A leecher does not revive it; a seeder does, at once.
+        let (o, _) = announce(&s, &up(1, 1, 10, Event::Started), 0);
+        assert!(!o.revived && s.is_dead(&IH));
+        let (o, _) = announce(&s, &up(2, 2, 0, Event::Started), 0);
+        assert!(o.revived && !s.is_dead(&IH));
+        assert_eq!(s.unflushed_seeded(), [(IH, 1002)]);
+        s.seeded_flushed(&[(IH, 1002)]);
+        assert!(s.unflushed_seeded().is_empty());
+        // A live seeder keeps it alive whatever the time.
+        assert_eq!(s.mark_dead(&torrents, dead(5000)), [(other, true)]);
+        announce(&s, &up(2, 2, 0, Event::Stopped), 1);
+        assert_eq!(s.mark_dead(&torrents, dead(5000)), [(IH, true)]);
     }
 }
