@@ -10,6 +10,7 @@ use url::Url;
 
 use super::arr::App;
 use super::seeder::{parse_rate, SeederConfig};
+use crate::web::client_ip::TrustedProxies;
 
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
@@ -103,9 +104,14 @@ pub struct ClientArgs {
     #[arg(long, env = "LOGIN_BAN", default_value = "30s")]
     pub login_ban: String,
 
-    /// A qBittorrent API session ends after this long without a request.
+    /// A qBittorrent API or dashboard session ends after this long without a request.
     #[arg(long, env = "SESSION_IDLE", default_value = "1h")]
     pub session_idle: String,
+
+    /// Reverse proxies (IPs or CIDRs, comma-separated) in front of CLIENT_BIND whose
+    /// X-Forwarded-For / X-Real-IP (login limits) and X-Forwarded-Proto (Secure cookies) are believed.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 
     /// Milliseconds of quiet before a burst of folder events is acted on (an
     /// import writes, renames, touches). Hidden: for tests, which need not wait.
@@ -195,6 +201,7 @@ pub struct QbtConfig {
     pub password: Option<String>,
     pub login_ban: Duration,
     pub session_idle: Duration,
+    pub trusted_proxies: TrustedProxies,
 }
 
 fn http_url(s: &str, setting: &str) -> anyhow::Result<Url> {
@@ -349,6 +356,9 @@ impl ClientArgs {
                 password: self.api_password.clone().filter(|p| !p.is_empty()),
                 login_ban: parse_duration(&self.login_ban, "LOGIN_BAN")?,
                 session_idle: parse_duration(&self.session_idle, "SESSION_IDLE")?,
+                trusted_proxies: TrustedProxies::parse(&self.trusted_proxies).map_err(|p| {
+                    anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address or CIDR")
+                })?,
             },
         })
     }

@@ -4,10 +4,10 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::format;
 use super::web::{admin, page, Chrome, Ctx};
 use crate::core::swarm::SwarmFigures;
 use crate::store::StoreResult;
+use crate::web::format;
 
 #[derive(Template)]
 #[template(path = "overview.html")]
@@ -77,7 +77,7 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
             downloaded: format::size(downloaded),
             announces_pm: format::rate(announces),
             searches_pm: format::rate(searches),
-            chart: super::chart::activity_svg(&activity.last_day()),
+            chart: crate::web::chart::activity_svg(&activity.last_day()),
         },
     )
 }

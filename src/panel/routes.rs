@@ -5,12 +5,11 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::web::{error_page, Ctx, Form};
-use super::{assets, auth, overview, torrents, users, view};
+use super::{auth, overview, torrents, users, view};
 use crate::app::state::AppState;
 use crate::web::filters::{api_key, client_ip, raw_query, with};
 
@@ -148,26 +147,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed();
     let assets = warp::path!("static" / String)
         .and(warp::get())
-        .then(assets::serve)
+        .then(crate::web::assets::serve)
         .boxed();
     admin.or(member_view).unify().or(assets).unify().boxed()
 }
 
 /// warp's own refusals under `/admin` and `/view` as HTML pages, not JSON.
 async fn recover_html(site: String, err: Rejection) -> Result<Response, Infallible> {
-    let (status, msg) = if err.is_not_found() {
-        (StatusCode::NOT_FOUND, "There is no such page.")
-    } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "That method is not allowed here.",
-        )
-    } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
-        (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
-    } else if err.find::<warp::reject::LengthRequired>().is_some() {
-        (StatusCode::LENGTH_REQUIRED, "The form had no length.")
-    } else {
-        (StatusCode::BAD_REQUEST, "The request was not understood.")
-    };
+    let (status, msg) = crate::web::html::rejection(&err);
     Ok(error_page(&site, status, msg, "/admin"))
 }

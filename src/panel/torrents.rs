@@ -7,13 +7,13 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::format;
 use super::web::{admin, page, redirect, Chrome, Ctx, Form};
 use crate::app::state::AppState;
 use crate::categories;
 use crate::metainfo;
 use crate::store::{AddedOrder, StoreResult, TorrentFilter, TorrentRecord, User};
 use crate::web::filters::query_param;
+use crate::web::format;
 
 const PER_PAGE: usize = 50;
 

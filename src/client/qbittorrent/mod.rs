@@ -277,14 +277,17 @@ fn login(api: &Api, req: &Req) -> Reply {
         .unwrap_or_default()
 }
 
-/// Serves the API until `stop` turns true.
+/// Serves the API, and the `beside` routes on the same port (the
+/// dashboard), until `stop` turns true.
 pub async fn serve(
     api: Arc<Api>,
     listener: tokio::net::TcpListener,
     stop: tokio::sync::watch::Receiver<bool>,
+    beside: warp::filters::BoxedFilter<(Reply,)>,
 ) {
     if let Ok(a) = listener.local_addr() {
         tracing::info!(addr = %a, "qBittorrent API listening");
     }
-    crate::web::serve::serve(listener, routes(api), stop).await;
+    let all = routes(api).or(beside).unify().boxed();
+    crate::web::serve::serve(listener, all, stop).await;
 }

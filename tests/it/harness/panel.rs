@@ -52,20 +52,30 @@ pub fn location(resp: &reqwest::Response) -> String {
         .unwrap_or_default()
 }
 
-/// A browser-like visitor: the cookies it was given and the pages it reads.
-pub struct Visitor<'a> {
-    pub server: &'a Server,
+/// A browser-like visitor: the cookies it was given and the pages it reads,
+/// of the server's panel or of a client's dashboard.
+pub struct Visitor {
+    /// `http://host:port` of what it visits.
+    pub base: String,
     pub cookies: Vec<(String, String)>,
     pub client: reqwest::Client,
 }
 
-impl<'a> Visitor<'a> {
-    pub fn new(server: &'a Server) -> Self {
+impl Visitor {
+    pub fn new(server: &Server) -> Self {
+        Visitor::at(&server.url(""))
+    }
+
+    pub fn at(base: &str) -> Self {
         Visitor {
-            server,
+            base: base.trim_end_matches('/').to_string(),
             cookies: Vec::new(),
             client: http(),
         }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 
     fn cookie_header(&self) -> String {
@@ -90,7 +100,7 @@ impl<'a> Visitor<'a> {
     pub async fn get(&mut self, path: &str) -> reqwest::Response {
         let resp = self
             .client
-            .get(self.server.url(path))
+            .get(self.url(path))
             .header("cookie", self.cookie_header())
             .send()
             .await
@@ -108,7 +118,7 @@ impl<'a> Visitor<'a> {
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let resp = self
             .client
-            .post(self.server.url(path))
+            .post(self.url(path))
             .header("cookie", self.cookie_header())
             .form(fields)
             .send()
