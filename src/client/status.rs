@@ -448,3 +448,87 @@ fn seed_row(t: TorrentStats, up: u64) -> Row {
         info_hash: t.info_hash,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::seeder::{Origin, TrackerStatus};
+
+    fn seed(ih: char, uploaded: u64, reason: Option<&str>, withheld: Vec<u32>) -> TorrentStats {
+        TorrentStats {
+            info_hash: ih.to_string().repeat(40),
+            name: format!("torrent {ih}"),
+            origin: Origin::Library,
+            state: if reason.is_some() {
+                "not_served"
+            } else {
+                "seeding"
+            },
+            reason: reason.map(str::to_string),
+            uploaded,
+            peers: 2,
+            withheld_pieces: withheld,
+            size: 1000,
+            tracker: TrackerStatus {
+                announced: true,
+                message: Some("welcome".into()),
+                seeders: Some(3),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn seeder_torrents_become_rows_with_speeds_and_withheld_reasons() {
+        let mut prev = HashMap::new();
+        let first = merge(
+            Vec::new(),
+            vec![
+                seed('a', 1000, None, vec![]),
+                seed('b', 0, Some("file changed"), vec![]),
+            ],
+            &mut prev,
+            None,
+        );
+        assert!(
+            first.iter().all(|r| r.up_speed == 0),
+            "no speed before a second sample"
+        );
+        let rows = merge(
+            Vec::new(),
+            vec![
+                seed('a', 6000, None, vec![]),
+                seed('b', 0, Some("file changed"), vec![]),
+                seed('c', 0, None, vec![7, 9]),
+            ],
+            &mut prev,
+            Some(5.0),
+        );
+        let by = |c: char| rows.iter().find(|r| r.info_hash.starts_with(c)).unwrap();
+        assert_eq!((by('a').state, by('a').up_speed), (State::Seeding, 1000));
+        assert_eq!(by('a').tracker_message.as_deref(), Some("welcome"));
+        assert_eq!((by('a').seeds, by('a').peers), (3, 2));
+        assert_eq!(by('b').state, State::Withheld);
+        assert_eq!(by('b').reason.as_deref(), Some("file changed"));
+        assert_eq!(by('c').state, State::Withheld);
+        assert!(by('c').reason.as_deref().unwrap().starts_with("2 piece(s)"));
+        let t = Totals::of(&rows);
+        assert_eq!(
+            (t.seeding, t.withheld, t.uploaded, t.up_speed, t.peers),
+            (1, 2, 6000, 1000, 6)
+        );
+        assert_eq!(prev.len(), 3, "counters kept for the next sample");
+    }
+
+    #[test]
+    fn engine_states_map_to_the_dashboards_words() {
+        assert_eq!(State::of_engine("stalledDL"), State::Downloading);
+        assert_eq!(State::of_engine("stoppedDL"), State::Stopped);
+        assert_eq!(State::of_engine("missingFiles"), State::Withheld);
+        assert_eq!(State::of_engine("uploading"), State::Seeding);
+        assert!(State::ALL
+            .iter()
+            .all(|s| State::parse(s.word()) == Some(*s)));
+        assert_eq!(State::parse("<script>"), None);
+    }
+}

@@ -41,12 +41,16 @@ struct OverviewPage {
 
 /// Upload and download speeds per minute, oldest first (six hours).
 pub fn speed_svg(minutes: &[Speed]) -> String {
-    let points: Vec<(f64, f64)> = minutes.iter().map(|s| (s.up, s.down)).collect();
+    // In KiB/s, so an idle client's axis tops at 1 KiB/s, not at 1 B/s.
+    let points: Vec<(f64, f64)> = minutes
+        .iter()
+        .map(|s| (s.up / 1024.0, s.down / 1024.0))
+        .collect();
     crate::web::chart::two_lines_svg(
         &points,
         "Upload and download speed per minute over the last hours",
         ["6 h ago", "3 h ago", "now"],
-        |v| format!("{}/s", format::size(v as u64)),
+        |kib| format!("{}/s", format::size((kib * 1024.0) as u64)),
     )
 }
 
