@@ -288,12 +288,33 @@ async fn pages_show_real_state_escaped_and_actions_never_touch_media() {
     assert_eq!(status, 404, "no such action");
 
     // Delete with files: the download goes, and only its files under DOWNLOADS_DIR.
+    let folder = d.downloads.join("sonarr").join(format!("{EVIL} Pack"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !folder.join("two.nfo").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engine never made {folder:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let delete = format!("/dashboard/torrents/{pack}/delete");
     let resp = m.submit(&delete, &delete, &[("files", "on")]).await;
     assert_eq!(
         (resp.status().as_u16(), location(&resp)),
         (303, "/dashboard/torrents".into())
     );
+    // Without the box ticked, the download's file stays where it is.
+    let kept = d
+        .downloads
+        .join("radarr")
+        .join(format!("{EVIL} Movie (2024).mkv"));
+    while !kept.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engine never made {kept:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let resp = m
         .submit(
             &format!("/dashboard/torrents/{single}/delete"),
@@ -311,11 +332,8 @@ async fn pages_show_real_state_escaped_and_actions_never_touch_media() {
         LIBRARY_TORRENTS,
         "the library stays"
     );
-    assert!(!d
-        .downloads
-        .join("sonarr")
-        .join(format!("{EVIL} Pack"))
-        .exists());
+    assert!(!folder.join("two.nfo").exists(), "its files went with it");
+    assert!(kept.exists(), "deleted without its files: the file stays");
 
     // The scanner: each app read, a rescan through its confirmation.
     let (_, scanner) = m.page("/dashboard/scanner").await;
