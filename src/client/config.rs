@@ -123,7 +123,7 @@ pub struct ClientArgs {
     #[arg(long, env = "LOGIN_BAN", default_value = "30s")]
     pub login_ban: String,
 
-    /// A qBittorrent API session ends after this long without a request.
+    /// A qBittorrent API or dashboard session ends after this long without a request.
     #[arg(long, env = "SESSION_IDLE", default_value = "1h")]
     pub session_idle: String,
 

@@ -5,15 +5,18 @@
 
 pub mod arr;
 pub mod config;
+pub mod dashboard;
 pub mod downloads;
 pub mod metrics;
 pub mod naming;
 pub mod qbittorrent;
 pub mod queue;
 pub mod scan;
+pub mod scan_board;
 pub mod seeder;
 pub mod server_client;
 pub mod shaping;
+pub mod status;
 pub mod sync;
 pub mod uploader;
 pub mod watch;
@@ -33,6 +36,7 @@ use arr::{App, ArrError, ArrHttp, Item};
 use config::ClientConfig;
 use queue::ClientDb;
 use scan::Scanner;
+use scan_board::ScanBoard;
 use seeder::Seeder;
 use server_client::{ServerClient, ServerError};
 use uploader::{Drained, Uploader};
@@ -74,7 +78,7 @@ async fn check_server(server: &ServerClient) -> anyhow::Result<Option<String>> {
 
 /// Checks each app; a misconfigured one is disabled, an unreachable one kept
 /// (its scans fail, withdrawing nothing, until it answers).
-async fn check_apps(cfg: &ClientConfig) -> Vec<ArrHttp> {
+async fn check_apps(cfg: &ClientConfig, board: &ScanBoard) -> Vec<ArrHttp> {
     let mut ok = Vec::new();
     for a in &cfg.apps {
         let http = ArrHttp::new(a.app, &a.url, &a.api_key);
@@ -85,9 +89,13 @@ async fn check_apps(cfg: &ClientConfig) -> Vec<ArrHttp> {
             }
             Err(e @ (ArrError::Unreachable { .. } | ArrError::Status { status: 500.., .. })) => {
                 tracing::warn!("{e}; will keep trying at each scan");
+                board.finished(a.app, Err(&e));
                 ok.push(http);
             }
-            Err(e) => tracing::error!("{} disabled: {e}", a.app),
+            Err(e) => {
+                tracing::error!("{} disabled: {e}", a.app);
+                board.finished(a.app, Err(&e));
+            }
         }
     }
     ok
@@ -274,7 +282,8 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
     };
     let server = ServerClient::new(&cfg.server, &cfg.api_key);
     let announce_url = check_server(&server).await?;
-    let apps = check_apps(&cfg).await;
+    let board = Arc::new(ScanBoard::new(cfg.apps.iter().map(|a| a.app)));
+    let apps = check_apps(&cfg, &board).await;
     if apps.is_empty() {
         bail!("every configured *arr app failed its start-up check (see above)");
     }
@@ -287,6 +296,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         anonymous: cfg.anonymous,
         wake: wake.clone(),
         hashed_total: Arc::new(AtomicU64::new(0)),
+        board: board.clone(),
     });
     let uploaded = Arc::new(Notify::new());
     let uploader = Arc::new(Uploader {
@@ -294,6 +304,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         server: server.clone(),
         wake,
         stored: uploaded.clone(),
+        board: board.clone(),
     });
     let seeder = if cfg.once {
         None
@@ -350,9 +361,11 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
         &client.server,
         client.seeder.clone(),
         client.scanner.hashed_total.clone(),
+        board.clone(),
     )
     .await?;
     let tick_task = tokio::spawn(downloads.clone().run());
+    let mut rescans = board.take_requests();
 
     let (mut watcher, mut events) = if client.cfg.watch {
         match watch::Watcher::new(client.cfg.watch_debounce) {
@@ -394,6 +407,7 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
                 }
                 client.reconcile(last_complete).await;
                 next_full = Instant::now() + client.cfg.scan_interval;
+                board.set_next_full(crate::core::clock::now() + client.cfg.scan_interval.as_secs() as i64);
                 next_sync = Instant::now() + client.cfg.sync_interval;
             }
             _ = sleep_until_opt(next_pending) => {
@@ -407,6 +421,10 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
             _ = tokio::time::sleep_until(next_sync) => {
                 client.reconcile(last_complete).await;
                 next_sync = Instant::now() + client.cfg.sync_interval;
+            }
+            Some(app) = recv_opt(&mut rescans) => {
+                tracing::info!(app = %app, "rescan asked for on the dashboard");
+                pending.push((Instant::now(), Target::App(app)));
             }
             Some(paths) = recv_opt(&mut events) => {
                 let targets: HashSet<Target> = paths
@@ -444,13 +462,14 @@ async fn run_async(cfg: ClientConfig) -> anyhow::Result<()> {
 
 type ApiTask = tokio::task::JoinHandle<()>;
 
-/// The download engine and the qBittorrent API in front of it.
+/// The download engine, and the qBittorrent API and the dashboard in front of it.
 async fn start_downloads(
     cfg: &ClientConfig,
     db: &Arc<ClientDb>,
     server: &ServerClient,
     seeder: Option<Arc<Seeder>>,
     hashed: Arc<AtomicU64>,
+    board: Arc<ScanBoard>,
 ) -> anyhow::Result<(
     Arc<downloads::Downloads>,
     ApiTask,
@@ -476,7 +495,7 @@ async fn start_downloads(
     .await?;
     let sources = metrics::Sources {
         downloads: engine.clone(),
-        seeder,
+        seeder: seeder.clone(),
         db: db.clone(),
         hashed,
     };
@@ -499,7 +518,26 @@ async fn start_downloads(
     let listener = tokio::net::TcpListener::bind(cfg.qbt.bind)
         .await
         .map_err(|e| anyhow::anyhow!("CLIENT_BIND {}: {e}", cfg.qbt.bind))?;
-    let task = tokio::spawn(qbittorrent::serve(api, listener, rx, metrics_route));
+    let status = Arc::new(status::ClientStatus::new(
+        engine.clone(),
+        seeder,
+        db.clone(),
+        server.clone(),
+    ));
+    let sampler = tokio::spawn(status.clone().run());
+    let dash = Arc::new(dashboard::Dashboard::new(
+        api.clone(),
+        status,
+        board,
+        cfg.qbt.session_idle,
+        cfg.qbt.trusted_proxies.clone(),
+    ));
+    let task = tokio::spawn(async move {
+        use warp::Filter as _;
+        let beside = metrics_route.or(dashboard::routes(dash)).unify().boxed();
+        qbittorrent::serve(api, listener, rx, beside).await;
+        sampler.abort();
+    });
     Ok((engine, task, tx))
 }
 
@@ -564,9 +602,7 @@ async fn sleep_until_opt(t: Option<Instant>) {
     }
 }
 
-async fn recv_opt(
-    rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Vec<PathBuf>>>,
-) -> Option<Vec<PathBuf>> {
+async fn recv_opt<T>(rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,

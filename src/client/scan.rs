@@ -17,6 +17,7 @@ use crate::create::{self, CreateOptions, HashCache, Progress};
 
 use super::arr::{self, App, AppLibrary, ArrError, ArrHttp, Item};
 use super::queue::{Batch, ClientDb, FileStamp, Job, Record, Status};
+use super::scan_board::{Phase, ScanBoard};
 use super::shaping::{self, PathMapper, Plan};
 
 /// Records written per transaction while creating, so a long first scan keeps its progress.
@@ -32,6 +33,8 @@ pub struct Scanner {
     pub wake: Arc<Notify>,
     /// Bytes hashed since start-up (benchmarks and tests read it).
     pub hashed_total: Arc<AtomicU64>,
+    /// Per-app state and progress, for the dashboard.
+    pub board: Arc<ScanBoard>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -59,7 +62,10 @@ impl Scanner {
     /// Scans one app. An error reading the app changes nothing.
     #[tracing::instrument(name = "scan", skip_all, fields(app = ?http.app()))]
     pub async fn scan_app(self: &Arc<Self>, http: &ArrHttp) -> Result<AppScan, ArrError> {
-        let lib = arr::read_library(http).await?;
+        self.board.phase(http.app(), Phase::Reading);
+        let lib = arr::read_library(http)
+            .await
+            .inspect_err(|e| self.board.finished(http.app(), Err(e)))?;
         let roots: Vec<PathBuf> = lib
             .root_folders
             .iter()
@@ -71,6 +77,7 @@ impl Scanner {
             .map(|i| (self.mapper.to_local(&i.folder), i.item.clone()))
             .collect();
         let report = self.plan_and_apply(lib, None).await;
+        self.board.finished(http.app(), Ok(&report));
         Ok(AppScan {
             report,
             roots,
@@ -109,6 +116,7 @@ impl Scanner {
         })
         .await;
         self.wake.notify_one();
+        self.board.phase(app, Phase::Idle);
         match report {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
@@ -146,7 +154,10 @@ impl Scanner {
 
         let mut to_create = Vec::new();
         let mut to_hash: u64 = 0;
-        for plan in plans {
+        self.board.phase(app, Phase::Checking);
+        let planned = plans.len();
+        for (i, plan) in plans.into_iter().enumerate() {
+            self.board.items(app, i, planned);
             let stamps = match stamp(&plan) {
                 Ok(s) => s,
                 Err(e) => {
@@ -182,8 +193,10 @@ impl Scanner {
             to_create.push((plan, stamps));
         }
 
-        let progress = HashProgress::new(to_hash, to_create.len(), app);
-        for (plan, stamps) in to_create {
+        let progress = HashProgress::new(to_hash, to_create.len(), app, &self.board);
+        let creating = to_create.len();
+        for (i, (plan, stamps)) in to_create.into_iter().enumerate() {
+            self.board.items(app, i, creating);
             let opts = CreateOptions {
                 path: plan.path.clone(),
                 source: Some(self.source.clone()),
@@ -303,8 +316,9 @@ fn stamp(plan: &Plan) -> Result<Vec<FileStamp>, create::CreateError> {
 }
 
 /// Logs bytes hashed, rate and ETA every few seconds during a scan.
-struct HashProgress {
+struct HashProgress<'a> {
     app: App,
+    board: &'a ScanBoard,
     total: u64,
     torrents: usize,
     done: AtomicU64,
@@ -312,16 +326,21 @@ struct HashProgress {
     last: Mutex<Instant>,
 }
 
-impl HashProgress {
-    fn new(total: u64, torrents: usize, app: App) -> HashProgress {
+impl<'a> HashProgress<'a> {
+    fn new(total: u64, torrents: usize, app: App, board: &'a ScanBoard) -> HashProgress<'a> {
         if torrents > 0 {
             tracing::info!(
                 "{app}: making {torrents} torrent(s) from {} of media (cached pieces are not re-read)",
                 mib(total)
             );
         }
+        if torrents > 0 {
+            board.phase(app, Phase::Hashing);
+            board.to_hash(app, total);
+        }
         HashProgress {
             app,
+            board,
             total,
             torrents,
             done: AtomicU64::new(0),
@@ -333,6 +352,7 @@ impl HashProgress {
     fn on(&self, p: Progress) {
         let Progress::Hashed(n) = p else { return };
         let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
+        self.board.hashed(self.app, done);
         let Ok(mut last) = self.last.try_lock() else {
             return;
         };

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::queue::{ClientDb, Job, Status};
+use super::scan_board::ScanBoard;
 use super::server_client::{ServerClient, ServerError, UploadOutcome};
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -25,6 +26,8 @@ pub struct Uploader {
     pub wake: Arc<Notify>,
     /// Rung when the server took a torrent (or holds a friend's identical one): it can be seeded.
     pub stored: Arc<Notify>,
+    /// Where the dashboard reads whether uploads are being retried, and why.
+    pub board: Arc<ScanBoard>,
 }
 
 /// How a drain ended.
@@ -74,6 +77,7 @@ impl Uploader {
                 None => {
                     backoff = FIRST_BACKOFF;
                     failures = 0;
+                    self.board.uploads_ok();
                 }
                 Some(e) => {
                     failures += 1;
@@ -85,6 +89,8 @@ impl Uploader {
                         self.db.pending_jobs().unwrap_or(0),
                         backoff.as_secs()
                     );
+                    self.board
+                        .uploads_retrying(e.to_string(), failures, backoff);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }

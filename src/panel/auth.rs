@@ -4,11 +4,11 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::session::{pre_csrf, LIFETIME, PRE_COOKIE};
+use super::session::{LIFETIME, PRE_COOKIE};
 use super::web::{page, with_cookie, Chrome, Ctx, Form};
 use crate::admin_password::{self, MIN_CHARS};
 use crate::keys;
-use crate::web::session::{same, set_cookie};
+use crate::web::session::{pre_csrf, same, set_cookie};
 
 #[derive(Template)]
 #[template(path = "login.html")]

@@ -7,12 +7,12 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::format::{self, Time};
 use super::listing::{Query, Sort};
 use super::web::{admin, page, Chrome, Ctx};
 use crate::core::swarm::{AnnounceNote, MemberActivity};
 use crate::metainfo;
 use crate::store::StoreResult;
+use crate::web::format::{self, Time};
 
 /// Uploads listed on the page (the rest are a link to the filtered torrent list).
 const UPLOADS_SHOWN: usize = 20;

@@ -6,10 +6,7 @@
 // the login, an error page); boxing those responses would buy nothing here.
 #![allow(clippy::result_large_err)]
 
-mod assets;
 mod auth;
-pub mod chart;
-mod format;
 pub mod listing;
 mod member;
 mod overview;

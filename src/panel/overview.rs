@@ -4,10 +4,10 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::format;
 use super::web::{admin, json, page, Admin, Chrome, Ctx};
 use crate::core::swarm::SwarmFigures;
 use crate::store::StoreResult;
+use crate::web::format;
 
 /// The overview's figures, as shown; also the JSON of `/admin/figures` that
 /// panel.js polls (keys are the `stat-*` element ids).
@@ -108,7 +108,7 @@ pub async fn page_for_admin(ctx: Ctx) -> Response {
         &OverviewPage {
             chrome: a.chrome("overview"),
             f,
-            chart: super::chart::activity_svg(&a.ctx.state.activity.last_day()),
+            chart: crate::web::chart::activity_svg(&a.ctx.state.activity.last_day()),
             urls: HandedOut::of(&a.ctx.state.config),
         },
     )

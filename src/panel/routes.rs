@@ -5,12 +5,11 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::web::{error_page, Ctx, Form};
-use super::{assets, auth, member, overview, torrents, users, view};
+use super::{auth, member, overview, torrents, users, view};
 use crate::app::state::AppState;
 use crate::web::client_ip::Origin;
 use crate::web::filters::{api_key, origin, raw_query, with};
@@ -174,33 +173,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed();
     let assets = warp::path!("static" / String)
         .and(warp::get())
-        .then(assets::serve)
+        .then(crate::web::assets::serve)
         .boxed();
     admin.or(member_view).unify().or(assets).unify().boxed()
 }
 
 /// warp's own refusals under `/admin` and `/view` as HTML pages, not JSON.
 async fn recover_html(site: (String, String), err: Rejection) -> Result<Response, Infallible> {
-    // A route that matched the path and method but refused the request says
-    // more than a sibling route's 405, which warp keeps in the same rejection.
-    let (status, msg) = if err.is_not_found() {
-        (StatusCode::NOT_FOUND, "There is no such page.")
-    } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
-        (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
-    } else if err.find::<warp::reject::LengthRequired>().is_some() {
-        (StatusCode::LENGTH_REQUIRED, "The form had no length.")
-    } else if err.find::<warp::reject::InvalidHeader>().is_some() {
-        (
-            StatusCode::BAD_REQUEST,
-            "A header of the request is not valid.",
-        )
-    } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "That method is not allowed here.",
-        )
-    } else {
-        (StatusCode::BAD_REQUEST, "The request was not understood.")
-    };
+    let (status, msg) = crate::web::html::rejection(&err);
     Ok(error_page(&site.0, &site.1, status, msg, "/admin"))
 }

@@ -8,10 +8,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
-use crate::keys::{self, Secret};
+use crate::keys;
 use crate::web::session::{same, SessionConfig, SessionStore};
 
 /// Cookie carrying the nonce that signs the CSRF token of the login and setup forms.
@@ -53,14 +50,6 @@ impl SetupToken {
     pub fn clear(&self) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
-}
-
-/// CSRF token of the pre-login forms: an HMAC of the nonce in the `pi_pre` cookie.
-pub fn pre_csrf(secret: &Secret, nonce: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(b"panel-pre-csrf:");
-    mac.update(nonce.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::format;
 use super::listing::{Query, Sort};
 use super::web::{admin, page, Chrome, Ctx, Form};
 use crate::app::state::AppState;
@@ -14,6 +13,7 @@ use crate::categories;
 use crate::metainfo;
 use crate::store::{StoreResult, TorrentFilter, User};
 use crate::web::filters::query_param;
+use crate::web::format;
 
 const PER_PAGE: usize = 50;
 

@@ -4,13 +4,13 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::format;
 use super::web::{admin, page, Admin, Chrome, Ctx, Form};
 use crate::app::catalog::MemberChange;
 use crate::app::state::AppState;
 use crate::core::clock::now;
 use crate::members::{IssuedKeys, MemberError};
 use crate::web::filters::query_param;
+use crate::web::format;
 
 pub struct Row {
     pub id: u64,

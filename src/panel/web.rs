@@ -1,17 +1,15 @@
 //! What every panel handler shares: the request context, the session check,
 //! form parsing, and HTML responses with the panel's security headers.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use askama::Template;
-use warp::http::header::{self, HeaderValue};
 use warp::http::StatusCode;
 use warp::reply::Response;
-use warp::Reply;
 
 use crate::app::state::AppState;
+pub use crate::web::html::{json, page, redirect, with_cookie, Form};
 use crate::web::session::{cookie, same};
 
 pub struct Ctx {
@@ -132,86 +130,6 @@ pub fn admin_session_ok(
         return false;
     };
     read_only || csrf_header.is_some_and(|h| same(h.as_bytes(), csrf.as_bytes()))
-}
-
-/// A parsed `application/x-www-form-urlencoded` body.
-pub struct Form(HashMap<String, String>);
-
-impl Form {
-    pub fn parse(body: &[u8]) -> Form {
-        Form(
-            url::form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    pub fn get(&self, name: &str) -> &str {
-        self.0.get(name).map(String::as_str).unwrap_or("")
-    }
-}
-
-/// Headers every panel page carries: no caching (pages may show keys once),
-/// no framing, no referrer (member links can hold an API key), and a CSP
-/// that allows only our own stylesheet and script.
-fn harden(resp: &mut Response) {
-    let h = resp.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store, max-age=0"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-}
-
-pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
-    let mut resp = match t.render() {
-        Ok(body) => warp::reply::with_status(warp::reply::html(body), status).into_response(),
-        Err(e) => {
-            tracing::error!("template failed: {e}");
-            warp::reply::with_status("page rendering failed", StatusCode::INTERNAL_SERVER_ERROR)
-                .into_response()
-        }
-    };
-    harden(&mut resp);
-    resp
-}
-
-/// A JSON answer with the panel's headers (for its own scripts).
-pub fn json<T: serde::Serialize>(v: &T) -> Response {
-    let mut resp = warp::reply::json(v).into_response();
-    harden(&mut resp);
-    resp
-}
-
-fn redirect(to: &str) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    harden(&mut resp);
-    resp
-}
-
-pub fn with_cookie(mut resp: Response, cookie: &str) -> Response {
-    if let Ok(v) = HeaderValue::from_str(cookie) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
-    resp
 }
 
 #[derive(Template)]

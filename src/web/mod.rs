@@ -5,11 +5,15 @@
 //! auth errors with the JSON mapper, and serving with graceful shutdown.
 //! It knows no role: nothing here imports `server`, `panel` or `client`.
 
+pub mod assets;
 pub mod catch_panic;
+pub mod chart;
 pub mod client_ip;
 pub mod error;
 pub mod escape;
 pub mod filters;
+pub mod format;
+pub mod html;
 pub mod json;
 pub mod limits;
 pub mod password;

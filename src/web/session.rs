@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
 use crate::keys;
 use crate::store::KeyHash;
 
@@ -113,6 +116,15 @@ impl SessionStore {
     pub fn clear_cookie(&self, secure: bool) -> String {
         set_cookie(self.config.cookie, "", &self.config.path, 0, secure)
     }
+}
+
+/// CSRF token of a login form, before there is a session: an HMAC of the
+/// nonce in a pre-login cookie, under a secret of the surface.
+pub fn pre_csrf(secret: &[u8], nonce: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"panel-pre-csrf:");
+    mac.update(nonce.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Constant-time comparison, so a token cannot be guessed byte by byte from timings.

@@ -65,3 +65,10 @@ fn the_neutral_layers_import_no_role() {
     let bad = offenders(&["core", "web", "wire", "metrics", "key_card"], &roles);
     assert!(bad.is_empty(), "{bad:#?}");
 }
+
+#[test]
+fn the_client_does_not_import_the_panel() {
+    // The dashboard shares the panel's parts through `web`, not `panel`.
+    let bad = offenders(&["client"], &["crate::panel", "crate::app"]);
+    assert!(bad.is_empty(), "{bad:#?}");
+}

@@ -13,6 +13,8 @@ mod create_cache;
 mod create_errors;
 mod create_mktorrent;
 mod create_verify;
+mod dashboard_browser;
+mod dashboard_http;
 mod faults;
 mod hostile_input;
 mod key_card;

@@ -17,26 +17,6 @@ fn shots_dir() -> PathBuf {
     d
 }
 
-/// Sets an input's value and clicks a button, as a person would.
-fn fill(b: &mut Browser, field: &str, value: &str) {
-    let js = format!(
-        "document.getElementById({}).value = {}; true",
-        serde_json::to_string(field).unwrap(),
-        serde_json::to_string(value).unwrap()
-    );
-    b.eval(&js);
-}
-
-/// Clicks (a submit button, a link), marking the page so the next wait sees the new one.
-fn click(b: &mut Browser, selector: &str) {
-    b.mark();
-    let js = format!(
-        "document.querySelector({}).click(); true",
-        serde_json::to_string(selector).unwrap()
-    );
-    b.eval(&js);
-}
-
 #[test]
 fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     let Some(bin) = chromium() else {
@@ -62,25 +42,25 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     // First run: the setup form, claimed with the token.
     b.goto(&server.url("/admin"), "/admin/setup");
     b.screenshot(&shots.join("01-setup.png"));
-    fill(&mut b, "token", &token);
-    fill(&mut b, "password", PASSWORD);
-    fill(&mut b, "confirm", PASSWORD);
-    click(&mut b, "form[action='/admin/setup'] button");
+    b.fill("token", &token);
+    b.fill("password", PASSWORD);
+    b.fill("confirm", PASSWORD);
+    b.click("form[action='/admin/setup'] button");
     b.wait_for("/admin");
 
     // Log out, see the login form, log in through it.
-    click(&mut b, "form.logout button");
+    b.click("form.logout button");
     b.wait_for("/admin/login");
-    fill(&mut b, "password", "wrong password!");
-    click(&mut b, "form[action='/admin/login'] button");
+    b.fill("password", "wrong password!");
+    b.click("form[action='/admin/login'] button");
     b.wait_for("/admin/login");
     assert_eq!(
         b.eval("document.querySelector('.alert').textContent"),
         "Wrong password."
     );
     b.screenshot(&shots.join("02-login-error.png"));
-    fill(&mut b, "password", PASSWORD);
-    click(&mut b, "form[action='/admin/login'] button");
+    b.fill("password", PASSWORD);
+    b.click("form[action='/admin/login'] button");
     b.wait_for("/admin");
     // The session cookie is HttpOnly: page scripts cannot read it.
     assert_eq!(b.eval("document.cookie.includes('pi_session')"), false);
@@ -88,8 +68,8 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     // Create a member whose label holds markup: the key is shown once with copy buttons.
     let label = "<script>window.pwned=1</script>alice";
     b.goto(&server.url("/admin/users"), "/admin/users");
-    fill(&mut b, "label", label);
-    click(&mut b, "form[action='/admin/users'] button");
+    b.fill("label", label);
+    b.click("form[action='/admin/users'] button");
     b.wait_for("/admin/users");
     assert_eq!(
         b.eval("document.querySelector('td.label').textContent"),
@@ -160,7 +140,7 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
     b.screenshot(&shots.join("05-torrents.png"));
     // Filter through the form.
     b.eval("document.getElementById('cat').value = '5000'; true");
-    click(&mut b, "form.filters button");
+    b.click("form.filters button");
     b.wait_for("/admin/torrents?q=&cat=5000&uploader=&state=all&sort=date");
     assert_eq!(
         b.eval("document.querySelectorAll('table.torrents tbody tr').length"),
@@ -171,7 +151,7 @@ fn browser_claims_logs_in_creates_a_member_and_screenshots_each_page() {
         .as_str()
         .unwrap()
         .to_string();
-    click(&mut b, "table.torrents td.title a");
+    b.click("table.torrents td.title a");
     b.wait_for(&format!("/admin/torrents/{ih}"));
     assert_eq!(
         b.eval("document.querySelectorAll('table.files tbody tr').length"),

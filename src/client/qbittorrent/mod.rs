@@ -291,7 +291,8 @@ async fn login(api: &Api, req: &Req) -> Reply {
         .unwrap_or_default()
 }
 
-/// Serves the API, and `beside` (`/metrics`) next to it, until `stop` turns true.
+/// Serves the API, and the `beside` routes on the same port (the dashboard,
+/// `/metrics`), until `stop` turns true.
 pub async fn serve(
     api: Arc<Api>,
     listener: tokio::net::TcpListener,

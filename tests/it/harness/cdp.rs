@@ -235,6 +235,26 @@ impl Browser {
         }
     }
 
+    /// Sets an input's value, as a person typing would.
+    pub fn fill(&mut self, field: &str, value: &str) {
+        let js = format!(
+            "document.getElementById({}).value = {}; true",
+            serde_json::to_string(field).unwrap(),
+            serde_json::to_string(value).unwrap()
+        );
+        self.eval(&js);
+    }
+
+    /// Clicks (a submit button, a link), marking the page so the next wait sees the new one.
+    pub fn click(&mut self, selector: &str) {
+        self.mark();
+        let js = format!(
+            "document.querySelector({}).click(); true",
+            serde_json::to_string(selector).unwrap()
+        );
+        self.eval(&js);
+    }
+
     pub fn goto(&mut self, url: &str, path: &str) {
         self.mark();
         self.call("Page.navigate", json!({ "url": url }));

@@ -52,34 +52,44 @@ pub fn location(resp: &reqwest::Response) -> String {
         .unwrap_or_default()
 }
 
-/// A browser-like visitor: the cookies it was given and the pages it reads.
-pub struct Visitor<'a> {
-    pub server: &'a Server,
+/// A browser-like visitor: the cookies it was given and the pages it reads,
+/// of the server's panel or of a client's dashboard.
+pub struct Visitor {
+    /// `http://host:port` of what it visits.
+    pub base: String,
     pub cookies: Vec<(String, String)>,
     pub client: reqwest::Client,
     /// The server's URL_BASE, which `login` puts before the panel's paths.
-    pub base: String,
+    pub url_base: String,
     /// Sent with every request (e.g. a proxy's `X-Forwarded-Proto`).
     pub headers: reqwest::header::HeaderMap,
 }
 
-impl<'a> Visitor<'a> {
-    pub fn new(server: &'a Server) -> Self {
+impl Visitor {
+    pub fn new(server: &Server) -> Self {
+        Visitor::at(&server.url(""))
+    }
+
+    pub fn at(base: &str) -> Self {
         Visitor {
-            server,
+            base: base.trim_end_matches('/').to_string(),
             cookies: Vec::new(),
             client: http(),
-            base: String::new(),
+            url_base: String::new(),
             headers: Default::default(),
         }
     }
 
     /// A visitor of a server whose panel lives under URL_BASE `base`.
-    pub fn under(server: &'a Server, base: &str) -> Self {
+    pub fn under(server: &Server, base: &str) -> Self {
         Visitor {
-            base: base.to_string(),
+            url_base: base.to_string(),
             ..Visitor::new(server)
         }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 
     fn cookie_header(&self) -> String {
@@ -104,7 +114,7 @@ impl<'a> Visitor<'a> {
     pub async fn get(&mut self, path: &str) -> reqwest::Response {
         let resp = self
             .client
-            .get(self.server.url(path))
+            .get(self.url(path))
             .headers(self.headers.clone())
             .header("cookie", self.cookie_header())
             .send()
@@ -123,7 +133,7 @@ impl<'a> Visitor<'a> {
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let resp = self
             .client
-            .post(self.server.url(path))
+            .post(self.url(path))
             .headers(self.headers.clone())
             .header("cookie", self.cookie_header())
             .form(fields)
@@ -149,12 +159,12 @@ impl<'a> Visitor<'a> {
     }
 
     pub async fn login(&mut self) {
-        let login = format!("{}/admin/login", self.base);
+        let login = format!("{}/admin/login", self.url_base);
         let resp = self
             .submit(&login, &login, &[("password", ADMIN_PASSWORD)])
             .await;
         assert_eq!(resp.status(), 303, "login");
-        assert_eq!(location(&resp), format!("{}/admin", self.base));
+        assert_eq!(location(&resp), format!("{}/admin", self.url_base));
     }
 
     pub fn session(&self) -> Option<String> {

@@ -1,5 +1,6 @@
-//! The overview's activity chart: a small inline SVG drawn on the server
-//! (no script, no CDN). Only numbers we computed go into it.
+//! Charts as small inline SVGs drawn on the server (no script, no CDN): the
+//! admin overview's activity, the client dashboard's speeds. Only numbers we
+//! computed go into them.
 
 use std::fmt::Write;
 
@@ -25,6 +26,23 @@ pub fn activity_svg(minutes: &[Minute]) -> String {
             )
         })
         .collect();
+    two_lines_svg(
+        &points,
+        "Announces and searches per minute over the last 24 hours",
+        ["24 h ago", "12 h ago", "now"],
+        label,
+    )
+}
+
+/// Two series (blue, orange) over a time axis with three labels (oldest,
+/// middle, now), on a grid scaled to a round maximum; `value` writes the grid
+/// values. Only numbers and the caller's constant texts go into the markup.
+pub fn two_lines_svg(
+    points: &[(f64, f64)],
+    aria: &'static str,
+    axis: [&'static str; 3],
+    value: fn(f64) -> String,
+) -> String {
     let peak = points
         .iter()
         .flat_map(|(a, s)| [*a, *s])
@@ -50,7 +68,7 @@ pub fn activity_svg(minutes: &[Minute]) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-label="Announces and searches per minute over the last 24 hours">"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-label="{aria}">"##
     );
     // Grid lines with their values, then the time axis.
     for k in 0..=4 {
@@ -62,20 +80,19 @@ pub fn activity_svg(minutes: &[Minute]) -> String {
             LEFT + plot_w,
             LEFT - 6.0,
             y + 4.0,
-            label(v)
+            value(v)
         );
     }
-    for (frac, text) in [(0.0, "24 h ago"), (0.5, "12 h ago"), (1.0, "now")] {
-        let anchor = match text {
-            "now" => "end",
-            "24 h ago" => "start",
-            _ => "middle",
-        };
+    for (i, (frac, anchor)) in [(0.0, "start"), (0.5, "middle"), (1.0, "end")]
+        .into_iter()
+        .enumerate()
+    {
         let _ = write!(
             svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#677085" text-anchor="{anchor}">{text}</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#677085" text-anchor="{anchor}">{}</text>"##,
             LEFT + plot_w * frac,
-            H - 6.0
+            H - 6.0,
+            axis[i]
         );
     }
     if points.len() >= 2 {
