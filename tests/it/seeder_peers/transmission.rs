@@ -74,10 +74,18 @@ fn host_address() -> Result<std::net::Ipv4Addr, String> {
 
 /// transmission-cli 3.00 drops every 127.x peer a tracker names (libtransmission
 /// `tr_address_is_valid_for_peers` → `isMartianAddr`: `address[0] == 127`), so on
-/// loopback it reports "0 of 0 peers" for ever. Here the server listens on the
+/// loopback it can never find the seeder. Here the server listens on the
 /// machine's own interface address, so the seeder's and transmission's announces
 /// come from it and the tracker names the seeder under it.
-#[ignore = "transmission-cli still reports 0 of 0 peers off loopback: under investigation"]
+///
+/// Still ignored: captured on this machine (tcpdump on `lo`, 2026-12-02), the
+/// tracker answers transmission's `event=started` with one compact peer (the
+/// seeder, `192.0.2.2:PORT`, which the server's handshake probe reaches), yet
+/// transmission never dials it (no SYN to the seeder's port in 60 s) and prints
+/// "dl from 0 of 0 peers". Not found yet why; transmission 3.00 keys its peer
+/// list by address alone, and every peer here shares one address.
+/// `cargo test --test it transmission -- --ignored`
+#[ignore = "transmission-cli 3.00 is told of the seeder but never dials it: see the comment"]
 #[tokio::test(flavor = "multi_thread")]
 async fn transmission_downloads_a_movie_and_a_season_pack() {
     if !have("transmission-cli", &["--version"]) {
