@@ -9,7 +9,8 @@
 //!    (`stopped` for every torrent).
 //! 2. Upload: one BENCH_UPLOAD_MIB (default 1024) MiB movie downloaded by a
 //!    python3-libtorrent leecher on loopback from our seeder, then from a
-//!    python3-libtorrent seeder of the same file (the reference), same run.
+//!    python3-libtorrent seeder of the same file (the reference: libtorrent's
+//!    high_performance_seed settings, TCP only; see benches/lt_seed.py), same run.
 //!
 //! Run: `cargo bench --bench seeder` (release build; needs python3-libtorrent).
 
@@ -292,7 +293,7 @@ async fn upload(mib: u64) {
         theirs / ours
     );
     println!(
-        "| python3-libtorrent seeder | {theirs:.2} s | {:.0} MiB/s | 1.00x |",
+        "| python3-libtorrent seeder (high_performance_seed, TCP) | {theirs:.2} s | {:.0} MiB/s | 1.00x |",
         rate(theirs)
     );
 }

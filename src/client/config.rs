@@ -21,6 +21,11 @@ pub struct ClientArgs {
     #[arg(long, env = "API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
+    /// File holding the API key instead (e.g. a Docker secret), read again at
+    /// every sync: write a rotated key there, no restart needed.
+    #[arg(long, env = "API_KEY_FILE")]
+    pub api_key_file: Option<PathBuf>,
+
     /// Radarr base URL (e.g. http://radarr:7878); Radarr is skipped when unset.
     #[arg(long, env = "RADARR_URL")]
     pub radarr_url: Option<String>,
@@ -199,6 +204,8 @@ pub struct PathMap {
 pub struct ClientConfig {
     pub server: Url,
     pub api_key: String,
+    /// `API_KEY_FILE`, re-read at every sync.
+    pub api_key_file: Option<PathBuf>,
     pub apps: Vec<ArrConfig>,
     pub scan_interval: Duration,
     pub sync_interval: Duration,
@@ -295,13 +302,20 @@ impl ClientArgs {
                 .context("INDEXER_API_URL is not set (the server's base URL)")?,
             "INDEXER_API_URL",
         )?;
-        let api_key = self
-            .api_key
-            .clone()
-            .filter(|k| !k.trim().is_empty())
-            .context("API_KEY is not set (this member's key for the server)")?
-            .trim()
-            .to_string();
+        let api_key = match (
+            self.api_key
+                .as_deref()
+                .map(str::trim)
+                .filter(|k| !k.is_empty()),
+            &self.api_key_file,
+        ) {
+            (Some(_), Some(_)) => bail!("API_KEY and API_KEY_FILE are both set: keep one"),
+            (Some(k), None) => k.to_string(),
+            (None, Some(f)) => super::server_client::read_key_file(f)?,
+            (None, None) => {
+                bail!("API_KEY (or API_KEY_FILE) is not set (this member's key for the server)")
+            }
+        };
         let mut apps = Vec::new();
         for (app, url, key) in [
             (App::Radarr, &self.radarr_url, &self.radarr_api_key),
@@ -357,6 +371,7 @@ impl ClientArgs {
             seeder,
             server,
             api_key,
+            api_key_file: self.api_key_file.clone(),
             apps,
             watch_debounce: positive_ms(self.watch_debounce_ms, "WATCH_DEBOUNCE_MS")?,
             watch_follow_up: positive_ms(self.watch_follow_up_ms, "WATCH_FOLLOW_UP_MS")?,

@@ -254,7 +254,24 @@ impl Client {
         }
     }
 
+    /// Reads `API_KEY_FILE` again: a rotated key is used from this sync on,
+    /// and its new passkey reaches every torrent's announces.
+    async fn reload_api_key(&self) {
+        let Some(path) = self.cfg.api_key_file.clone() else {
+            return;
+        };
+        match tokio::task::spawn_blocking(move || server_client::read_key_file(&path)).await {
+            Ok(Ok(key)) if self.server.set_key(&key) => {
+                tracing::info!("API_KEY_FILE holds a new API key: using it from now on")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("{e}; the key in use is kept"),
+            Err(e) => tracing::warn!("API_KEY_FILE: read task failed: {e}"),
+        }
+    }
+
     async fn reconcile(&self, complete: bool) {
+        self.reload_api_key().await;
         self.refresh_announce_url().await;
         let result = sync::reconcile(&self.db, &self.server, complete).await;
         // Jobs may have been queued: the uploader must not wait for its next poll.

@@ -1,5 +1,7 @@
 //! The PrivateIndexer server's client API, as this client calls it.
 
+use std::path::Path;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -27,10 +29,54 @@ pub enum UploadOutcome {
     Duplicate,
 }
 
+/// Why `API_KEY_FILE` gave no key. Never carries the file's content.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("API_KEY_FILE: cannot read {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("API_KEY_FILE: {path} is empty")]
+    Empty { path: String },
+    #[error("API_KEY_FILE: {path} does not hold one API key (printable ASCII, at most {MAX_KEY_CHARS} characters, on one line)")]
+    NotAKey { path: String },
+}
+
+/// Far beyond the 43-character keys the server mints; bounds what is read.
+const MAX_KEY_CHARS: usize = 256;
+
+/// The API key in `path` (a mounted secret): its first line, trimmed. Read
+/// again at every sync, so a rotated key is written there, not restarted for.
+pub fn read_key_file(path: &Path) -> Result<String, KeyFileError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KEY_CHARS as u64 + 2).read_to_end(&mut text))
+        .map_err(|error| KeyFileError::Read {
+            path: shown.clone(),
+            error,
+        })?;
+    let text = String::from_utf8(text).map_err(|_| KeyFileError::NotAKey {
+        path: shown.clone(),
+    })?;
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let key = lines.next().ok_or(KeyFileError::Empty {
+        path: shown.clone(),
+    })?;
+    if lines.next().is_some()
+        || key.len() > MAX_KEY_CHARS
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(KeyFileError::NotAKey { path: shown });
+    }
+    Ok(key.to_string())
+}
+
 #[derive(Clone)]
 pub struct ServerClient {
     base: String,
-    key: String,
+    /// Shared by every clone (uploader, downloads, sync), so a key read
+    /// again from `API_KEY_FILE` reaches them all at once.
+    key: Arc<RwLock<String>>,
     http: reqwest::Client,
 }
 
@@ -48,9 +94,21 @@ impl ServerClient {
                 .trim_end_matches('/')
                 .trim_end_matches("/api/v1")
                 .to_string(),
-            key: key.to_string(),
+            key: Arc::new(RwLock::new(key.to_string())),
             http,
         }
+    }
+
+    /// Uses `key` from now on; true when it differs from the one in use.
+    pub fn set_key(&self, key: &str) -> bool {
+        let Ok(mut k) = self.key.write() else {
+            return false;
+        };
+        if *k == key {
+            return false;
+        }
+        *k = key.to_string();
+        true
     }
 
     pub fn base(&self) -> &str {
@@ -62,8 +120,9 @@ impl ServerClient {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ServerError> {
+        let key = self.key.read().map(|k| k.clone()).unwrap_or_default();
         let resp = req
-            .header("X-Api-Key", &self.key)
+            .header("X-Api-Key", key)
             .send()
             .await
             .map_err(|e| ServerError::Transient(super::arr::http::error_chain(&e)))?;
@@ -176,5 +235,49 @@ impl ServerClient {
         resp.json()
             .await
             .map_err(|e| ServerError::Transient(format!("unreadable sync answer: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_files_give_one_key_or_a_clear_error_without_their_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, body).unwrap();
+            p
+        };
+        let key = "Zm9vYmFyYmF6cXV4LWtleS0xMjM0NTY3ODkwYWJjZGVm";
+        assert_eq!(
+            read_key_file(&write("ok", format!("{key}\n").as_bytes())).unwrap(),
+            key
+        );
+        assert_eq!(
+            read_key_file(&write("crlf", format!("\r\n  {key}  \r\n").as_bytes())).unwrap(),
+            key
+        );
+        assert!(matches!(
+            read_key_file(&write("empty", b" \n\n")),
+            Err(KeyFileError::Empty { .. })
+        ));
+        for (name, body) in [
+            ("two", b"secret-one\nsecret-two\n".to_vec()),
+            ("space", b"secret one".to_vec()),
+            ("binary", vec![0xff, 0xfe, b's']),
+            ("control", b"secret\x07bell".to_vec()),
+            ("huge", vec![b's'; 10 << 20]),
+        ] {
+            let e = read_key_file(&write(name, &body)).unwrap_err();
+            assert!(matches!(e, KeyFileError::NotAKey { .. }), "{name}: {e}");
+            assert!(!e.to_string().contains("secret"), "{name}: {e}");
+        }
+        let e = read_key_file(&dir.path().join("absent")).unwrap_err();
+        assert!(
+            e.to_string().starts_with("API_KEY_FILE: cannot read"),
+            "{e}"
+        );
     }
 }

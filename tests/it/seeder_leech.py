@@ -1,5 +1,5 @@
 """A real libtorrent leecher downloads one torrent from whoever the tracker
-names. Used by tests/it/seeder_peers.rs.
+names. Used by tests/it/seeder_peers/.
 
 usage: seeder_leech.py TORRENT SAVE_DIR [MISSING]
 Waits until the leecher holds every piece but MISSING (default 0), then prints
@@ -25,6 +25,9 @@ def main():
     torrent, save_dir = sys.argv[1:3]
     missing = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     s = session()
+    # TCP only: libtorrent dials uTP first otherwise, and its uTP stays near
+    # 6 MiB/s on loopback (our seeder speaks TCP only; benches/lt_seed.py).
+    s.apply_settings({"enable_outgoing_utp": False, "enable_incoming_utp": False})
     ti = lt.torrent_info(torrent)
     started = time.monotonic()
     h = s.add_torrent({"ti": ti, "save_path": save_dir})

@@ -63,6 +63,8 @@ pub enum Cmd {
     },
     /// The torrent left: `stopped` if it was started.
     Remove(Arc<Torrent>),
+    /// The announce URL changed (a rotated passkey): every torrent's turn is now.
+    Reannounce,
 }
 
 /// What a tracker answered.
@@ -236,6 +238,17 @@ impl Announcer {
                     Some(Cmd::Remove(t)) => {
                         if sched.remove(&t.info_hash).is_some_and(|s| s.started) {
                             leaving.push(t);
+                        }
+                    }
+                    Some(Cmd::Reannounce) => {
+                        // One turn per torrent: the heap is rebuilt, not added to.
+                        let now = Instant::now();
+                        heap = sched.keys().map(|ih| Reverse((now, *ih))).collect();
+                        for s in sched.values_mut() {
+                            s.failures = 0;
+                        }
+                        if !sched.is_empty() {
+                            tracing::info!(torrents = sched.len(), "new announce URL: re-announcing every torrent");
                         }
                     }
                 },

@@ -19,7 +19,8 @@
 //! - [`Seeder::stats`]: per torrent [`TorrentStats`] (state, uploaded, peers,
 //!   withheld pieces and why, last tracker message/error).
 //! - [`Seeder::sync_library`]: re-read client.redb (after a scan or an upload).
-//! - [`Seeder::set_announce_url`]: the member's passkey URL, re-read at each sync.
+//! - [`Seeder::set_announce_url`]: the member's passkey URL, re-read at each
+//!   sync; a new one (rotated passkey) re-announces every torrent at once.
 //! - [`Seeder::shutdown`]: `event=stopped` for every torrent, bounded in time.
 
 mod announce;
@@ -238,10 +239,16 @@ impl Seeder {
         })
     }
 
-    /// The member's passkey announce URL, as the server gives it.
+    /// The member's passkey announce URL, as the server gives it. A new one
+    /// (a rotated passkey) re-announces every torrent at once: the tracker
+    /// refuses the old passkey from the moment of rotation.
     pub fn set_announce_url(&self, url: String) {
-        if let Ok(mut u) = self.url.write() {
+        let Ok(mut u) = self.url.write() else {
+            return;
+        };
+        if u.as_deref() != Some(url.as_str()) {
             *u = Some(url);
+            let _ = self.cmds.send(Cmd::Reannounce);
         }
     }
 
