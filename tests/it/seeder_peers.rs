@@ -153,7 +153,7 @@ fn assert_same_bytes(dir: &Path, media: &[(PathBuf, u64, Vec<u8>, SystemTime)]) 
     got.len()
 }
 
-fn libtorrent_leech(torrent: &Path, dir: &Path, missing: u32) -> serde_json::Value {
+pub(crate) fn libtorrent_leech(torrent: &Path, dir: &Path, missing: u32) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/seeder_leech.py");
     let out = Command::new(PYTHON)
         .arg(script)
@@ -387,7 +387,7 @@ fn set_len_keep_mtime(p: &Path, len: u64) {
 }
 
 /// Sends a handshake for `ih`; true when the seeder answers with its own.
-fn handshake_answered(port: u16, ih: &str, then: &[u8]) -> bool {
+pub(crate) fn handshake_answered(port: u16, ih: &str, then: &[u8]) -> bool {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut hs = vec![19u8];

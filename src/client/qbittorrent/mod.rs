@@ -7,10 +7,10 @@ pub mod auth;
 mod categories;
 pub mod form;
 mod json;
+mod maindata;
 mod torrents;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -35,8 +35,8 @@ pub struct Api {
     pub creds: Credentials,
     pub sessions: SessionStore,
     pub limiter: LoginLimiter,
-    /// `rid` of `sync/maindata`.
-    rid: AtomicU64,
+    /// The `sync/maindata` answers given, for `rid` partial updates.
+    maindata: maindata::History,
 }
 
 impl Api {
@@ -51,7 +51,7 @@ impl Api {
             creds,
             sessions,
             limiter,
-            rid: AtomicU64::new(0),
+            maindata: Default::default(),
         }
     }
 }
@@ -192,6 +192,7 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
         "auth/logout" => {
             if let Some(s) = &req.sid {
                 api.sessions.remove(s);
+                api.maindata.forget(s);
             }
             return ok();
         }
@@ -221,7 +222,11 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
         "app/preferences" => categories::preferences(api),
         "app/setPreferences" => categories::set_preferences(api, p),
         "transfer/info" => json(&torrents::transfer_info(api)),
-        "sync/maindata" => torrents::maindata(api, api.rid.fetch_add(1, Ordering::Relaxed) + 1),
+        "sync/maindata" => {
+            let rid = form::number::<u64>(p, "rid").ok().flatten().unwrap_or(0);
+            let sid = req.sid.as_deref().unwrap_or_default();
+            json(&api.maindata.answer(sid, rid, maindata::now(api)))
+        }
         "torrents/categories" => categories::list(api),
         "torrents/createCategory" => categories::create(api, p, false),
         "torrents/editCategory" => categories::create(api, p, true),
