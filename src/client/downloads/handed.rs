@@ -61,6 +61,13 @@ impl Downloads {
         if !self.library.adopt(&bytes, &rec.save_path) {
             return false;
         }
+        // The engine's last figures, then the seeder's counter from here on.
+        if let Some(live) = h.stats().live {
+            if let Some(e) = self.lock().get_mut(&rec.info_hash) {
+                e.rec.uploaded += grow(live.snapshot.uploaded_bytes, &mut e.seen_up);
+                e.rec.downloaded += grow(live.snapshot.fetched_bytes, &mut e.seen_down);
+            }
+        }
         self.seeder_counts_from_now(&rec.info_hash);
         // Recorded before the engine lets go, so the API never sees it in neither.
         let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
