@@ -101,9 +101,17 @@ async fn ours(
     let alice = RunningClient::start(&s.url(""), &keys.0.api_key, &alice_dir, &alice_env);
     wait_seeders(s, 1, "alice's client").await;
 
+    std::fs::create_dir_all(tmp.join("bob-media")).unwrap();
     let port = server::free_port();
     let bob_env: Vec<(String, String)> = vec![
         ("CLIENT_BIND".into(), format!("127.0.0.1:{port}")),
+        // The client wants an *arr app; bob's library folder is empty.
+        ("RADARR_URL".into(), radarr.into()),
+        ("RADARR_API_KEY".into(), KEY.into()),
+        (
+            "PATH_MAPPINGS".into(),
+            format!("/media={}", tmp.join("bob-media").display()),
+        ),
         ("API_USERNAME".into(), USER.into()),
         ("API_PASSWORD".into(), PASSWORD.into()),
         ("NO_WATCH".into(), "true".into()),
