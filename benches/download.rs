@@ -169,11 +169,13 @@ async fn ours(
             .json()
             .await
             .unwrap();
-        let done = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["category"] == "radarr" && t["completed"].as_u64() == Some(size));
+        let done = list.as_array().unwrap().iter().any(|t| {
+            t["category"] == "radarr"
+                && t["completed"].as_u64() == Some(size)
+                && t["progress"] == 1.0
+                && ["uploading", "stalledUP", "stoppedUP"]
+                    .contains(&t["state"].as_str().unwrap_or(""))
+        });
         if done {
             break;
         }
