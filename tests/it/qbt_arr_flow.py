@@ -1,8 +1,11 @@
 """Drives the client's qBittorrent API with the `qbittorrent-api` library,
-in the order Radarr/Sonarr make their calls. Used by tests/it/qbittorrent.rs.
+in the order Radarr/Sonarr make their calls. Used by tests/it/qbittorrent/.
 
 usage: qbt_arr_flow.py HOST PORT USER PASSWORD TORRENT CATEGORY INFOHASH
-Prints one JSON line of what it saw; exits non-zero on any failed check.
+Prints one JSON line of what it saw once the download finished, then waits
+for a line on stdin (the test serves the download to a leecher meanwhile)
+before deleting it, then prints one JSON line of all it saw; exits non-zero
+on any failed check.
 """
 import hashlib
 import json
@@ -57,6 +60,8 @@ def main():
                         if "/announce/" in tr.url]
     with open(t.content_path, "rb") as f:
         seen["sha1"] = hashlib.sha1(f.read()).hexdigest()
+    print(json.dumps(seen), flush=True)
+    sys.stdin.readline()
     # RemoveItem(deleteData=true) once the app imported it.
     qbt.torrents_delete(delete_files=True, torrent_hashes=infohash)
     seen["after_delete"] = [x.hash for x in qbt.torrents_info()

@@ -29,8 +29,12 @@ pub trait LibrarySeeds: Send + Sync {
     /// folder); `false` while the seeder cannot take it, so the download
     /// engine keeps seeding it.
     fn adopt(&self, torrent: &[u8], save_path: &std::path::Path) -> bool;
-    /// Stops seeding a handed-over download (it is being deleted).
+    /// Stops seeding a handed-over download (deleted, stopped, or its share
+    /// limit reached): the seeder announces `stopped` and refuses its peers.
     fn release(&self, info_hash: &str);
+    /// What the seeder sent of a handed-over download, over all its runs;
+    /// `None` while it does not seed it.
+    fn uploaded(&self, info_hash: &str) -> Option<u64>;
 }
 
 /// The library as the scanner recorded it (what the seeder serves), and the
@@ -81,5 +85,9 @@ impl LibrarySeeds for RecordedLibrary {
         if let Some(s) = &self.seeder {
             s.remove(info_hash);
         }
+    }
+
+    fn uploaded(&self, info_hash: &str) -> Option<u64> {
+        self.seeder.as_ref()?.uploaded(info_hash)
     }
 }

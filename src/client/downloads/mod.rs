@@ -6,8 +6,10 @@
 
 pub mod admit;
 mod announce;
+mod handed;
 pub mod library;
 pub mod limits;
+mod snapshots;
 pub mod state;
 pub mod store;
 
@@ -29,8 +31,7 @@ use tokio::sync::mpsc;
 
 use crate::client::shaping::PathMapper;
 use admit::{Admission, Admitted};
-use library::{LibrarySeeds, LibraryTorrent, LIBRARY_CATEGORY};
-use state::{Activity, Engine};
+use library::LibrarySeeds;
 use store::{Download, DownloadStore, USE_GLOBAL};
 
 /// How often counters, completion and share limits are looked at.
@@ -258,9 +259,12 @@ impl Downloads {
             }
             let rec = self.lock().get(&ih).map(|e| e.rec.clone());
             let Some(rec) = rec else { continue };
+            // The seeder keeps no list of downloads: hand it over again,
+            // unless it was stopped (then nobody seeds it until started).
+            if handed_off && (rec.stopped || self.readopt(&rec)) {
+                continue;
+            }
             match self.store.torrent(&ih) {
-                // The seeder keeps no list of downloads: hand it over again.
-                Ok(Some(bytes)) if handed_off && self.library.adopt(&bytes, &rec.save_path) => {}
                 Ok(Some(bytes)) => {
                     if handed_off {
                         // Seeded here again, until the next start.
@@ -416,121 +420,6 @@ impl Downloads {
         self.library.library().iter().any(|l| l.info_hash == ih)
     }
 
-    /// Every torrent (downloads, then library seeds), optionally only some hashes.
-    pub fn snapshots(&self, only: Option<&BTreeSet<String>>) -> Vec<Snapshot> {
-        let recs: Vec<(Download, u64, u64)> = self
-            .lock()
-            .values()
-            .filter(|e| only.is_none_or(|o| o.contains(&e.rec.info_hash)))
-            .map(|e| (e.rec.clone(), e.seen_up, e.seen_down))
-            .collect();
-        let mut out: Vec<Snapshot> = recs
-            .into_iter()
-            .map(|(r, up, down)| self.snapshot(r, up, down))
-            .collect();
-        for l in self.library.library() {
-            if only.is_none_or(|o| o.contains(&l.info_hash))
-                && !out.iter().any(|s| s.rec.info_hash == l.info_hash)
-            {
-                out.push(library_snapshot(l));
-            }
-        }
-        out
-    }
-
-    /// `seen_*`: the engine's counters when last added to the record's totals.
-    fn snapshot(&self, rec: Download, mut seen_up: u64, mut seen_down: u64) -> Snapshot {
-        let mut s = Snapshot {
-            state: "stalledUP",
-            done_bytes: rec.size,
-            dl_speed: 0,
-            up_speed: 0,
-            peers: 0,
-            seeds: 0,
-            eta: None,
-            library: false,
-            files: Vec::new(),
-            error: None,
-            rec,
-        };
-        let Some(h) = self.handle(&s.rec.info_hash) else {
-            if !s.rec.handed_off {
-                s.state = "error";
-                s.error = Some("not in the download engine".into());
-                s.done_bytes = 0;
-                return s;
-            }
-            // Seeded by the library seeder now: the files from the .torrent, all present.
-            let meta = self.store.torrent(&s.rec.info_hash).ok().flatten();
-            if let Some(Ok(m)) = meta.map(|b| crate::metainfo::parse(&b)) {
-                s.files = m
-                    .files
-                    .into_iter()
-                    .map(|f| (f.path, f.length, f.length))
-                    .collect();
-            }
-            return s;
-        };
-        let st = h.stats();
-        let engine = match st.state {
-            // A stopped torrent's first check is quick and shown as stopped, as qBittorrent does.
-            TorrentStatsState::Initializing { paused: true } => Engine::Paused,
-            TorrentStatsState::Initializing { paused: false } => Engine::Checking,
-            TorrentStatsState::Live => Engine::Live,
-            TorrentStatsState::Paused => Engine::Paused,
-            TorrentStatsState::Error => Engine::Error,
-        };
-        s.done_bytes = st.progress_bytes;
-        if let Some(live) = &st.live {
-            // Totals as of now, not of the last tick.
-            s.rec.uploaded += grow(live.snapshot.uploaded_bytes, &mut seen_up);
-            s.rec.downloaded += grow(live.snapshot.fetched_bytes, &mut seen_down);
-            s.dl_speed = live.download_speed.as_bytes();
-            s.up_speed = live.upload_speed.as_bytes();
-            s.peers = live.snapshot.peer_stats.live;
-            s.seeds = live.snapshot.peer_stats.live_seeders;
-            let left = st.total_bytes.saturating_sub(st.progress_bytes);
-            s.eta = (s.dl_speed > 0).then(|| left / s.dl_speed);
-        }
-        if st.finished {
-            s.eta = Some(0);
-        }
-        s.files = h
-            .with_metadata(|m| {
-                m.file_infos
-                    .iter()
-                    .filter(|f| !f.attrs.padding)
-                    .enumerate()
-                    .map(|(i, f)| {
-                        let have = st.file_progress.get(i).copied().unwrap_or(0);
-                        (
-                            f.relative_filename.to_string_lossy().into_owned(),
-                            f.len,
-                            have,
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if st.finished && s.rec.completion_on == 0 {
-            s.rec.completion_on = self.mark_finished(&s.rec.info_hash);
-        }
-        let missing = st.finished
-            && !s.files.is_empty()
-            && !Self::output_folder(&s.rec).join(&s.files[0].0).exists();
-        s.state = state::qbt_state(
-            engine,
-            Activity {
-                finished: st.finished,
-                dl_speed: s.dl_speed,
-                up_speed: s.up_speed,
-                files_missing: missing,
-            },
-        );
-        s.error = st.error;
-        s
-    }
-
     /// Applies `f` to the records of `hashes` (downloads only) and saves them.
     pub fn edit(
         &self,
@@ -554,18 +443,25 @@ impl Downloads {
         Ok(changed.len())
     }
 
-    /// Stops or starts downloads (library seeds are not the engine's).
+    /// Stops or starts downloads, in the engine or handed to the seeder
+    /// (library seeds are the scanner's: unchanged).
     pub async fn set_stopped(
         &self,
         hashes: &BTreeSet<String>,
         stop: bool,
     ) -> Result<(), DownloadError> {
+        let _one_at_a_time = self.handover.lock().await;
+        let mut handed = Vec::new();
         self.edit(hashes, |r| {
+            if r.handed_off && r.stopped != stop {
+                handed.push(r.clone());
+            }
             r.stopped = stop;
             if !stop {
                 r.limit_reached = false;
             }
         })?;
+        self.stop_start_handed(&handed, stop);
         for ih in hashes {
             if let Some(h) = self.handle(ih) {
                 let r = if stop {
@@ -615,49 +511,6 @@ impl Downloads {
         Ok(())
     }
 
-    /// Deletes the files of a download the engine no longer holds (handed to
-    /// the seeder): exactly the torrent's files under its folder, then the
-    /// folders they leave empty.
-    fn remove_files(&self, rec: &Download) {
-        let meta = match self
-            .store
-            .torrent(&rec.info_hash)
-            .ok()
-            .flatten()
-            .map(|b| crate::metainfo::parse(&b))
-        {
-            Some(Ok(m)) => m,
-            _ => return,
-        };
-        let folder = Self::output_folder(rec);
-        for f in &meta.files {
-            let path = if rec.multi {
-                folder.join(&f.path)
-            } else {
-                rec.save_path.join(&rec.name)
-            };
-            if path.starts_with(&self.dir) {
-                if let Err(e) = std::fs::remove_file(&path) {
-                    tracing::warn!(info_hash = %rec.info_hash, "cannot delete {}: {e}", path.display());
-                }
-            }
-        }
-        if rec.multi {
-            for d in meta
-                .files
-                .iter()
-                .filter_map(|f| folder.join(&f.path).parent().map(Path::to_path_buf))
-            {
-                let mut d = d;
-                while d.starts_with(&folder) && std::fs::remove_dir(&d).is_ok() {
-                    if !d.pop() {
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
     /// Runs until the process stops: counters, completion, share limits.
     pub async fn run(self: Arc<Self>) {
         let mut ticks: u32 = 0;
@@ -690,7 +543,10 @@ impl Downloads {
         let hashes: Vec<String> = self.lock().keys().cloned().collect();
         let mut dirty = Vec::new();
         for ih in hashes {
-            let Some(h) = self.handle(&ih) else { continue };
+            let Some(h) = self.handle(&ih) else {
+                dirty.extend(self.tick_handed(&ih, &prefs, flush));
+                continue;
+            };
             let st = h.stats();
             let (run_up, run_down) = st.live.as_ref().map_or((0, 0), |l| {
                 (l.snapshot.uploaded_bytes, l.snapshot.fetched_bytes)
@@ -767,60 +623,6 @@ impl Downloads {
         at
     }
 
-    /// Hands a finished download to the library seeder, which announces it
-    /// `completed` as it starts seeding; when the seeder cannot take it (or
-    /// the app deleted it already), the client announces `completed` itself.
-    async fn on_complete(&self, rec: Download) {
-        // Handed over, the engine's peer leaves the swarm with its download
-        // totals (`stopped`); the seeder's own announce is the `completed` one.
-        let event = if self.hand_over(&rec).await {
-            tracing::info!(info_hash = %rec.info_hash, "handed to the library seeder, which announces it completed");
-            "stopped"
-        } else {
-            "completed"
-        };
-        let port = self.session.announce_port().unwrap_or(0);
-        let sent = announce::send(&self.announcer, event, &rec, &self.peer_id, port).await;
-        match sent {
-            Ok(()) => {
-                tracing::info!(info_hash = %rec.info_hash, event, "download totals announced");
-                let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
-                    r.completed_announced = true
-                });
-            }
-            Err(e) => {
-                tracing::warn!(info_hash = %rec.info_hash, "announce of the download totals failed: {e}")
-            }
-        }
-    }
-
-    /// True when the seeder took the download and the engine let it go.
-    async fn hand_over(&self, rec: &Download) -> bool {
-        let _one_at_a_time = self.handover.lock().await;
-        // Deleted meanwhile (the app imported it at once): nothing to hand over.
-        let Some(h) = self.handle(&rec.info_hash) else {
-            return false;
-        };
-        let Some(bytes) = self.store.torrent(&rec.info_hash).ok().flatten() else {
-            return false;
-        };
-        if !self.library.adopt(&bytes, &rec.save_path) {
-            return false;
-        }
-        // Recorded before the engine lets go, so the API never sees it in neither.
-        let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
-            r.handed_off = true
-        });
-        if let Err(e) = self
-            .session
-            .delete(TorrentIdOrHash::Hash(h.info_hash()), false)
-            .await
-        {
-            tracing::warn!(info_hash = %rec.info_hash, "engine: {e:#}");
-        }
-        true
-    }
-
     pub fn listen_port(&self) -> Option<u16> {
         self.session.listen_addr().map(|a| a.port())
     }
@@ -836,50 +638,4 @@ fn grow(current: u64, seen: &mut u64) -> u64 {
     };
     *seen = current;
     d
-}
-
-fn library_snapshot(l: LibraryTorrent) -> Snapshot {
-    let save_path = l
-        .content_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let name = l
-        .content_path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or(l.name);
-    Snapshot {
-        rec: Download {
-            info_hash: l.info_hash,
-            name,
-            size: l.size,
-            multi: true,
-            category: LIBRARY_CATEGORY.to_string(),
-            tags: BTreeSet::new(),
-            save_path,
-            tracker: String::new(),
-            ratio_limit: store::NO_LIMIT,
-            seeding_time_limit: -1,
-            added_on: 0,
-            completion_on: 0,
-            uploaded: 0,
-            downloaded: 0,
-            seeding_secs: 0,
-            stopped: false,
-            limit_reached: false,
-            completed_announced: true,
-            handed_off: true,
-        },
-        state: "stalledUP",
-        done_bytes: l.size,
-        dl_speed: 0,
-        up_speed: 0,
-        peers: 0,
-        seeds: 0,
-        eta: Some(0),
-        library: true,
-        files: Vec::new(),
-        error: None,
-    }
 }

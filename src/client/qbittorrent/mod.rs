@@ -7,10 +7,10 @@ pub mod auth;
 mod categories;
 pub mod form;
 mod json;
+mod maindata;
 mod torrents;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -37,8 +37,8 @@ pub struct Api {
     pub limiter: LoginLimiter,
     /// Reverse proxies whose forwarding headers are believed (TRUSTED_PROXIES).
     pub proxies: crate::web::client_ip::TrustedProxies,
-    /// `rid` of `sync/maindata`.
-    rid: AtomicU64,
+    /// The `sync/maindata` answers given, for `rid` partial updates.
+    maindata: maindata::History,
 }
 
 impl Api {
@@ -54,7 +54,7 @@ impl Api {
             sessions,
             limiter,
             proxies: Default::default(),
-            rid: AtomicU64::new(0),
+            maindata: Default::default(),
         }
     }
 
@@ -207,6 +207,7 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
         "auth/logout" => {
             if let Some(s) = &req.sid {
                 api.sessions.remove(s);
+                api.maindata.forget(s);
             }
             return ok();
         }
@@ -236,7 +237,11 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
         "app/preferences" => categories::preferences(api),
         "app/setPreferences" => categories::set_preferences(api, p),
         "transfer/info" => json(&torrents::transfer_info(api)),
-        "sync/maindata" => torrents::maindata(api, api.rid.fetch_add(1, Ordering::Relaxed) + 1),
+        "sync/maindata" => {
+            let rid = form::number::<u64>(p, "rid").ok().flatten().unwrap_or(0);
+            let sid = req.sid.as_deref().unwrap_or_default();
+            json(&api.maindata.answer(sid, rid, maindata::now(api)))
+        }
         "torrents/categories" => categories::list(api),
         "torrents/createCategory" => categories::create(api, p, false),
         "torrents/editCategory" => categories::create(api, p, true),

@@ -1,8 +1,8 @@
-//! `torrents/*`, `transfer/info` and `sync/maindata`.
+//! `torrents/*` and `transfer/info`.
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use warp::http::StatusCode;
 
 use super::form::{self, Params};
@@ -350,37 +350,4 @@ pub fn transfer_info(api: &Api) -> Value {
         "dht_nodes": 0,
         "connection_status": "connected",
     })
-}
-
-/// Always a full update: correct for any `rid` the app sends back.
-pub fn maindata(api: &Api, rid: u64) -> Reply {
-    let prefs = api.downloads.store().prefs().unwrap_or_default();
-    let mut torrents = Map::new();
-    for s in api.downloads.snapshots(None) {
-        let mut v = json::info(&api.downloads, &s, &prefs);
-        if let Some(o) = v.as_object_mut() {
-            o.remove("hash");
-        }
-        torrents.insert(s.rec.info_hash.clone(), v);
-    }
-    let mut categories = Map::new();
-    for (name, _) in api.downloads.store().categories().unwrap_or_default() {
-        let folder = api.downloads.category_folder(&name);
-        categories.insert(
-            name.clone(),
-            json!({"name": name, "savePath": api.downloads.mapper.to_arr(&folder)}),
-        );
-    }
-    let mut server_state = transfer_info(api);
-    if let Some(o) = server_state.as_object_mut() {
-        o.insert("queueing".into(), json!(false));
-    }
-    json(&json!({
-        "rid": rid,
-        "full_update": true,
-        "torrents": torrents,
-        "categories": categories,
-        "tags": api.downloads.store().tags().unwrap_or_default(),
-        "server_state": server_state,
-    }))
 }

@@ -356,6 +356,13 @@ impl Seeder {
         crate::metainfo::parse_hex_hash(info_hash).is_some_and(|ih| self.drop_torrent(&ih))
     }
 
+    /// What a seeded torrent (hex info-hash) sent, over all its runs.
+    pub fn uploaded(&self, info_hash: &str) -> Option<u64> {
+        let ih = crate::metainfo::parse_hex_hash(info_hash)?;
+        let t = self.shared.registry.get(&ih)?;
+        Some(t.uploaded.load(Ordering::Relaxed))
+    }
+
     pub fn stats(&self) -> Vec<TorrentStats> {
         self.shared
             .registry

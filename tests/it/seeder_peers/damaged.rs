@@ -32,24 +32,6 @@ fn set_len_keep_mtime(p: &Path, len: u64) {
     f.set_modified(mtime).unwrap();
 }
 
-/// Sends a handshake for `ih`; true when the seeder answers with its own.
-fn handshake_answered(port: u16, ih: &str, then: &[u8]) -> bool {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut hs = vec![19u8];
-    hs.extend_from_slice(b"BitTorrent protocol");
-    hs.extend_from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x04]);
-    hs.extend_from_slice(&hex::decode(ih).unwrap());
-    hs.extend_from_slice(b"-XX0000-hostilepeer1");
-    s.write_all(&hs).unwrap();
-    let mut answer = [0u8; 68];
-    if s.read_exact(&mut answer).is_err() {
-        return false;
-    }
-    s.write_all(then).unwrap();
-    true
-}
-
 /// Reads until the peer closes; what came before is returned.
 fn read_to_close(port: u16, ih: &str, then: &[u8]) -> Option<Vec<u8>> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -168,7 +168,7 @@ fn assert_same_bytes(dir: &Path, media: &[(PathBuf, u64, Vec<u8>, SystemTime)]) 
     got.len()
 }
 
-fn libtorrent_leech(torrent: &Path, dir: &Path, missing: u32) -> serde_json::Value {
+pub(crate) fn libtorrent_leech(torrent: &Path, dir: &Path, missing: u32) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/seeder_leech.py");
     let out = Command::new(PYTHON)
         .arg(script)
@@ -221,4 +221,23 @@ fn peers_available() -> bool {
         );
     }
     ok
+}
+
+/// Sends a handshake for `ih`; true when the seeder answers with its own.
+pub(crate) fn handshake_answered(port: u16, ih: &str, then: &[u8]) -> bool {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut hs = vec![19u8];
+    hs.extend_from_slice(b"BitTorrent protocol");
+    hs.extend_from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x04]);
+    hs.extend_from_slice(&hex::decode(ih).unwrap());
+    hs.extend_from_slice(b"-XX0000-hostilepeer1");
+    s.write_all(&hs).unwrap();
+    let mut answer = [0u8; 68];
+    if s.read_exact(&mut answer).is_err() {
+        return false;
+    }
+    s.write_all(then).unwrap();
+    true
 }
