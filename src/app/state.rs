@@ -82,6 +82,21 @@ impl Member {
 }
 
 impl AppState {
+    /// Peers, seeders and leechers summed over the catalogue listeners that
+    /// keep swarms (the tracker), for the overview and `/metrics`.
+    pub fn swarm_figures(&self) -> crate::core::swarm::SwarmFigures {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.swarm_figures())
+            .fold(Default::default(), |x, y| {
+                crate::core::swarm::SwarmFigures {
+                    peers: x.peers + y.peers,
+                    seeders: x.seeders + y.seeders,
+                    leechers: x.leechers + y.leechers,
+                }
+            })
+    }
+
     pub fn new(store: Arc<dyn Store>, config: ServerConfig, secret: Secret) -> Self {
         let sessions = crate::panel::session::store(&config.url_base);
         AppState {

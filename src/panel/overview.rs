@@ -5,7 +5,6 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::web::{admin, json, page, Admin, Chrome, Ctx};
-use crate::core::swarm::SwarmFigures;
 use crate::store::StoreResult;
 use crate::web::format;
 
@@ -67,15 +66,7 @@ async fn figures(a: &Admin) -> Result<Figures, Response> {
             .ctx
             .fail(StatusCode::INTERNAL_SERVER_ERROR, "The store failed."));
     };
-    let swarm = state
-        .listeners
-        .iter()
-        .filter_map(|l| l.swarm_figures())
-        .fold(SwarmFigures::default(), |x, y| SwarmFigures {
-            peers: x.peers + y.peers,
-            seeders: x.seeders + y.seeders,
-            leechers: x.leechers + y.leechers,
-        });
+    let swarm = state.swarm_figures();
     let (announces, searches) = state.activity.per_minute(5);
     let (uploaded, downloaded) = crate::store::transfer_totals(&users);
     Ok(Figures {

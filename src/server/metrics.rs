@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use crate::app::state::AppState;
-use crate::core::swarm::SwarmFigures;
 use crate::metrics::{Exposition, Kind};
 use crate::store::StoreResult;
 use crate::tracker::Tracker;
@@ -59,15 +58,7 @@ pub async fn render(state: Arc<AppState>, tracker: Arc<Tracker>) -> String {
             "metrics: store read failed"
         ),
     }
-    let swarm = state
-        .listeners
-        .iter()
-        .filter_map(|l| l.swarm_figures())
-        .fold(SwarmFigures::default(), |x, y| SwarmFigures {
-            peers: x.peers + y.peers,
-            seeders: x.seeders + y.seeders,
-            leechers: x.leechers + y.leechers,
-        });
+    let swarm = state.swarm_figures();
     e.one(
         "privateindexer_peers",
         "Live peers in all swarms.",
