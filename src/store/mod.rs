@@ -3,7 +3,9 @@
 
 #[cfg(test)]
 mod conformance;
+mod redb_backup;
 mod redb_by_added;
+mod redb_errors;
 mod redb_open;
 mod redb_reopen;
 mod redb_seeded;

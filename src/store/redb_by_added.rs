@@ -7,7 +7,8 @@ use redb::{
     WriteTransaction,
 };
 
-use super::redb_store::{be, from_json, SETTINGS, TORRENTS};
+use super::redb_errors::be;
+use super::redb_store::{from_json, SETTINGS, TORRENTS};
 use super::{AddedOrder, StoreResult, TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals};
 
 /// Key: newest-first upload time (8 bytes), title, 0, info-hash (20 bytes).

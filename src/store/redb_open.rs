@@ -14,9 +14,10 @@ use std::path::Path;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::redb_by_added::BY_ADDED;
+use super::redb_errors::be;
 use super::redb_store::{
-    be, from_json, SETTINGS, TORRENTS, TORRENT_FILES, UPLOADS, USERS, USER_BY_API_KEY,
-    USER_BY_PASSKEY, V2_TO_V1,
+    from_json, SETTINGS, TORRENTS, TORRENT_FILES, UPLOADS, USERS, USER_BY_API_KEY, USER_BY_PASSKEY,
+    V2_TO_V1,
 };
 use super::{StoreError, StoreResult, TorrentRecord, User};
 

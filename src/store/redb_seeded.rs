@@ -4,7 +4,7 @@
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
-use super::redb_store::be;
+use super::redb_errors::be;
 use super::StoreResult;
 
 /// Key: v1 info-hash; value: Unix seconds.

@@ -5,9 +5,9 @@ use std::path::Path;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{de::DeserializeOwned, Serialize};
 
+use super::redb_errors::be;
 use super::{
-    redb_by_added, redb_seeded, AddedOrder, Cause, KeyHash, PutOutcome, Store, StoreError,
-    StoreResult,
+    redb_by_added, redb_seeded, AddedOrder, KeyHash, PutOutcome, Store, StoreError, StoreResult,
 };
 use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
 
@@ -31,49 +31,6 @@ pub const STORE_FILE: &str = "privateindexer.redb";
 /// I/O error (redb refuses every call after one until it is reopened).
 pub(super) struct RedbFile {
     db: Database,
-}
-
-/// A backend error, with I/O failures told apart: after one, redb refuses every
-/// later call until the file is reopened (`redb_reopen`).
-pub(super) fn be<E: Into<Cause>>(e: E) -> StoreError {
-    let cause: Cause = e.into();
-    match storage_error(&*cause) {
-        Some(redb::StorageError::Io(io)) if is_disk_full(io) => StoreError::DiskFull(cause),
-        Some(redb::StorageError::Io(_) | redb::StorageError::PreviousIo) => {
-            StoreError::Unwritable(cause)
-        }
-        _ if matches!(
-            cause.downcast_ref::<redb::CommitError>(),
-            Some(redb::CommitError::TransactionPoisoned)
-        ) =>
-        {
-            StoreError::Unwritable(cause)
-        }
-        _ => StoreError::Backend(cause),
-    }
-}
-
-/// The storage error inside any of redb's error types.
-fn storage_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a redb::StorageError> {
-    if let Some(s) = e.downcast_ref::<redb::StorageError>() {
-        Some(s)
-    } else if let Some(redb::TransactionError::Storage(s)) = e.downcast_ref() {
-        Some(s)
-    } else if let Some(redb::CommitError::Storage(s)) = e.downcast_ref() {
-        Some(s)
-    } else if let Some(redb::TableError::Storage(s)) = e.downcast_ref() {
-        Some(s)
-    } else if let Some(redb::DatabaseError::Storage(s)) = e.downcast_ref() {
-        Some(s)
-    } else {
-        None
-    }
-}
-
-fn is_disk_full(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::StorageFull
-        || e.kind() == std::io::ErrorKind::QuotaExceeded
-        || e.raw_os_error() == Some(libc::ENOSPC)
 }
 
 fn to_json<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
@@ -573,40 +530,6 @@ impl Store for RedbFile {
     }
 
     fn backup_to(&self, path: &Path) -> StoreResult<()> {
-        if path.exists() {
-            return Err(StoreError::Invalid(format!(
-                "{} already exists",
-                path.display()
-            )));
-        }
-        // One read transaction is one consistent snapshot of every table.
-        let rtx = self.db.begin_read().map_err(be)?;
-        let out = Database::create(path).map_err(be)?;
-        let wtx = out.begin_write().map_err(be)?;
-        copy_table(&rtx, &wtx, USERS)?;
-        copy_table(&rtx, &wtx, USER_BY_API_KEY)?;
-        copy_table(&rtx, &wtx, USER_BY_PASSKEY)?;
-        copy_table(&rtx, &wtx, TORRENTS)?;
-        copy_table(&rtx, &wtx, TORRENT_FILES)?;
-        copy_table(&rtx, &wtx, V2_TO_V1)?;
-        copy_table(&rtx, &wtx, UPLOADS)?;
-        copy_table(&rtx, &wtx, SETTINGS)?;
-        copy_table(&rtx, &wtx, redb_seeded::LAST_SEEDED)?;
-        wtx.commit().map_err(be)?;
-        Ok(())
+        super::redb_backup::copy_to(&self.db, path)
     }
-}
-
-fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
-    rtx: &redb::ReadTransaction,
-    wtx: &redb::WriteTransaction,
-    def: TableDefinition<K, V>,
-) -> StoreResult<()> {
-    let src = rtx.open_table(def).map_err(be)?;
-    let mut dst = wtx.open_table(def).map_err(be)?;
-    for entry in src.iter().map_err(be)? {
-        let (k, v) = entry.map_err(be)?;
-        dst.insert(k.value(), v.value()).map_err(be)?;
-    }
-    Ok(())
 }
