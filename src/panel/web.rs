@@ -9,7 +9,8 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::app::state::AppState;
-pub use crate::web::html::{json, page, redirect, with_cookie, Form};
+use crate::web::html::MenuItem;
+pub use crate::web::html::{json, page, redirect, with_cookie, Chrome, Form};
 use crate::web::session::{cookie, same};
 
 pub struct Ctx {
@@ -20,14 +21,36 @@ pub struct Ctx {
     pub https: bool,
 }
 
-/// The frame every page shares (site name, navigation, logout form).
-pub struct Chrome {
-    pub site: String,
-    /// URL_BASE: every link, form action and asset of a page starts with it.
-    pub base: String,
-    pub csrf: String,
-    pub nav: &'static str,
-    pub logged_in: bool,
+const MENU: &[MenuItem] = &[
+    MenuItem {
+        key: "overview",
+        path: "/admin",
+        label: "Overview",
+    },
+    MenuItem {
+        key: "users",
+        path: "/admin/users",
+        label: "Members",
+    },
+    MenuItem {
+        key: "torrents",
+        path: "/admin/torrents",
+        label: "Torrents",
+    },
+];
+
+/// The panel's frame; `csrf` empty and `nav` "" when logged out.
+fn chrome(site: &str, base: &str, csrf: String, nav: &'static str) -> Chrome {
+    Chrome {
+        site: site.to_string(),
+        base: base.to_string(),
+        home: "/admin",
+        script: "panel.js",
+        menu: MENU,
+        logged_in: !csrf.is_empty(),
+        csrf,
+        nav,
+    }
 }
 
 impl Ctx {
@@ -52,13 +75,8 @@ impl Ctx {
     }
 
     pub fn chrome_out(&self) -> Chrome {
-        Chrome {
-            site: self.state.config.site_name.clone(),
-            base: self.state.config.url_base.clone(),
-            csrf: String::new(),
-            nav: "",
-            logged_in: false,
-        }
+        let c = &self.state.config;
+        chrome(&c.site_name, &c.url_base, String::new(), "")
     }
 
     pub async fn password_is_set(&self) -> Result<bool, Response> {
@@ -83,13 +101,8 @@ pub struct Admin {
 
 impl Admin {
     pub fn chrome(&self, nav: &'static str) -> Chrome {
-        Chrome {
-            site: self.ctx.state.config.site_name.clone(),
-            base: self.ctx.state.config.url_base.clone(),
-            csrf: self.csrf.clone(),
-            nav,
-            logged_in: true,
-        }
+        let c = &self.ctx.state.config;
+        chrome(&c.site_name, &c.url_base, self.csrf.clone(), nav)
     }
 
     /// Refuses a form whose CSRF token is not this session's.
@@ -152,13 +165,7 @@ pub fn error_page(
     page(
         status,
         &ErrorPage {
-            chrome: Chrome {
-                site: site.to_string(),
-                base: base.to_string(),
-                csrf: String::new(),
-                nav: "",
-                logged_in: false,
-            },
+            chrome: chrome(site, base, String::new(), ""),
             heading: status.canonical_reason().unwrap_or("Error"),
             message,
             back,

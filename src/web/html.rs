@@ -37,6 +37,31 @@ fn harden(resp: &mut Response) {
     );
 }
 
+/// One entry of a surface's menu.
+pub struct MenuItem {
+    /// Matched against `Chrome::nav` to mark the current page.
+    pub key: &'static str,
+    /// Under `Chrome::base`.
+    pub path: &'static str,
+    pub label: &'static str,
+}
+
+/// The frame every page of a surface shares (`templates/base.html`): the
+/// site's name, where its links start, its menu and the logout form's token.
+pub struct Chrome {
+    pub site: String,
+    /// URL_BASE: every link, form action and asset of a page starts with it.
+    pub base: String,
+    /// The surface's root under `base` (`/admin`, `/dashboard`).
+    pub home: &'static str,
+    /// The surface's script under `/static/`.
+    pub script: &'static str,
+    pub menu: &'static [MenuItem],
+    pub csrf: String,
+    pub nav: &'static str,
+    pub logged_in: bool,
+}
+
 pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
     let mut resp = match t.render() {
         Ok(body) => warp::reply::with_status(warp::reply::html(body), status).into_response(),

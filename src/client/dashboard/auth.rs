@@ -34,7 +34,7 @@ fn form_page(ctx: &Ctx, status: StatusCode, error: Option<String>) -> Response {
     let resp = page(
         status,
         &LoginPage {
-            chrome: Chrome::out(),
+            chrome: super::chrome_out(),
             csrf: pre_csrf(&ctx.dash.secret, &nonce),
             error,
         },

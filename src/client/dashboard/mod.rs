@@ -27,7 +27,8 @@ use crate::client::qbittorrent::Api;
 use crate::client::scan_board::ScanBoard;
 use crate::client::status::ClientStatus;
 use crate::web::client_ip::TrustedProxies;
-use crate::web::html::{page, redirect, Form};
+pub use crate::web::html::Chrome;
+use crate::web::html::{page, redirect, Form, MenuItem};
 use crate::web::session::{same, SessionConfig, SessionStore};
 
 pub use routes::routes;
@@ -87,11 +88,41 @@ pub struct Ctx {
     pub https: bool,
 }
 
-/// The frame every page shares.
-pub struct Chrome {
-    pub csrf: String,
-    pub nav: &'static str,
-    pub logged_in: bool,
+const MENU: &[MenuItem] = &[
+    MenuItem {
+        key: "overview",
+        path: "/dashboard",
+        label: "Overview",
+    },
+    MenuItem {
+        key: "torrents",
+        path: "/dashboard/torrents",
+        label: "Torrents",
+    },
+    MenuItem {
+        key: "scanner",
+        path: "/dashboard/scanner",
+        label: "Scanner",
+    },
+];
+
+/// The frame of a logged-out page.
+pub fn chrome_out() -> Chrome {
+    chrome(String::new(), "")
+}
+
+/// The dashboard's frame; `csrf` empty and `nav` "" when logged out.
+pub(super) fn chrome(csrf: String, nav: &'static str) -> Chrome {
+    Chrome {
+        site: "PrivateIndexer client".into(),
+        base: String::new(),
+        home: PATH,
+        script: "dashboard.js",
+        menu: MENU,
+        logged_in: !csrf.is_empty(),
+        csrf,
+        nav,
+    }
 }
 
 impl Ctx {
@@ -100,17 +131,7 @@ impl Ctx {
     }
 
     pub fn fail(&self, status: StatusCode, message: &str) -> Response {
-        message_page(status, Chrome::out(), message)
-    }
-}
-
-impl Chrome {
-    fn out() -> Chrome {
-        Chrome {
-            csrf: String::new(),
-            nav: "",
-            logged_in: false,
-        }
+        message_page(status, chrome_out(), message)
     }
 }
 
@@ -122,11 +143,7 @@ pub struct Member {
 
 impl Member {
     pub fn chrome(&self, nav: &'static str) -> Chrome {
-        Chrome {
-            csrf: self.csrf.clone(),
-            nav,
-            logged_in: true,
-        }
+        chrome(self.csrf.clone(), nav)
     }
 
     pub fn check_csrf(&self, form: &Form) -> Result<(), Response> {

@@ -8,7 +8,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::{actions, auth, message_page, overview, scanner, torrents, Chrome, Ctx, Dashboard};
+use super::{actions, auth, message_page, overview, scanner, torrents, Ctx, Dashboard};
 use crate::web::client_ip::{Origin, TrustedProxies};
 use crate::web::filters::{origin, raw_query, with};
 use crate::web::html::{redirect, Form};
@@ -147,7 +147,7 @@ pub fn routes(dash: Arc<Dashboard>) -> BoxedFilter<(Response,)> {
 /// warp's own refusals under `/dashboard` as HTML pages.
 async fn recover_html(err: Rejection) -> Result<Response, Infallible> {
     let (status, msg) = crate::web::html::rejection(&err);
-    Ok(message_page(status, Chrome::out(), msg))
+    Ok(message_page(status, super::chrome_out(), msg))
 }
 
 #[cfg(test)]

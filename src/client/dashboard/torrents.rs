@@ -122,11 +122,7 @@ pub fn list_page(rows: &[Row], raw: &str, csrf: &str) -> ListPage {
         })
         .collect();
     ListPage {
-        chrome: Chrome {
-            csrf: csrf.to_string(),
-            nav: "torrents",
-            logged_in: true,
-        },
+        chrome: super::chrome(csrf.to_string(), "torrents"),
         q: q.text.clone(),
         states: State::ALL
             .into_iter()
