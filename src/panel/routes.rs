@@ -8,11 +8,11 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::web::{error_page, Ctx, Form};
+use super::web::{error_page, Ctx};
 use super::{auth, member, overview, torrents, users, view};
 use crate::app::state::AppState;
 use crate::web::client_ip::Origin;
-use crate::web::filters::{api_key, origin, raw_query, with};
+use crate::web::filters::{any_of, api_key, form, origin, raw_query, route, with};
 
 /// Largest form body the panel accepts; its forms are a few short fields.
 const FORM_LIMIT: u64 = 16 * 1024;
@@ -39,118 +39,24 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             }
         })
         .boxed();
-    let form = warp::body::content_length_limit(FORM_LIMIT)
-        .and(warp::body::bytes())
-        .map(|b: bytes::Bytes| Form::parse(&b))
-        .boxed();
-
-    let overview = warp::path::end()
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(overview::page_for_admin)
-        .boxed();
-    let figures = warp::path!("figures")
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(overview::figures_json)
-        .boxed();
-    let login_page = warp::path!("login")
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(auth::login_page)
-        .boxed();
-    let login = warp::path!("login")
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(auth::login)
-        .boxed();
-    let logout = warp::path!("logout")
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(auth::logout)
-        .boxed();
-    let setup_page = warp::path!("setup")
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(auth::setup_page)
-        .boxed();
-    let setup = warp::path!("setup")
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(auth::setup)
-        .boxed();
-    let users_page = warp::path!("users")
-        .and(warp::get())
-        .and(ctx.clone())
-        .and(raw_query())
-        .then(users::list)
-        .boxed();
-    let user_create = warp::path!("users")
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(users::create)
-        .boxed();
-    let member_page = warp::path!("users" / u64)
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(member::page_for_admin)
-        .boxed();
-    let user_action = warp::path!("users" / u64 / String)
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(|id, verb, ctx, form| users::action(ctx, id, verb, form))
-        .boxed();
-    let torrents_page = warp::path!("torrents")
-        .and(warp::get())
-        .and(ctx.clone())
-        .and(raw_query())
-        .then(torrents::list)
-        .boxed();
-    let torrent_page = warp::path!("torrents" / String)
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(torrents::detail)
-        .boxed();
-    let torrent_delete = warp::path!("torrents" / String / "delete")
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form)
-        .then(torrents::delete)
-        .boxed();
-
-    let pages = overview
-        .or(figures)
-        .unify()
-        .or(login_page)
-        .unify()
-        .or(login)
-        .unify()
-        .or(logout)
-        .unify()
-        .or(setup_page)
-        .unify()
-        .or(setup)
-        .unify()
-        .or(users_page)
-        .unify()
-        .or(user_create)
-        .unify()
-        .or(user_action)
-        .unify()
-        .or(member_page)
-        .unify()
-        .or(torrents_page)
-        .unify()
-        .or(torrent_page)
-        .unify()
-        .or(torrent_delete)
-        .unify()
-        .boxed();
+    let form = form(FORM_LIMIT);
+    let pages = any_of!(
+        route!(get warp::path::end(), ctx => overview::page_for_admin),
+        route!(get warp::path!("figures"), ctx => overview::figures_json),
+        route!(get warp::path!("login"), ctx => auth::login_page),
+        route!(post warp::path!("login"), ctx, form => auth::login),
+        route!(post warp::path!("logout"), ctx, form => auth::logout),
+        route!(get warp::path!("setup"), ctx => auth::setup_page),
+        route!(post warp::path!("setup"), ctx, form => auth::setup),
+        route!(get warp::path!("users"), ctx, raw_query() => users::list),
+        route!(post warp::path!("users"), ctx, form => users::create),
+        route!(post warp::path!("users" / u64 / String), ctx, form =>
+            |id, verb, ctx, form| users::action(ctx, id, verb, form)),
+        route!(get warp::path!("users" / u64), ctx => member::page_for_admin),
+        route!(get warp::path!("torrents"), ctx, raw_query() => torrents::list),
+        route!(get warp::path!("torrents" / String), ctx => torrents::detail),
+        route!(post warp::path!("torrents" / String / "delete"), ctx, form => torrents::delete),
+    );
     let site2 = site.clone();
     let admin = warp::path("admin")
         .and(

@@ -8,6 +8,35 @@ use warp::Filter;
 use super::client_ip::{Origin, TrustedProxies};
 use super::serve::PeerAddr;
 
+/// One route of a page surface: the path filter, the method, the extractors
+/// (cloned), and the handler they are handed to, boxed.
+macro_rules! route {
+    ($method:ident $path:expr, $($arg:expr),+ => $handler:expr) => {
+        $path
+            .and(warp::$method())
+            $(.and($arg.clone()))+
+            .then($handler)
+            .boxed()
+    };
+}
+pub(crate) use route;
+
+/// Boxed routes of one reply type tried in order.
+macro_rules! any_of {
+    ($first:expr $(, $rest:expr)* $(,)?) => {
+        $first$(.or($rest).unify())*.boxed()
+    };
+}
+pub(crate) use any_of;
+
+/// A form body of at most `limit` bytes, parsed.
+pub fn form(limit: u64) -> BoxedFilter<(super::html::Form,)> {
+    warp::body::content_length_limit(limit)
+        .and(warp::body::bytes())
+        .map(|b: bytes::Bytes| super::html::Form::parse(&b))
+        .boxed()
+}
+
 /// Hands every request a clone of `value` (a surface's state).
 pub fn with<T: Clone + Send + Sync + 'static>(value: T) -> BoxedFilter<(T,)> {
     warp::any().map(move || value.clone()).boxed()

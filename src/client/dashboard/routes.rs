@@ -10,8 +10,8 @@ use warp::{Filter, Rejection};
 
 use super::{actions, auth, message_page, overview, scanner, torrents, Ctx, Dashboard};
 use crate::web::client_ip::{Origin, TrustedProxies};
-use crate::web::filters::{origin, raw_query, with};
-use crate::web::html::{redirect, Form};
+use crate::web::filters::{any_of, form, origin, raw_query, route, with};
+use crate::web::html::redirect;
 
 /// Largest form body accepted; the forms are a few short fields.
 const FORM_LIMIT: u64 = 16 * 1024;
@@ -41,95 +41,20 @@ pub fn routes(dash: Arc<Dashboard>) -> BoxedFilter<(Response,)> {
             },
         )
         .boxed();
-    let form = warp::body::content_length_limit(FORM_LIMIT)
-        .and(warp::body::bytes())
-        .map(|b: bytes::Bytes| Form::parse(&b))
-        .boxed();
-
-    let overview = warp::path::end()
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(overview::page_for)
-        .boxed();
-    let login_page = warp::path!("login")
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(auth::login_page)
-        .boxed();
-    let login = warp::path!("login")
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(auth::login)
-        .boxed();
-    let logout = warp::path!("logout")
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(auth::logout)
-        .boxed();
-    let list = warp::path!("torrents")
-        .and(warp::get())
-        .and(ctx.clone())
-        .and(raw_query())
-        .then(torrents::list)
-        .boxed();
-    let detail = warp::path!("torrents" / String)
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(torrents::detail)
-        .boxed();
-    let confirm = warp::path!("torrents" / String / String)
-        .and(warp::get())
-        .and(ctx.clone())
-        .and(raw_query())
-        .then(actions::confirm)
-        .boxed();
-    let act = warp::path!("torrents" / String / String)
-        .and(warp::post())
-        .and(ctx.clone())
-        .and(form.clone())
-        .then(actions::act)
-        .boxed();
-    let scan_page = warp::path!("scanner")
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(scanner::page_for)
-        .boxed();
-    let rescan_confirm = warp::path!("scanner" / String / "rescan")
-        .and(warp::get())
-        .and(ctx.clone())
-        .then(scanner::confirm)
-        .boxed();
-    let rescan = warp::path!("scanner" / String / "rescan")
-        .and(warp::post())
-        .and(ctx)
-        .and(form)
-        .then(scanner::rescan)
-        .boxed();
-
-    let pages = overview
-        .or(login_page)
-        .unify()
-        .or(login)
-        .unify()
-        .or(logout)
-        .unify()
-        .or(list)
-        .unify()
-        .or(detail)
-        .unify()
-        .or(confirm)
-        .unify()
-        .or(act)
-        .unify()
-        .or(scan_page)
-        .unify()
-        .or(rescan_confirm)
-        .unify()
-        .or(rescan)
-        .unify()
-        .boxed();
+    let form = form(FORM_LIMIT);
+    let pages = any_of!(
+        route!(get warp::path::end(), ctx => overview::page_for),
+        route!(get warp::path!("login"), ctx => auth::login_page),
+        route!(post warp::path!("login"), ctx, form => auth::login),
+        route!(post warp::path!("logout"), ctx, form => auth::logout),
+        route!(get warp::path!("torrents"), ctx, raw_query() => torrents::list),
+        route!(get warp::path!("torrents" / String), ctx => torrents::detail),
+        route!(get warp::path!("torrents" / String / String), ctx, raw_query() => actions::confirm),
+        route!(post warp::path!("torrents" / String / String), ctx, form => actions::act),
+        route!(get warp::path!("scanner"), ctx => scanner::page_for),
+        route!(get warp::path!("scanner" / String / "rescan"), ctx => scanner::confirm),
+        route!(post warp::path!("scanner" / String / "rescan"), ctx, form => scanner::rescan),
+    );
     let dashboard = warp::path("dashboard")
         .and(pages.recover(recover_html).unify())
         .boxed();

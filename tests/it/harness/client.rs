@@ -145,15 +145,7 @@ impl RunningClient {
 
     /// Waits (generous deadline) until `pred` holds for the log.
     pub fn wait_log(&self, what: &str, pred: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !pred(&self.log_text()) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; log:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        super::server::wait_for_log(|| self.log_text(), what, pred)
     }
 }
 

@@ -117,6 +117,24 @@ impl Server {
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
+
+    /// Waits until `pred` holds for the log (its reader thread may lag behind).
+    pub fn wait_log(&self, what: &str, pred: impl Fn(&str) -> bool) {
+        wait_for_log(|| self.log_text(), what, pred)
+    }
+}
+
+/// Waits (generous deadline) until `pred` holds for a process's log.
+pub fn wait_for_log(text: impl Fn() -> String, what: &str, pred: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !pred(&text()) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; log:\n{}",
+            text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 impl Drop for Server {

@@ -236,7 +236,9 @@ async fn absurd_announce_counters_credit_at_most_size_times_peers_and_totals_sta
         let query = announce_query(&ih, peer, up, down, left, event);
         announce(&server, &member.passkey, &query).await;
     }
-    assert!(server.log_text().contains("implausible transfer reported"));
+    server.wait_log("the implausible-transfer warning", |l| {
+        l.contains("implausible transfer reported")
+    });
 
     assert!(server.stop().success());
     let server = Server::start(dir.path());

@@ -38,7 +38,9 @@ async fn the_index_is_rebuilt_from_the_store_at_start_up() {
     assert!(server.stop().success());
 
     let server = Server::start(dir.path());
-    assert!(server.log_text().contains("search index: 8 torrents"));
+    server.wait_log("the index size line", |l| {
+        l.contains("search index: 8 torrents")
+    });
     let p = search(&server, &bob.api_key, "t=search&q=breaking%20bad").await;
     assert_eq!(p.total, 4);
     let p = search(
