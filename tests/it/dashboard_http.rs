@@ -393,7 +393,11 @@ async fn a_torrents_page_shows_its_peers_and_announces_and_reannounces() {
 
     // A real libtorrent peer whose client name is HTML: listed, escaped.
     let _leecher = d.hostile_leecher(&ih).await;
-    let body = wait_page(&mut m, &page, "the leecher", |b| b.contains("id=\"peers\"")).await;
+    // Its BEP 10 handshake may come a moment after the connection.
+    let body = wait_page(&mut m, &page, "the leecher", |b| {
+        b.contains("id=\"peers\"") && b.contains("alert(1)&#60;/script&#62;")
+    })
+    .await;
     let peers = body.split("id=\"peers\"").nth(1).unwrap();
     assert!(
         peers.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
