@@ -529,7 +529,8 @@ async fn start_downloads(
             auth::sessions(cfg.qbt.session_idle),
             auth::limiter(cfg.qbt.login_ban),
         )
-        .behind(cfg.qbt.trusted_proxies.clone()),
+        .behind(cfg.qbt.trusted_proxies.clone())
+        .with_seeder(seeder.clone()),
     );
     let (tx, rx) = tokio::sync::watch::channel(false);
     let listener = tokio::net::TcpListener::bind(cfg.qbt.bind)

@@ -2,7 +2,8 @@
 //! the DevTools protocol), against a real server and bob's client seeding the
 //! fixture library: log in through the form, check each page against the
 //! client's real state, that hostile names stay text, and screenshot every
-//! page under `target/dashboard-screenshots/` (desktop and phone widths).
+//! page under `target/dashboard-screenshots/` (desktop and phone widths),
+//! a library seed's with a real libtorrent leecher among its peers.
 
 use std::path::PathBuf;
 
@@ -37,7 +38,7 @@ fn browser_logs_in_and_every_page_shows_the_clients_state() {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (d, ih) = rt.block_on(async {
+    let (d, ih, lib, _leecher) = rt.block_on(async {
         let d = dashboard::start(&[]).await;
         let ih = d
             .add_download(
@@ -71,7 +72,18 @@ fn browser_logs_in_and_every_page_shows_the_clients_state() {
             |b| b.contains(&ih),
         )
         .await;
-        (d, ih)
+        // A libtorrent leecher named `<script>alert(1)</script>` on the biggest library seed.
+        let (_, biggest) = v.page("/dashboard/torrents?sort=size&dir=desc").await;
+        let lib = biggest.split("data-hash=\"").nth(1).unwrap()[..40].to_string();
+        let leecher = d.hostile_leecher(&lib).await;
+        wait_page(
+            &mut v,
+            &format!("/dashboard/torrents/{lib}"),
+            "the leecher's handshake",
+            |b| b.contains("alert(1)&#60;/script&#62;"),
+        )
+        .await;
+        (d, ih, lib, leecher)
     });
     let url = |p: &str| format!("{}{p}", d.base());
     let shots = shots_dir();
@@ -167,6 +179,22 @@ fn browser_logs_in_and_every_page_shows_the_clients_state() {
         "stopped"
     );
 
+    // A library seed's page: the leecher among its peers, its name as text;
+    // the started announce in its history.
+    b.goto(
+        &url(&format!("/dashboard/torrents/{lib}")),
+        &format!("/dashboard/torrents/{lib}"),
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#peers tbody td:nth-child(2)').textContent"),
+        "<script>alert(1)</script>"
+    );
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('#announces td')].some(td => td.textContent == 'started')"),
+        true
+    );
+    b.screenshot(&shots.join("10-library-seed.png"));
+
     // Scanner: the three apps read.
     b.goto(&url("/dashboard/scanner"), "/dashboard/scanner");
     assert_eq!(count(&mut b, "tr[id^='app-'] .pill.ok"), 3);
@@ -174,10 +202,12 @@ fn browser_logs_in_and_every_page_shows_the_clients_state() {
 
     // Phone width: the same pages stay usable, nothing scrolls sideways.
     b.viewport(390, 844, true);
+    let seed_page = format!("/dashboard/torrents/{lib}");
     for (path, file) in [
         ("/dashboard", "07-phone-overview.png"),
         ("/dashboard/torrents", "08-phone-torrents.png"),
         ("/dashboard/scanner", "09-phone-scanner.png"),
+        (&seed_page, "11-phone-library-seed.png"),
     ] {
         b.goto(&url(path), path);
         b.screenshot(&shots.join(file));

@@ -1,7 +1,9 @@
 //! The member's dashboard over HTTP, against a real server and a client
 //! seeding real files: login (failures, CSRF, the rate limit, cookie flags),
 //! escaping of hostile names, the pages' content, every action with its
-//! CSRF refusal, and that no action reaches the member's media.
+//! CSRF refusal, a torrent's peers (a real libtorrent leecher with a hostile
+//! client name) and announces, re-announce, and that no action reaches the
+//! member's media.
 
 use crate::harness::client::snapshot;
 use crate::harness::dashboard::{self, wait_page, Dash, LIBRARY_TORRENTS, PASSWORD, USER};
@@ -363,4 +365,82 @@ async fn pages_show_real_state_escaped_and_actions_never_touch_media() {
     assert_eq!(snapshot(&d.media), before, "library media changed");
     let log = d.client.log_text();
     assert!(!log.contains(&d.bob.api_key), "the API key is never logged");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_torrents_page_shows_its_peers_and_announces_and_reannounces() {
+    let d: Dash = dashboard::start(&[]).await;
+    let mut m = d.member().await;
+    // The biggest library seed: a leecher at a few KiB/s stays connected for minutes.
+    let biggest = wait_page(
+        &mut m,
+        "/dashboard/torrents?sort=size&dir=desc",
+        "the library",
+        |b| hashes_in(b).len() == LIBRARY_TORRENTS,
+    )
+    .await;
+    let ih = hashes_in(&biggest)[0].clone();
+    let page = format!("/dashboard/torrents/{ih}");
+
+    // Its announce history: the started announce and what the tracker answered.
+    let body = wait_page(&mut m, &page, "the started announce", |b| {
+        b.contains("id=\"announces\"") && b.contains("<td>started</td>")
+    })
+    .await;
+    let announces = body.split("id=\"announces\"").nth(1).unwrap();
+    assert!(announces.contains("ok: next in"), "{announces}");
+    assert!(body.contains("No peer connected."));
+
+    // A real libtorrent peer whose client name is HTML: listed, escaped.
+    let _leecher = d.hostile_leecher(&ih).await;
+    // Its BEP 10 handshake may come a moment after the connection.
+    let body = wait_page(&mut m, &page, "the leecher", |b| {
+        b.contains("id=\"peers\"") && b.contains("alert(1)&#60;/script&#62;")
+    })
+    .await;
+    let peers = body.split("id=\"peers\"").nth(1).unwrap();
+    assert!(
+        peers.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "the BEP 10 client name, escaped: {peers}"
+    );
+    assert!(
+        !body.contains("<script>alert"),
+        "a peer's name went out unescaped"
+    );
+    assert!(peers.contains("127.0.0.1:"), "its address");
+
+    // Re-announce: refused without the session's CSRF token, done through
+    // its confirmation page, and the server's tracker gets it.
+    let re = format!("{page}/reannounce");
+    let before = d.server_announces().await;
+    let resp = m.post(&re, &[("csrf", "forged")]).await;
+    assert_eq!(resp.status(), 403);
+    let (status, confirm) = m.page(&re).await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("Yes, reannounce"));
+    let resp = m.submit(&re, &re, &[]).await;
+    assert_eq!(
+        (resp.status().as_u16(), location(&resp)),
+        (303, page.clone()),
+        "MIN_ANNOUNCE_INTERVAL=1 is long over: announced at once"
+    );
+    wait_page(&mut m, &page, "the asked announce", |b| {
+        b.contains("<td>regular (asked)</td>")
+    })
+    .await;
+    assert!(d.server_announces().await > before, "the tracker saw it");
+
+    // The qBittorrent API's torrents/reannounce asks the same scheduler.
+    let resp = d
+        .qbt_post("torrents/reannounce", &[("hashes", ih.as_str())])
+        .await;
+    assert_eq!(resp.status(), 200);
+    wait_page(&mut m, &page, "the API's announce", |b| {
+        b.matches("<td>regular (asked)</td>").count() == 2
+    })
+    .await;
+    let resp = d
+        .qbt_post("torrents/reannounce", &[("hashes", "not-a-hash")])
+        .await;
+    assert_eq!(resp.status(), 400, "a bad hash is refused");
 }

@@ -1,6 +1,7 @@
-//! A download's actions (stop, start, delete with or without its files):
-//! a confirmation page (GET) whose form (POST, with the CSRF token) does it.
-//! Library seeds have none: the scanner owns them, and nothing here can
+//! A torrent's actions (a download's stop, start, delete with or without its
+//! files; re-announce of anything the library seeder serves): a confirmation
+//! page (GET) whose form (POST, with the CSRF token) does it. Library seeds
+//! are never stopped or deleted: the scanner owns them, and nothing here can
 //! reach the member's media.
 
 use std::collections::BTreeSet;
@@ -11,6 +12,7 @@ use warp::reply::Response;
 
 use super::{member, Chrome, Ctx, Member};
 use crate::client::downloads::DownloadError;
+use crate::client::seeder::Reannounce;
 use crate::client::status::Row;
 use crate::web::html::{page, redirect, Form};
 
@@ -19,6 +21,7 @@ enum Action {
     Stop,
     Start,
     Delete,
+    Reannounce,
 }
 
 impl Action {
@@ -27,6 +30,7 @@ impl Action {
             "stop" => Some(Action::Stop),
             "start" => Some(Action::Start),
             "delete" => Some(Action::Delete),
+            "reannounce" => Some(Action::Reannounce),
             _ => None,
         }
     }
@@ -36,6 +40,7 @@ impl Action {
             Action::Stop => "stop",
             Action::Start => "start",
             Action::Delete => "delete",
+            Action::Reannounce => "reannounce",
         }
     }
 }
@@ -60,7 +65,7 @@ async fn target(m: &Member, info_hash: &str, verb: &str) -> Result<(Row, Action)
     let Some(row) = rows.iter().find(|r| r.info_hash == info_hash) else {
         return Err(m.fail(StatusCode::NOT_FOUND, "No such torrent on this client."));
     };
-    if row.library {
+    if row.library && action != Action::Reannounce {
         return Err(m.fail(
             StatusCode::CONFLICT,
             "This is a library seed: the scanner shares it from your media, which the dashboard never stops, moves or deletes.",
@@ -82,6 +87,7 @@ pub async fn confirm(info_hash: String, verb: String, ctx: Ctx, _raw: String) ->
         Action::Stop => "Stop this download? It stops downloading and seeding until started again.",
         Action::Start => "Start this download again?",
         Action::Delete => "Delete this download from the client? Its files are deleted too only if you tick the box, and only inside DOWNLOADS_DIR.",
+        Action::Reannounce => "Announce this torrent to the tracker now? If the tracker's minimum interval since the last announce is not over, it announces as soon as it is.",
     };
     page(
         StatusCode::OK,
@@ -111,6 +117,7 @@ pub async fn act(info_hash: String, verb: String, ctx: Ctx, form: Form) -> Respo
     let downloads = &m.ctx.dash.status.downloads;
     let hashes: BTreeSet<String> = std::iter::once(row.info_hash.clone()).collect();
     let done = match action {
+        Action::Reannounce => return reannounce(&m, &row).await,
         Action::Stop => downloads.set_stopped(&hashes, true).await,
         Action::Start => downloads.set_stopped(&hashes, false).await,
         Action::Delete => downloads.delete(&hashes, form.get("files") == "on").await,
@@ -138,3 +145,28 @@ pub async fn act(info_hash: String, verb: String, ctx: Ctx, form: Form) -> Respo
         redirect(&format!("/dashboard/torrents/{}", row.info_hash))
     }
 }
+
+/// The library seeder's "announce now"; downloads still in the engine cannot
+/// be asked (librqbit announces on its own schedule).
+async fn reannounce(m: &Member, row: &Row) -> Response {
+    let answer = match &m.ctx.dash.status.seeder {
+        Some(s) => s.reannounce(&row.info_hash).await,
+        None => Reannounce::NotSeeded,
+    };
+    tracing::info!(info_hash = %row.info_hash, ?answer, "re-announce asked for on the dashboard");
+    match answer {
+        Reannounce::Now => redirect(&format!("/dashboard/torrents/{}", row.info_hash)),
+        Reannounce::Deferred(wait) => m.fail(
+            StatusCode::ACCEPTED,
+            &format!(
+                "The tracker asks for a minimum interval between announces, which is not over: this torrent announces in {} s, on its own.",
+                wait.as_secs().max(1)
+            ),
+        ),
+        Reannounce::NotSeeded => m.fail(StatusCode::CONFLICT, ENGINE_ANNOUNCES),
+    }
+}
+
+/// Why a download still in the engine has no re-announce or history here.
+pub const ENGINE_ANNOUNCES: &str =
+    "This download is announced by the download engine (librqbit), which announces on the tracker's interval and cannot be asked to announce early; once complete, the library seeder takes it over and it can be.";

@@ -12,6 +12,7 @@ mod actions;
 mod auth;
 pub mod list;
 mod overview;
+mod peers;
 mod routes;
 mod scanner;
 pub mod torrents;
@@ -47,6 +48,8 @@ pub struct Dashboard {
     pub status: Arc<ClientStatus>,
     pub scan: Arc<ScanBoard>,
     pub sessions: SessionStore,
+    /// Peer counters between two looks at a torrent's page, for their speeds.
+    rates: peers::PeerRates,
     /// Signs the login form's CSRF token; in memory, new at every start.
     secret: [u8; 32],
     /// Whose `X-Forwarded-Proto` (and client address) is believed.
@@ -73,6 +76,7 @@ impl Dashboard {
                 idle,
                 max_sessions: 256,
             }),
+            rates: Default::default(),
             secret,
             proxies,
         }

@@ -1,11 +1,14 @@
 //! The torrents table (filtered, sorted and paged on the server) and one
-//! torrent's page: files, tracker, why it is withheld.
+//! torrent's page: files, connected peers, tracker and announce history, why
+//! it is withheld.
 
 use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use super::actions::ENGINE_ANNOUNCES;
 use super::list::{select, Column, Query};
+use super::peers::{AnnounceLine, PeerLine};
 use super::{member, Chrome, Ctx};
 use crate::client::status::{Row, State};
 use crate::web::format;
@@ -176,6 +179,11 @@ struct DetailPage {
     announced: bool,
     tracker_message: String,
     tracker_error: String,
+    peers: Vec<PeerLine>,
+    /// Served by the library seeder: its announces are listed and can be asked for.
+    seeded: bool,
+    history: Vec<AnnounceLine>,
+    engine_announces: &'static str,
 }
 
 pub async fn detail(info_hash: String, ctx: Ctx) -> Response {
@@ -192,6 +200,15 @@ pub async fn detail(info_hash: String, ctx: Ctx) -> Response {
     let files = tokio::task::spawn_blocking(move || status.files(&ih))
         .await
         .unwrap_or_default();
+    let status = &m.ctx.dash.status;
+    let seeder = status
+        .seeder
+        .as_ref()
+        .filter(|s| s.uploaded(&r.info_hash).is_some());
+    let (peers, history) = match seeder {
+        Some(s) => (s.peers(&r.info_hash), s.announce_history(&r.info_hash)),
+        None => (status.downloads.peers(&r.info_hash), Vec::new()),
+    };
     page(
         StatusCode::OK,
         &DetailPage {
@@ -215,6 +232,10 @@ pub async fn detail(info_hash: String, ctx: Ctx) -> Response {
             announced: r.announced,
             tracker_message: r.tracker_message.clone().unwrap_or_default(),
             tracker_error: r.tracker_error.clone().unwrap_or_default(),
+            peers: m.ctx.dash.rates.lines(&r.info_hash, peers),
+            seeded: seeder.is_some(),
+            history: history.into_iter().map(AnnounceLine::of).collect(),
+            engine_announces: ENGINE_ANNOUNCES,
             t: Line::of(r),
         },
     )

@@ -9,6 +9,7 @@ mod announce;
 mod handed;
 pub mod library;
 pub mod limits;
+mod peers;
 mod snapshots;
 pub mod state;
 pub mod store;

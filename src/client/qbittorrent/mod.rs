@@ -39,6 +39,8 @@ pub struct Api {
     pub proxies: crate::web::client_ip::TrustedProxies,
     /// The `sync/maindata` answers given, for `rid` partial updates.
     maindata: maindata::History,
+    /// The library seeder, for `torrents/reannounce` (none with `--once`).
+    pub seeder: Option<Arc<crate::client::seeder::Seeder>>,
 }
 
 impl Api {
@@ -55,7 +57,14 @@ impl Api {
             limiter,
             proxies: Default::default(),
             maindata: Default::default(),
+            seeder: None,
         }
+    }
+
+    /// Re-announces through this seeder.
+    pub fn with_seeder(mut self, seeder: Option<Arc<crate::client::seeder::Seeder>>) -> Api {
+        self.seeder = seeder;
+        self
     }
 
     /// Believes these proxies' forwarded address and scheme.
@@ -258,9 +267,8 @@ async fn dispatch(api: &Api, req: Req) -> Reply {
         "torrents/stop" | "torrents/pause" => torrents::stop_start(api, p, true).await,
         "torrents/start" | "torrents/resume" => torrents::stop_start(api, p, false).await,
         "torrents/recheck" | "torrents/setLocation" => torrents::library_guard(api, p),
-        "torrents/reannounce" | "torrents/setForceStart" | "torrents/setSuperSeeding" => {
-            torrents::known(api, p)
-        }
+        "torrents/reannounce" => torrents::reannounce(api, p).await,
+        "torrents/setForceStart" | "torrents/setSuperSeeding" => torrents::known(api, p),
         "torrents/setCategory" => torrents::set_category(api, p),
         "torrents/addTags" => torrents::tag(api, p, true),
         "torrents/removeTags" => torrents::tag(api, p, false),

@@ -239,8 +239,24 @@ pub fn library_guard(api: &Api, p: &Params) -> Reply {
     }
 }
 
-/// Requests that change nothing here (announces run on their own timer,
-/// queueing is off) but must name valid hashes.
+/// `reannounce`: the library seeder's "announce now" for each torrent it
+/// serves, deferred while the tracker's `min interval` runs; downloads still
+/// in the engine announce on librqbit's own schedule (it cannot be asked).
+pub async fn reannounce(api: &Api, p: &Params) -> Reply {
+    let hashes = match targets(api, p) {
+        Ok(h) => h,
+        Err(e) => return bad(e),
+    };
+    if let Some(s) = &api.seeder {
+        for h in &hashes {
+            let answer = s.reannounce(h).await;
+            tracing::debug!(info_hash = %h, ?answer, "torrents/reannounce");
+        }
+    }
+    ok()
+}
+
+/// Requests that change nothing here (queueing is off) but must name valid hashes.
 pub fn known(api: &Api, p: &Params) -> Reply {
     match targets(api, p) {
         Ok(_) => ok(),

@@ -3,7 +3,9 @@
 //! as a torrent is added (a few dozen at once); the next one of each torrent is
 //! put at a random point between the tracker's `min interval` and `interval`,
 //! so thousands of torrents added together do not come back together.
-//! Failures back off per torrent; the outcome is kept for the dashboard.
+//! Failures back off per torrent; the outcome is kept for the dashboard, with
+//! the last few in each torrent's history. The member may ask for a torrent's
+//! turn now: it comes at once, or when the tracker's `min interval` allows.
 //! On shutdown every started torrent gets `event=stopped`, bounded in time.
 
 use std::cmp::Reverse;
@@ -13,12 +15,13 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use rand::Rng;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::bencode::{self, Node};
 use crate::client::queue::ClientDb;
 
+use super::history::{AnnounceRecord, Outcome};
 use super::registry::{Registry, Torrent, TrackerStatus};
 
 /// Announces in flight at once.
@@ -45,6 +48,15 @@ pub enum Event {
 }
 
 impl Event {
+    fn word(self) -> &'static str {
+        match self {
+            Event::Started => "started",
+            Event::Completed => "completed",
+            Event::Stopped => "stopped",
+            Event::None => "",
+        }
+    }
+
     fn param(self) -> &'static str {
         match self {
             Event::Started => "&event=started",
@@ -65,6 +77,32 @@ pub enum Cmd {
     Remove(Arc<Torrent>),
     /// The announce URL changed (a rotated passkey): every torrent's turn is now.
     Reannounce,
+    /// The member asks for this torrent's turn now.
+    AnnounceNow {
+        info_hash: [u8; 20],
+        reply: oneshot::Sender<Reannounce>,
+    },
+}
+
+/// What became of a member's "announce now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reannounce {
+    /// Its turn is now.
+    Now,
+    /// The tracker's `min interval` since the last announce is not over: its
+    /// turn is moved to when it is, this far ahead.
+    Deferred(Duration),
+    /// Not seeded by the library seeder (or not announcing: not served).
+    NotSeeded,
+}
+
+/// When a torrent last announced at `last` may announce again, given the
+/// tracker's `min interval` (none: at once).
+fn allowed_at(last: Option<Instant>, min_interval: Option<Duration>, now: Instant) -> Instant {
+    match (last, min_interval) {
+        (Some(l), Some(m)) => (l + m).max(now),
+        _ => now,
+    }
 }
 
 /// What a tracker answered.
@@ -75,6 +113,8 @@ pub struct Answer {
     pub warning: Option<String>,
     pub complete: Option<u64>,
     pub incomplete: Option<u64>,
+    /// Peers handed out (compact IPv4 and IPv6, or a list).
+    pub peers: usize,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -109,12 +149,21 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, AnnounceError> {
             .and_then(|n| u64::try_from(n).ok())
     };
     let interval = secs("interval").ok_or(AnnounceError::BadAnswer)?;
+    let peers = match root.get("peers") {
+        Some(p) if p.as_bytes().is_some() => p.as_bytes().map_or(0, |b| b.len() / 6),
+        Some(p) => p.as_list().map_or(0, |l| l.len()),
+        None => 0,
+    } + root
+        .get("peers6")
+        .and_then(Node::as_bytes)
+        .map_or(0, |b| b.len() / 18);
     Ok(Answer {
         interval: Duration::from_secs(interval.min(86_400)),
         min_interval: secs("min interval").map(|s| Duration::from_secs(s.min(86_400))),
         warning: text("warning message"),
         complete: secs("complete"),
         incomplete: secs("incomplete"),
+        peers,
     })
 }
 
@@ -155,6 +204,13 @@ struct Sched {
     started: bool,
     first: Event,
     failures: u32,
+    /// Its turn: a heap entry at another time is stale and skipped.
+    next: Instant,
+    /// When it last announced, and the tracker's `min interval` then.
+    last: Option<Instant>,
+    min_interval: Option<Duration>,
+    /// The member asked for the coming turn.
+    asked: bool,
 }
 
 pub struct Announcer {
@@ -229,11 +285,16 @@ impl Announcer {
                         let ih = torrent.info_hash;
                         saved.entry(ih).or_insert(torrent.uploaded.load(std::sync::atomic::Ordering::Relaxed));
                         let first = if completed { Event::Completed } else { Event::Started };
-                        let new = Sched { torrent, started: false, first, failures: 0 };
                         // Already scheduled (added again): its turn in the heap stays.
+                        let old = sched.get(&ih).map(|s| (s.next, s.last, s.min_interval));
+                        let (next, last, min_interval) = old.unwrap_or((Instant::now(), None, None));
+                        let new = Sched { torrent, started: false, first, failures: 0, next, last, min_interval, asked: false };
                         if sched.insert(ih, new).is_none() {
-                            heap.push(Reverse((Instant::now(), ih)));
+                            heap.push(Reverse((next, ih)));
                         }
+                    }
+                    Some(Cmd::AnnounceNow { info_hash, reply }) => {
+                        let _ = reply.send(announce_now(&mut sched, &mut heap, info_hash));
                     }
                     Some(Cmd::Remove(t)) => {
                         if sched.remove(&t.info_hash).is_some_and(|s| s.started) {
@@ -246,6 +307,7 @@ impl Announcer {
                         heap = sched.keys().map(|ih| Reverse((now, *ih))).collect();
                         for s in sched.values_mut() {
                             s.failures = 0;
+                            s.next = now;
                         }
                         if !sched.is_empty() {
                             tracing::info!(torrents = sched.len(), "new announce URL: re-announcing every torrent");
@@ -267,8 +329,10 @@ impl Announcer {
                     while due.len() < CONCURRENT * 4 {
                         match heap.peek() {
                             Some(Reverse((at, _))) if *at <= now => {
-                                let Reverse((_, ih)) = heap.pop().expect("peeked");
-                                due.push(ih);
+                                let Reverse((at, ih)) = heap.pop().expect("peeked");
+                                if sched.get(&ih).is_some_and(|s| s.next == at) {
+                                    due.push(ih);
+                                }
                             }
                             _ => break,
                         }
@@ -332,10 +396,30 @@ impl Announcer {
                 announced: s.started,
                 ..Default::default()
             };
+            if !matches!(r, Err(AnnounceError::NoUrl)) {
+                s.last = Some(now);
+                s.torrent.history.push(AnnounceRecord {
+                    at: unix_now(),
+                    event: event.word(),
+                    asked: std::mem::take(&mut s.asked),
+                    outcome: match &r {
+                        Ok(a) => Outcome::Answered {
+                            interval_secs: a.interval.as_secs(),
+                            min_interval_secs: a.min_interval.map(|m| m.as_secs()),
+                            seeders: a.complete,
+                            leechers: a.incomplete,
+                            peers: a.peers,
+                            warning: a.warning.clone(),
+                        },
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    },
+                });
+            }
             let wait = match r {
                 Ok(a) => {
                     s.started = true;
                     s.failures = 0;
+                    s.min_interval = a.min_interval;
                     status.announced = true;
                     status.message = a.warning;
                     status.seeders = a.complete;
@@ -363,7 +447,8 @@ impl Announcer {
             if let Ok(mut g) = s.torrent.tracker.lock() {
                 *g = status;
             }
-            heap.push(Reverse((now + wait, ih)));
+            s.next = now + wait;
+            heap.push(Reverse((s.next, ih)));
         }
     }
 
@@ -416,9 +501,53 @@ impl Announcer {
     }
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Moves a torrent's turn to now, or to when the tracker's `min interval`
+/// allows (never later than the turn it had).
+fn announce_now(
+    sched: &mut HashMap<[u8; 20], Sched>,
+    heap: &mut BinaryHeap<Reverse<(Instant, [u8; 20])>>,
+    ih: [u8; 20],
+) -> Reannounce {
+    let Some(s) = sched.get_mut(&ih) else {
+        return Reannounce::NotSeeded;
+    };
+    let now = Instant::now();
+    let at = allowed_at(s.last, s.min_interval, now);
+    s.asked = true;
+    if at < s.next {
+        s.next = at;
+        heap.push(Reverse((at, ih)));
+    }
+    match s.next.saturating_duration_since(now) {
+        d if d.is_zero() => Reannounce::Now,
+        d => Reannounce::Deferred(d),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_asked_announce_waits_for_the_trackers_min_interval() {
+        let now = Instant::now();
+        let min = Some(Duration::from_secs(60));
+        assert_eq!(allowed_at(None, min, now), now, "never announced");
+        assert_eq!(allowed_at(Some(now), None, now), now, "no min interval");
+        let ten_ago = now - Duration::from_secs(10);
+        assert_eq!(
+            allowed_at(Some(ten_ago), min, now),
+            now + Duration::from_secs(50)
+        );
+        let long_ago = now - Duration::from_secs(600);
+        assert_eq!(allowed_at(Some(long_ago), min, now), now);
+    }
 
     #[test]
     fn answers_parse_and_hostile_ones_fail_cleanly() {
@@ -428,7 +557,11 @@ mod tests {
         .unwrap();
         assert_eq!(a.interval, Duration::from_secs(1800));
         assert_eq!(a.min_interval, Some(Duration::from_secs(900)));
-        assert_eq!((a.complete, a.incomplete), (Some(3), Some(1)));
+        assert_eq!((a.complete, a.incomplete, a.peers), (Some(3), Some(1), 0));
+        let a =
+            parse_answer(b"d8:intervali60e5:peers12:abcdefghijkl6:peers618:abcdefghijklmnopqre")
+                .unwrap();
+        assert_eq!(a.peers, 3);
         assert_eq!(
             parse_answer(b"d14:failure reason12:unregisterede"),
             Err(AnnounceError::Failure("unregistered".into()))

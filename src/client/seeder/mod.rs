@@ -18,6 +18,8 @@
 //! - [`Seeder::remove`]`(info_hash)`: stop seeding (announces `stopped`).
 //! - [`Seeder::stats`]: per torrent [`TorrentStats`] (state, uploaded, peers,
 //!   withheld pieces and why, last tracker message/error).
+//! - [`Seeder::peers`], [`Seeder::announce_history`], [`Seeder::reannounce`]:
+//!   one torrent's connected peers, last announces, and "announce now".
 //! - [`Seeder::sync_library`]: re-read client.redb (after a scan or an upload).
 //! - [`Seeder::set_announce_url`]: the member's passkey URL, re-read at each
 //!   sync; a new one (rotated passkey) re-announces every torrent at once.
@@ -25,9 +27,12 @@
 
 mod announce;
 mod choker;
+mod detail;
 mod files;
+pub mod history;
 mod limits;
 mod peer;
+pub mod peers;
 mod pieces;
 pub mod registry;
 pub mod wire;
@@ -44,7 +49,7 @@ use rand::Rng;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 
-pub use announce::{parse_answer, STOP_DEADLINE};
+pub use announce::{parse_answer, Reannounce, STOP_DEADLINE};
 pub use limits::parse_rate;
 pub use registry::{Origin, TrackerStatus};
 

@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::peers::PeerInfo;
 use super::pieces::PieceError;
 use super::registry::{BadRequest, Torrent};
 use super::wire::{self, Block, Handshake, Message, HANDSHAKE_LEN};
@@ -57,7 +58,7 @@ pub async fn serve(stream: TcpStream, addr: SocketAddr, shared: Arc<Shared>) {
     let id = shared.next_peer_id();
     let span = tracing::debug_span!("peer", %addr, id);
     async move {
-        match run(stream, id, shared).await {
+        match run(stream, addr, id, shared).await {
             Ok(()) => tracing::debug!("closed"),
             Err(e) => tracing::debug!("dropped: {e}"),
         }
@@ -76,11 +77,17 @@ struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.torrent.peers.fetch_sub(1, Ordering::Relaxed);
+        self.torrent.peer_list.leave(self.id);
         self.shared.choker.leave(self.id);
     }
 }
 
-async fn run(mut stream: TcpStream, id: u64, shared: Arc<Shared>) -> Result<(), PeerError> {
+async fn run(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    id: u64,
+    shared: Arc<Shared>,
+) -> Result<(), PeerError> {
     let _ = stream.set_nodelay(true);
     let mut hs = [0u8; HANDSHAKE_LEN];
     tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.read_exact(&mut hs))
@@ -97,6 +104,7 @@ async fn run(mut stream: TcpStream, id: u64, shared: Arc<Shared>) -> Result<(), 
         return Err(PeerError::TorrentFull);
     }
     let waker = shared.choker.join(id);
+    let info = torrent.peer_list.join(id, addr);
     let _slot = Slot {
         torrent: torrent.clone(),
         shared: shared.clone(),
@@ -119,6 +127,7 @@ async fn run(mut stream: TcpStream, id: u64, shared: Arc<Shared>) -> Result<(), 
     let mut conn = Conn {
         shared,
         torrent,
+        info,
         id,
         fast: theirs.fast,
         unchoked: false,
@@ -160,6 +169,8 @@ async fn run(mut stream: TcpStream, id: u64, shared: Arc<Shared>) -> Result<(), 
 struct Conn {
     shared: Arc<Shared>,
     torrent: Arc<Torrent>,
+    /// What the dashboard shows of this peer.
+    info: Arc<PeerInfo>,
     id: u64,
     fast: bool,
     unchoked: bool,
@@ -232,14 +243,16 @@ impl Conn {
                 if wire::bitfield_is_full(bits, self.torrent.piece_count())? {
                     return Err(PeerError::AlsoSeeder);
                 }
+                self.info.bitfield(bits);
             }
+            Message::Have(i) => self.info.have(i, self.torrent.piece_count()),
+            Message::Extended { id: 0, payload } => self.info.extension_handshake(payload),
             Message::HaveAll => return Err(PeerError::AlsoSeeder),
             Message::Piece { .. } => return Err(PeerError::Protocol("sent a piece to a seeder")),
             // A leecher's own state and the extensions we do not use.
             Message::KeepAlive
             | Message::Choke
             | Message::Unchoke
-            | Message::Have(_)
             | Message::Port(_)
             | Message::Suggest(_)
             | Message::HaveNone
@@ -334,6 +347,7 @@ impl Conn {
             self.shared.limit.take(b.len as usize).await;
             wire::piece(&mut self.out, b, &piece[s..e]);
             self.torrent.add_uploaded(u64::from(b.len));
+            self.info.add_sent(u64::from(b.len));
             batch += b.len as usize + wire::PIECE_HEADER;
         }
         self.flush().await

@@ -14,6 +14,8 @@ use crate::create::walk::SourceFile;
 use crate::metainfo;
 
 use super::files;
+use super::history::History;
+use super::peers::PeerList;
 use super::wire::{Block, MAX_BLOCK};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -69,7 +71,10 @@ pub struct Torrent {
     /// Cumulative bytes uploaded (what was persisted plus this run).
     pub uploaded: AtomicU64,
     pub peers: AtomicUsize,
+    /// Who is connected, for the dashboard.
+    pub peer_list: PeerList,
     pub tracker: Mutex<TrackerStatus>,
+    pub history: History,
 }
 
 impl Torrent {
@@ -122,7 +127,9 @@ impl Torrent {
             withheld: Mutex::new(Vec::new()),
             uploaded: AtomicU64::new(uploaded),
             peers: AtomicUsize::new(0),
+            peer_list: PeerList::default(),
             tracker: Mutex::new(TrackerStatus::default()),
+            history: History::default(),
         })
     }
 

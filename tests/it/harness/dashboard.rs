@@ -15,12 +15,16 @@ pub const USER: &str = "member";
 pub const PASSWORD: &str = "dashboard test password";
 /// Torrents the fixture library makes (10 single files, a season pack, an album).
 pub const LIBRARY_TORRENTS: usize = 12;
+/// The server's METRICS_TOKEN (its announce counter).
+const METRICS_TOKEN: &str = "dashboard-metrics-0123456789";
 
 pub struct Dash {
     _tmp: tempfile::TempDir,
     pub server: Server,
     pub client: RunningClient,
     pub port: u16,
+    /// bob's TORRENTING_PORT.
+    pub seed_port: u16,
     pub media: PathBuf,
     pub downloads: PathBuf,
     pub alice: Keys,
@@ -41,6 +45,7 @@ pub async fn start(extra: &[(&str, &str)]) -> Dash {
             ("BIND", bind.as_str()),
             ("EXTERNAL_SERVER_URL", base.as_str()),
             ("MIN_ANNOUNCE_INTERVAL", "1"),
+            ("METRICS_TOKEN", METRICS_TOKEN),
         ],
     );
     let alice = add_member(&server, "alice").await;
@@ -49,6 +54,7 @@ pub async fn start(extra: &[(&str, &str)]) -> Dash {
     lay_out_library(&media);
     let apps = Apps::start();
     let dash_port = free_port();
+    let seed_port = free_port();
     let downloads = root.join("downloads");
     let mut env = apps.env(&media);
     for (k, v) in [
@@ -57,6 +63,7 @@ pub async fn start(extra: &[(&str, &str)]) -> Dash {
         ("API_USERNAME", USER.to_string()),
         ("API_PASSWORD", PASSWORD.to_string()),
         ("NO_WATCH", "true".to_string()),
+        ("TORRENTING_PORT", seed_port.to_string()),
     ] {
         env.push((k.to_string(), v));
     }
@@ -72,6 +79,7 @@ pub async fn start(extra: &[(&str, &str)]) -> Dash {
         server,
         client,
         port: dash_port,
+        seed_port,
         media,
         downloads,
         alice,
@@ -120,20 +128,7 @@ impl Dash {
         .await;
         assert_eq!(resp.status(), 200);
         let bobs = resp.bytes().await.unwrap().to_vec();
-        let qbt = |p: &str| format!("{}/api/v2/{p}", self.base());
-        let login = client()
-            .post(qbt("auth/login"))
-            .form(&[("username", USER), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        let sid = login
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|c| c.split(';').next())
-            .unwrap()
-            .to_string();
+        let sid = self.qbt_login().await;
         let form = reqwest::multipart::Form::new()
             .part(
                 "torrents",
@@ -141,7 +136,7 @@ impl Dash {
             )
             .text("category", category.to_string());
         let resp = client()
-            .post(qbt("torrents/add"))
+            .post(self.qbt("torrents/add"))
             .header("cookie", sid)
             .multipart(form)
             .send()
@@ -170,5 +165,108 @@ pub async fn wait_page(
             "timed out waiting for {what} on {path} (HTTP {status}):\n{body}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+impl Dash {
+    fn qbt(&self, path: &str) -> String {
+        format!("{}/api/v2/{path}", self.base())
+    }
+
+    /// A qBittorrent API session: its `SID=…` cookie.
+    async fn qbt_login(&self) -> String {
+        let login = client()
+            .post(self.qbt("auth/login"))
+            .form(&[("username", USER), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .unwrap()
+            .to_string()
+    }
+
+    /// A form POSTed to the qBittorrent API, logged in.
+    pub async fn qbt_post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let sid = self.qbt_login().await;
+        client()
+            .post(self.qbt(path))
+            .header("cookie", sid)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Announces the server's tracker answered, from its `/metrics`.
+    pub async fn server_announces(&self) -> u64 {
+        let resp = client()
+            .get(self.server.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let text = resp.text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("privateindexer_announces_total{outcome=\"ok\"} "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no announce counter in:\n{text}")) as u64
+    }
+
+    /// A slow libtorrent leecher of bob's library seed `info_hash`, connected
+    /// straight to his seeder, whose client name is `<script>alert(1)</script>`.
+    pub async fn hostile_leecher(&self, info_hash: &str) -> Leecher {
+        let resp = api_get(
+            &self.server,
+            &format!("/api/v1/torrents/{info_hash}/download"),
+            &self.alice.api_key,
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        let dir = tempfile::tempdir().unwrap();
+        let torrent = dir.path().join("t.torrent");
+        std::fs::write(&torrent, resp.bytes().await.unwrap()).unwrap();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/dash_peer.py");
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg(&torrent)
+            .arg(dir.path().join("data"))
+            .arg(self.seed_port.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let line = tokio::task::spawn_blocking(move || {
+            let mut l = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut l).map(|_| l)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            line.trim(),
+            "connected",
+            "the leecher never reached the seeder"
+        );
+        Leecher { child, _dir: dir }
+    }
+}
+
+/// The leecher process; it ends with this.
+pub struct Leecher {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Leecher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
