@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use librqbit::TorrentStatsState;
+use librqbit::{TorrentStats, TorrentStatsState};
 
 use super::library::{LibraryTorrent, LIBRARY_CATEGORY};
 use super::state::{self, Activity, Engine};
@@ -81,7 +81,7 @@ impl Downloads {
             TorrentStatsState::Paused => Engine::Paused,
             TorrentStatsState::Error => Engine::Error,
         };
-        s.done_bytes = st.progress_bytes;
+        s.done_bytes = verified_bytes(&st);
         if let Some(live) = &st.live {
             // Totals as of now, not of the last tick.
             s.rec.uploaded += grow(live.snapshot.uploaded_bytes, &mut seen_up);
@@ -90,8 +90,9 @@ impl Downloads {
             s.up_speed = live.upload_speed.as_bytes();
             s.peers = live.snapshot.peer_stats.live;
             s.seeds = live.snapshot.peer_stats.live_seeders;
-            let left = st.total_bytes.saturating_sub(st.progress_bytes);
-            s.eta = (s.dl_speed > 0).then(|| left / s.dl_speed);
+            let left = st.total_bytes.saturating_sub(s.done_bytes);
+            // Rounded up: 0 means done.
+            s.eta = (s.dl_speed > 0).then(|| left.div_ceil(s.dl_speed));
         }
         if st.finished {
             s.eta = Some(0);
@@ -130,6 +131,17 @@ impl Downloads {
         );
         s.error = st.error;
         s
+    }
+}
+
+/// Bytes of pieces whose hash the engine has verified. While librqbit checks
+/// a torrent, its `progress_bytes` is how far the check has got, not what it
+/// found: absent files are passed over at once, so a new torrent would show
+/// every byte done until the check ends. Nothing counts as done before then.
+fn verified_bytes(st: &TorrentStats) -> u64 {
+    match st.state {
+        TorrentStatsState::Initializing { .. } => 0,
+        _ => st.progress_bytes,
     }
 }
 
@@ -176,5 +188,38 @@ fn library_snapshot(l: LibraryTorrent) -> Snapshot {
         library: true,
         files: Vec::new(),
         error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(state: TorrentStatsState, progress_bytes: u64) -> TorrentStats {
+        TorrentStats {
+            state,
+            file_progress: Vec::new(),
+            error: None,
+            progress_bytes,
+            uploaded_bytes: 0,
+            total_bytes: 1 << 20,
+            finished: false,
+            live: None,
+        }
+    }
+
+    #[test]
+    fn a_check_in_progress_counts_nothing_as_done() {
+        // What librqbit reports while checking a new torrent whose files are absent.
+        for paused in [false, true] {
+            let checking = stats(TorrentStatsState::Initializing { paused }, 1 << 20);
+            assert_eq!(verified_bytes(&checking), 0);
+        }
+        // Once checked, its figure is of verified pieces.
+        assert_eq!(
+            verified_bytes(&stats(TorrentStatsState::Paused, 4096)),
+            4096
+        );
+        assert_eq!(verified_bytes(&stats(TorrentStatsState::Live, 8192)), 8192);
     }
 }

@@ -267,6 +267,7 @@ fn tree(dir: &Path) -> Vec<PathBuf> {
 }
 
 mod arr_flow;
+mod checking;
 mod hostile;
 mod limits;
 mod maindata;
