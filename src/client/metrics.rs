@@ -1,5 +1,6 @@
 //! The client's `/metrics` on CLIENT_BIND: torrents by state (downloads and
-//! the library seeder), bytes up and down, peers, scan progress, upload queue.
+//! the library seeder), bytes up and down, peers, scan progress (phase, items
+//! done of total, ETA of hashing, per *arr app), upload queue.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +8,7 @@ use std::sync::Arc;
 
 use super::downloads::Downloads;
 use super::queue::ClientDb;
+use super::scan_board::{Phase, ScanBoard};
 use super::seeder::Seeder;
 use crate::metrics::{Exposition, Kind};
 
@@ -18,6 +20,7 @@ pub struct Sources {
     pub db: Arc<ClientDb>,
     /// Bytes of media hashed by scans since start.
     pub hashed: Arc<AtomicU64>,
+    pub board: Arc<ScanBoard>,
 }
 
 pub async fn render(src: Sources) -> String {
@@ -31,13 +34,12 @@ pub async fn render(src: Sources) -> String {
         down += s.rec.downloaded;
         peers += u64::from(s.peers);
     }
-    let samples: Vec<(Vec<(&str, &str)>, f64)> = states
+    let samples: Vec<_> = states
         .iter()
-        .map(|(state, n)| (vec![("state", *state)], *n))
+        .map(|(state, n)| ([("state", *state)], *n))
         .collect();
-    let samples: Vec<(&[(&str, &str)], f64)> =
-        samples.iter().map(|(l, n)| (l.as_slice(), *n)).collect();
-    e.family(
+    family(
+        &mut e,
         "privateindexer_client_downloads",
         "Torrents the *arr apps added, by qBittorrent state.",
         Kind::Gauge,
@@ -94,6 +96,7 @@ pub async fn render(src: Sources) -> String {
         Kind::Counter,
         src.hashed.load(Ordering::Relaxed) as f64,
     );
+    scan_progress(&mut e, &src.board);
     let db = src.db.clone();
     let queued = tokio::task::spawn_blocking(move || db.pending_jobs()).await;
     match queued {
@@ -106,4 +109,118 @@ pub async fn render(src: Sources) -> String {
         _ => tracing::warn!("metrics: cannot read the upload queue"),
     }
     e.finish()
+}
+
+/// Each app's scan: its phase, the items of that phase done and in all, the
+/// seconds of hashing left (once a rate is known) and when the last scan ended.
+fn scan_progress(e: &mut Exposition, board: &ScanBoard) {
+    let apps = board.apps();
+    let phases: Vec<_> = apps
+        .iter()
+        .flat_map(|(app, b)| {
+            [Phase::Idle, Phase::Reading, Phase::Checking, Phase::Hashing].map(|p| {
+                (
+                    [("app", app.name()), ("phase", p.label())],
+                    f64::from(p == b.phase),
+                )
+            })
+        })
+        .collect();
+    let items: Vec<_> = apps
+        .iter()
+        .filter(|(_, b)| b.phase != Phase::Idle)
+        .flat_map(|(app, b)| {
+            let labels = |of| [("app", app.name()), ("phase", b.phase.label()), ("of", of)];
+            [
+                (labels("done"), b.items_done as f64),
+                (labels("total"), b.items_total as f64),
+            ]
+        })
+        .collect();
+    let etas: Vec<_> = apps
+        .iter()
+        .filter_map(|(app, b)| Some(([("app", app.name())], b.eta()? as f64)))
+        .collect();
+    let last: Vec<_> = apps
+        .iter()
+        .map(|(app, b)| ([("app", app.name())], b.last_scan as f64))
+        .collect();
+    family(
+        e,
+        "privateindexer_client_scan_phase",
+        "1 for each app's current scan phase.",
+        Kind::Gauge,
+        &phases,
+    );
+    family(
+        e,
+        "privateindexer_client_scan_items",
+        "Items (torrents to check or make) of the running phase, done and in all.",
+        Kind::Gauge,
+        &items,
+    );
+    family(
+        e,
+        "privateindexer_client_scan_eta_seconds",
+        "Seconds of hashing left at the rate so far (absent until known).",
+        Kind::Gauge,
+        &etas,
+    );
+    family(
+        e,
+        "privateindexer_client_scan_last_finished_timestamp_seconds",
+        "Unix time the app's last scan ended; 0 before the first.",
+        Kind::Gauge,
+        &last,
+    );
+}
+
+/// [`Exposition::family`] from owned label arrays.
+fn family<const N: usize>(
+    e: &mut Exposition,
+    name: &str,
+    help: &str,
+    kind: Kind,
+    samples: &[([(&str, &str); N], f64)],
+) {
+    let samples: Vec<(&[(&str, &str)], f64)> =
+        samples.iter().map(|(l, n)| (l.as_slice(), *n)).collect();
+    e.family(name, help, kind, &samples);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::arr::App;
+
+    #[test]
+    fn scan_progress_shows_phase_items_and_eta_of_a_running_scan() {
+        let board = ScanBoard::new([App::Radarr, App::Sonarr]);
+        board.phase(App::Radarr, Phase::Hashing);
+        board.items(App::Radarr, 3, 10);
+        board.to_hash(App::Radarr, 1000);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        board.hashed(App::Radarr, 100);
+        let mut e = Exposition::default();
+        scan_progress(&mut e, &board);
+        let text = e.finish();
+        for line in [
+            r#"privateindexer_client_scan_phase{app="Radarr",phase="hashing"} 1"#,
+            r#"privateindexer_client_scan_phase{app="Sonarr",phase="idle"} 1"#,
+            r#"privateindexer_client_scan_items{app="Radarr",phase="hashing",of="done"} 3"#,
+            r#"privateindexer_client_scan_items{app="Radarr",phase="hashing",of="total"} 10"#,
+            r#"privateindexer_client_scan_last_finished_timestamp_seconds{app="Sonarr"} 0"#,
+        ] {
+            assert!(text.contains(line), "{line} missing from {text}");
+        }
+        assert!(
+            text.contains(r#"privateindexer_client_scan_eta_seconds{app="Radarr"} "#),
+            "{text}"
+        );
+        assert!(
+            !text.contains(r#"scan_eta_seconds{app="Sonarr"}"#),
+            "{text}"
+        );
+        assert!(!text.contains(r#"scan_items{app="Sonarr""#), "{text}");
+    }
 }

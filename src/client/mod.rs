@@ -515,6 +515,7 @@ async fn start_downloads(
         seeder: seeder.clone(),
         db: db.clone(),
         hashed,
+        board: board.clone(),
     };
     let guard = Arc::new(crate::metrics::route::Guard::new(
         cfg.qbt.metrics_token.clone(),

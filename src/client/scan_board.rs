@@ -71,6 +71,16 @@ impl Phase {
             Phase::Hashing => "hashing",
         }
     }
+
+    /// One word, for a metrics label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Reading => "reading",
+            Phase::Checking => "checking",
+            Phase::Hashing => "hashing",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -18,8 +18,6 @@ use crate::tracker::Tracker;
 use crate::web::limits::{Cap, Limits};
 use crate::web::serve::Accepted;
 
-use super::request_line::{self, Gate};
-
 /// Serves the main port until `stop` turns true, then drains open requests.
 pub async fn serve(
     listener: std::net::TcpListener,
@@ -48,19 +46,14 @@ pub async fn serve(
         let (watcher, routes) = (graceful.watcher(), routes.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let (mut read, mut write) = stream.into_split();
+            let (read, mut write) = stream.into_split();
             if !conn.out.is_empty() && write.write_all(&conn.out).await.is_err() {
                 return;
             }
             if !conn.open {
                 return;
             }
-            let mut buf = conn.buf;
-            match request_line::check(&mut read, &mut buf, limits.header_timeout).await {
-                Gate::Pass => {}
-                Gate::Close => return,
-                Gate::Refuse(answer) => return refuse(read, write, &answer).await,
-            }
+            let buf = conn.buf;
             // hyper reads what the accept loop already took first.
             let head_started = !buf.is_empty();
             let read = tokio::io::AsyncReadExt::chain(std::io::Cursor::new(buf), read);
@@ -69,6 +62,7 @@ pub async fn serve(
                 peer: remote,
                 slot,
                 head_started,
+                refusal: super::request_line::refusal,
             };
             crate::web::serve::connection(accepted, routes, watcher, limits).await;
         });
@@ -76,28 +70,4 @@ pub async fn serve(
     .await;
     crate::web::serve::drain(graceful, limits.drain).await;
     Ok(())
-}
-
-/// Sends `answer` and closes; the rest of the request is read off first (for
-/// a moment) so the close does not reset the connection before it is read.
-async fn refuse(
-    mut read: tokio::net::tcp::OwnedReadHalf,
-    mut write: tokio::net::tcp::OwnedWriteHalf,
-    answer: &[u8],
-) {
-    if write.write_all(answer).await.is_err() {
-        return;
-    }
-    let _ = write.shutdown().await;
-    let mut sink = [0u8; 8192];
-    let drained = async {
-        let mut left: usize = 1 << 20;
-        while let Ok(n @ 1..) = tokio::io::AsyncReadExt::read(&mut read, &mut sink).await {
-            left = left.saturating_sub(n);
-            if left == 0 {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drained).await;
 }

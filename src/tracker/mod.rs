@@ -118,6 +118,32 @@ impl Tracker {
         Ok(m.id)
     }
 
+    /// [`Self::authenticate`] for an announce over either protocol: a disabled
+    /// member is known, so their page shows the refusal.
+    pub fn authenticate_announce(
+        &self,
+        passkey: Option<&str>,
+        req: &Announce,
+    ) -> Result<u64, Refusal> {
+        self.authenticate(passkey).inspect_err(|r| {
+            if let (Refusal::Disabled, Some(m)) = (
+                r,
+                passkey.and_then(|p| self.registry.member(&crate::keys::hash_key(p))),
+            ) {
+                self.member_log.record(
+                    m.id,
+                    member_log::Note {
+                        at: crate::core::clock::now(),
+                        info_hash: req.info_hash,
+                        event: "",
+                        left: req.left,
+                        refused: Some(r.to_string()),
+                    },
+                );
+            }
+        })
+    }
+
     /// The peer's address: see [`TrustedProxies::client_ip`]; a trusted proxy's
     /// `ip` parameter comes first.
     pub fn peer_ip(&self, origin: &Origin, ip_param: Option<IpAddr>) -> Option<IpAddr> {
@@ -225,24 +251,7 @@ impl Tracker {
     ) -> Result<Vec<u8>, Refusal> {
         let req = announce::parse_announce(query)?;
         let passkey = path_passkey.or(req.passkey.as_deref());
-        let user = self.authenticate(passkey).inspect_err(|r| {
-            // A disabled member is known: their page shows the refusal.
-            if let (Refusal::Disabled, Some(m)) = (
-                r,
-                passkey.and_then(|p| self.registry.member(&crate::keys::hash_key(p))),
-            ) {
-                self.member_log.record(
-                    m.id,
-                    member_log::Note {
-                        at: crate::core::clock::now(),
-                        info_hash: req.info_hash,
-                        event: "",
-                        left: req.left,
-                        refused: Some(r.to_string()),
-                    },
-                );
-            }
-        })?;
+        let user = self.authenticate_announce(passkey, &req)?;
         let ip = self
             .peer_ip(origin, req.ip)
             .ok_or(Refusal::Param(ParamError::Missing("peer address")))?;

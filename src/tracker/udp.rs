@@ -230,7 +230,8 @@ fn announce(
     txid: u32,
 ) -> Result<Vec<u8>, Refusal> {
     let mut req = decode_announce(p)?;
-    let user = tracker.authenticate(req.passkey.take().as_deref())?;
+    let passkey = req.passkey.take();
+    let user = tracker.authenticate_announce(passkey.as_deref(), &req)?;
     let ip = crate::web::client_ip::canonical_ip(from.ip());
     let mut picked = Picked::default();
     let out = tracker.announce(user, &req, ip, counters, &mut picked)?;

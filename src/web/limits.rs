@@ -4,7 +4,8 @@
 //! a deadline for a request head counted from its first byte (a client that
 //! trickles header lines is still closed), an idle timeout for connections
 //! that move no bytes, and a backoff when accept() fails (out of descriptors)
-//! instead of a spin. Also a per-address token bucket for datagram surfaces.
+//! instead of a spin, and an over-long request target answered in the
+//! listener's dialect. Also a per-address token bucket for datagram surfaces.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,6 +18,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::long_target::{Refusal, TargetWatch};
 
 /// The connection limits of one listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +125,8 @@ pub struct Activity {
     /// Milliseconds since `start` of the last byte read or written.
     last: AtomicU64,
     in_flight: AtomicUsize,
+    /// Requests whose head was parsed so far.
+    requests: AtomicU64,
 }
 
 const NONE: u64 = u64::MAX;
@@ -134,6 +139,7 @@ impl Activity {
             head_since: AtomicU64::new(if head_started { 0 } else { NONE }),
             last: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            requests: AtomicU64::new(0),
         })
     }
 
@@ -154,8 +160,15 @@ impl Activity {
     /// A request's head is parsed and its handler runs until the guard drops.
     pub fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.requests.fetch_add(1, Ordering::AcqRel);
         self.head_since.store(NONE, Ordering::Release);
         InFlight(self.clone())
+    }
+
+    /// The number of the request whose head is being read, or None while a
+    /// handler runs (bytes read then are a body).
+    fn reading_head(&self) -> Option<u64> {
+        (self.in_flight.load(Ordering::Acquire) == 0).then(|| self.requests.load(Ordering::Acquire))
     }
 
     /// Resolves once the connection should be closed under `limits`: a head
@@ -201,28 +214,101 @@ impl Drop for InFlight {
     }
 }
 
-/// A connection's I/O, telling its [`Activity`] of every byte moved.
+/// A connection's I/O, telling its [`Activity`] of every byte moved, with
+/// each request line measured on the way in (see [`TargetWatch`]).
 pub struct Watched<I> {
     io: I,
     activity: Arc<Activity>,
+    target: TargetWatch,
+    refusing: Option<Refusing>,
+}
+
+/// An over-long target's answer being sent, then the rest of the request read off.
+struct Refusing {
+    answer: Vec<u8>,
+    sent: usize,
+    shut: bool,
+    /// Bytes still read off before closing, so the close does not reset the
+    /// connection before the answer is read.
+    drain: usize,
 }
 
 impl<I> Watched<I> {
-    pub fn new(io: I, activity: Arc<Activity>) -> Self {
-        Watched { io, activity }
+    pub fn new(io: I, activity: Arc<Activity>, refusal: Refusal) -> Self {
+        Watched {
+            io,
+            activity,
+            target: TargetWatch::new(refusal),
+            refusing: None,
+        }
     }
 }
 
-impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+impl<I: AsyncRead + AsyncWrite + Unpin> Watched<I> {
+    /// Sends the refusal, half-closes, reads off the rest, then fails the read
+    /// so hyper drops the connection without an answer of its own.
+    fn poll_refuse(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(r) = self.refusing.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        while r.sent < r.answer.len() {
+            match Pin::new(&mut self.io).poll_write(cx, &r.answer[r.sent..]) {
+                Poll::Ready(Ok(0)) => break,
+                Poll::Ready(Ok(n)) => r.sent += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        if !r.shut {
+            if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() {
+                return Poll::Pending;
+            }
+            r.shut = true;
+        }
+        let mut sink = [0u8; 8192];
+        while r.drain > 0 {
+            let mut buf = ReadBuf::new(&mut sink);
+            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
+                    r.drain = r.drain.saturating_sub(buf.filled().len())
+                }
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(_) => break,
+            }
+        }
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "request target too long",
+        )))
+    }
+}
+
+impl<I: AsyncRead + AsyncWrite + Unpin> AsyncRead for Watched<I> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if self.refusing.is_some() {
+            return self.poll_refuse(cx);
+        }
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.io).poll_read(cx, buf);
         if buf.filled().len() > before {
             self.activity.moved(true);
+            if let Some(request) = self.activity.reading_head() {
+                if let Some(answer) = self.target.read(request, &buf.filled()[before..]) {
+                    // hyper never sees the line.
+                    buf.set_filled(before);
+                    self.refusing = Some(Refusing {
+                        answer,
+                        sent: 0,
+                        shut: false,
+                        drain: 1 << 20,
+                    });
+                    return self.poll_refuse(cx);
+                }
+            }
         }
         polled
     }

@@ -16,6 +16,7 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod limits;
+pub mod long_target;
 pub mod password;
 pub mod ratelimit;
 pub mod serve;

@@ -1,6 +1,6 @@
 //! Serving warp routes over hyper: the connection's address on every request
 //! (for `filters::origin`), the listener's [`Limits`] (connection cap, head and
-//! idle timeouts), and a bounded graceful stop that closes the listener, lets
+//! idle timeouts, over-long targets), and a bounded graceful stop that closes the listener, lets
 //! open requests finish for `drain`, then closes the rest.
 
 use std::net::SocketAddr;
@@ -27,6 +27,8 @@ pub struct Accepted<I> {
     pub slot: Slot,
     /// Whether the first bytes of a request were already read (they are in `io`).
     pub head_started: bool,
+    /// The answer to a request target too long for hyper.
+    pub refusal: super::long_target::Refusal,
 }
 
 /// Serves one accepted connection (HTTP/1.1 or h2) with `routes`, until it
@@ -44,6 +46,7 @@ pub async fn connection<I>(
         peer,
         slot,
         head_started,
+        refusal,
     } = conn;
     let activity = Activity::new(head_started);
     let svc = WithPeer {
@@ -53,7 +56,7 @@ pub async fn connection<I>(
     };
     let builder = auto::Builder::new(TokioExecutor::new());
     let served = builder.serve_connection_with_upgrades(
-        TokioIo::new(Watched::new(io, activity.clone())),
+        TokioIo::new(Watched::new(io, activity.clone(), refusal)),
         hyper_util::service::TowerToHyperService::new(svc),
     );
     let served = async {
@@ -96,7 +99,13 @@ pub async fn serve_with(
                     // Over the cap: dropped, so closed at once.
                     let Some(slot) = cap.admit() else { continue };
                     let _ = stream.set_nodelay(true);
-                    let conn = Accepted { io: stream, peer, slot, head_started: false };
+                    let conn = Accepted {
+                        io: stream,
+                        peer,
+                        slot,
+                        head_started: false,
+                        refusal: super::long_target::json_refusal,
+                    };
                     tokio::spawn(connection(conn, routes.clone(), graceful.watcher(), limits));
                 }
                 // E.g. out of file descriptors: keep serving the open connections.

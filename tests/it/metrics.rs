@@ -182,6 +182,19 @@ async fn without_metrics_token_there_is_no_metrics_route() {
     assert_eq!(resp.status(), 404);
 }
 
+/// Every app's scan ended, and each is idle.
+fn scans_done(m: &HashMap<String, f64>) -> bool {
+    ["Radarr", "Sonarr", "Lidarr"].iter().all(|app| {
+        m.get(&format!(
+            r#"privateindexer_client_scan_phase{{app="{app}",phase="idle"}}"#
+        )) == Some(&1.0)
+            && m.get(&format!(
+                r#"privateindexer_client_scan_last_finished_timestamp_seconds{{app="{app}"}}"#
+            ))
+            .is_some_and(|t| *t > 0.0)
+    })
+}
+
 #[tokio::test]
 async fn client_metrics_show_the_library_being_shared_and_its_cookie_follows_https() {
     let tmp = tempfile::tempdir().unwrap();
@@ -212,6 +225,7 @@ async fn client_metrics_show_the_library_being_shared_and_its_cookie_follows_htt
                 if m.get(r#"privateindexer_client_library_torrents{state="seeding"}"#)
                     == Some(&12.0)
                     && m.get("privateindexer_client_queue_jobs") == Some(&0.0)
+                    && scans_done(&m)
                 {
                     break m;
                 }
@@ -219,12 +233,22 @@ async fn client_metrics_show_the_library_being_shared_and_its_cookie_follows_htt
         }
         assert!(
             Instant::now() < deadline,
-            "the client's metrics never showed 12 torrents seeding: {}",
+            "the client's metrics never showed 12 torrents seeding after every app's scan: {}",
             running.log_text()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     assert!(get(&m, "privateindexer_client_scan_hashed_bytes_total") > 0.0);
+    for app in ["Radarr", "Sonarr", "Lidarr"] {
+        // Between scans: no items or ETA of a running phase.
+        let running = format!(r#"{{app="{app}",phase="hashing""#);
+        assert!(!m
+            .keys()
+            .any(|k| k.contains(&running) && !k.contains("scan_phase")));
+        assert!(!m.contains_key(&format!(
+            r#"privateindexer_client_scan_eta_seconds{{app="{app}"}}"#
+        )));
+    }
     assert_eq!(
         get(
             &m,

@@ -1,4 +1,4 @@
-//! The image, compose files and Unraid templates only set settings the binary
+//! The image, compose files, Unraid templates and systemd units only set settings the binary
 //! knows: every env name they set appears in `--help` of that role (the image
 //! cannot be built here, so this is what keeps them true).
 
@@ -71,6 +71,19 @@ fn dockerfile_env(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// `Environment=NAME=value` lines of a systemd unit.
+fn systemd_env(unit: &str) -> BTreeSet<String> {
+    unit.lines()
+        .filter_map(|l| l.trim().strip_prefix("Environment="))
+        .flat_map(|rest| rest.split_whitespace())
+        .filter_map(|kv| {
+            kv.trim_matches('"')
+                .split_once('=')
+                .map(|(k, _)| k.to_string())
+        })
+        .collect()
+}
+
 /// `Target` of every `Type="Variable"` entry of an Unraid template.
 fn unraid_env(xml: &str) -> BTreeSet<String> {
     let doc = roxmltree::Document::parse(xml).unwrap();
@@ -137,6 +150,10 @@ fn packaging_sets_only_settings_the_binary_knows() {
         &unraid_env(&repo("packaging/unraid/privateindexer-client.xml")),
         &client,
     );
+    for (unit, known) in [("server", &server), ("client", &client)] {
+        let path = format!("packaging/systemd/privateindexer-{unit}.service");
+        assert_known(&path, &systemd_env(&repo(&path)), known);
+    }
 }
 
 #[test]
@@ -148,6 +165,10 @@ fn the_parsers_find_what_is_written() {
     );
     assert_eq!(
         dockerfile_env("ENV A=1 \\\n    B=2\nRUN x=3\n"),
+        BTreeSet::from(["A".to_string(), "B".to_string()])
+    );
+    assert_eq!(
+        systemd_env("[Service]\nEnvironment=A=1 \"B=2\"\nEnvironmentFile=-/x.env\n"),
         BTreeSet::from(["A".to_string(), "B".to_string()])
     );
 }

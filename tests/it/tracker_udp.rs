@@ -196,3 +196,45 @@ async fn announces_past_the_per_address_rate_get_an_error() {
     let r = exchange(&other, &announce_packet(conn, &[1; 20], 1, 0, 6001, url));
     assert!(!String::from_utf8_lossy(&r[8..]).contains("too many announces"));
 }
+
+#[tokio::test]
+async fn a_disabled_members_udp_announce_shows_on_their_member_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &[("TRACKER_UDP_BIND", "127.0.0.1:0")]);
+    let bob = add_member(&server, "bob").await;
+    let resp = admin_request(
+        &server,
+        reqwest::Method::POST,
+        &format!("/admin/api/users/{}/disable", bob.id),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 204);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    sock.connect(udp_addr(&server)).unwrap();
+    let conn = connect(&sock);
+    let packet = announce_packet(
+        conn,
+        &[5u8; 20],
+        4,
+        100,
+        7004,
+        &format!("/announce/{}", bob.passkey),
+    );
+    let r = exchange(&sock, &packet);
+    assert_eq!(u32::from_be_bytes(r[0..4].try_into().unwrap()), 3);
+    assert!(String::from_utf8_lossy(&r[8..]).contains("your membership is disabled"));
+
+    let mut v = crate::harness::panel::Visitor::new(&server);
+    v.login().await;
+    let (status, page) = v.page(&format!("/admin/users/{}", bob.id)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("your membership is disabled"), "{page}");
+    assert!(
+        page.contains(&"05".repeat(20)),
+        "the refused torrent's hash: {page}"
+    );
+}

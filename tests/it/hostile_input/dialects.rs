@@ -52,6 +52,59 @@ async fn a_100_kb_torznab_query_answers_torznab_xml() {
     assert_eq!(api_get(&server, "/api/v1/health", "").await.status(), 200);
 }
 
+/// Reads one answer with a Content-Length body off `s`.
+fn read_answer(s: &mut std::net::TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "closed mid-head");
+        got.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    let len: usize = head
+        .split("content-length: ")
+        .nth(1)
+        .and_then(|v| v.split("\r\n").next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no length in {head}"));
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    got.extend_from_slice(&body);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn a_later_request_on_a_kept_alive_connection_gets_its_dialect_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let alice = add_member(&server, "alice").await;
+    let addr = server.addr.to_string();
+    for (path, dialect) in [
+        (
+            format!("/api?t=search&apikey={}&q=", alice.api_key),
+            r#"<error code="201""#,
+        ),
+        ("/api/v1/health?x=".to_string(), r#"{"error":"#),
+    ] {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let first = read_answer(&mut s);
+        assert!(first.starts_with("HTTP/1.1 200"), "{first:.300}");
+        let long = format!(
+            "GET {path}{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(100_000)
+        );
+        s.write_all(long.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.contains(dialect), "{path}: {answer:.400}");
+    }
+}
+
 #[tokio::test]
 async fn odd_panel_requests_get_the_status_that_names_the_problem() {
     let dir = tempfile::tempdir().unwrap();
