@@ -23,6 +23,12 @@ const FEED_LEN: usize = 100_000;
 /// Peers of one swarm taken from Redis at most.
 const MAX_REMOTE_PEERS: usize = 10_000;
 
+/// XREAD's answer: per stream, its entries as (id, flat field/value list).
+type FeedEntry = (String, Vec<Vec<u8>>);
+/// A queued change of one swarm: (peer_id, its ad or `None` for a stop).
+type PeerChange = ([u8; 20], Option<Ad>);
+type Reply = Option<Vec<(Vec<u8>, Vec<FeedEntry>)>>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("redis: {0}")]
@@ -148,7 +154,7 @@ impl Syncer {
         if self.queued.is_empty() {
             return Ok(0);
         }
-        let mut by_swarm: HashMap<[u8; 20], Vec<([u8; 20], Option<Ad>)>> = HashMap::new();
+        let mut by_swarm: HashMap<[u8; 20], Vec<PeerChange>> = HashMap::new();
         for ((ih, pid), ad) in &self.queued {
             by_swarm.entry(*ih).or_default().push((*pid, *ad));
         }
@@ -195,7 +201,6 @@ impl Syncer {
         let mut changed: Vec<[u8; 20]> = Vec::new();
         let mut rejected = 0;
         for _ in 0..READS_PER_TICK {
-            type Reply = Option<Vec<(Vec<u8>, Vec<(String, Vec<Vec<u8>>)>)>>;
             let reply: Reply = redis::cmd("XREAD")
                 .arg("COUNT")
                 .arg(ENTRIES_PER_READ)

@@ -113,7 +113,7 @@ pub fn decode_instance(v: &[u8]) -> Result<u64, WireError> {
 
 /// A feed entry's info-hashes, concatenated.
 pub fn decode_hashes(v: &[u8]) -> Result<Vec<[u8; 20]>, WireError> {
-    if v.len() % 20 != 0 {
+    if !v.len().is_multiple_of(20) {
         return Err(WireError::Hashes(v.len()));
     }
     Ok(v.chunks_exact(20)
