@@ -6,7 +6,9 @@
 //! Run: `cargo bench --bench tracker` (needs `wrk` and `opentracker`:
 //! `apt-get install wrk opentracker`). Knobs (env): BENCH_SECS (10),
 //! BENCH_CONNS (64), BENCH_THREADS (1), BENCH_ROUNDS (5), BENCH_TORRENTS (1000),
-//! BENCH_PEERS (20000).
+//! BENCH_PEERS (20000). Built with `--features redis` and with `redis-server` installed, a
+//! third tracker runs too: ours with PEERS_URL on its own redis-server (`--save ''`), the
+//! same store copied, so the cost of the shared peer store shows in the same run.
 
 // The integration tests' harness, of which this bench uses `free_port`.
 #[allow(dead_code)]
@@ -285,7 +287,8 @@ fn main() {
     let whitelist: String = hashes.iter().map(|h| hex::encode(h) + "\n").collect();
     std::fs::write(dir.path().join("whitelist"), whitelist).unwrap();
 
-    // --- both trackers
+    // --- the trackers
+    let redis = start_redis_tracker(dir.path(), &data);
     let ours_port = free_port();
     let ours_tracker_port = free_port();
     let ours = Killed(
@@ -344,15 +347,19 @@ fn main() {
     }
 
     let (ours_pid, ot_pid) = (ours.0.id(), ot.0.id());
-    // Warm-up fills the swarms of both.
+    // Warm-up fills the swarms of all.
     wrk(dir.path(), ours_port, ours_pid, false, 5);
     wrk(dir.path(), ot_port, ot_pid, true, 5);
+    if let Some(r) = &redis {
+        wait_port(r.port);
+        wrk(dir.path(), r.port, r.server.0.id(), false, 5);
+    }
 
     // Interleaved rounds, so load from elsewhere on the machine hits all alike.
     // opentracker closes every connection after one answer, whatever the client asks.
     const NEW: &str = "new per announce";
     const KEEP: &str = "keep-alive";
-    let cases: [(&str, &str, u16, u32, bool); 6] = [
+    let mut cases: Vec<(&str, &str, u16, u32, bool)> = vec![
         (
             "privateindexer, TRACKER_BIND port",
             NEW,
@@ -378,6 +385,23 @@ fn main() {
             false,
         ),
     ];
+    if let Some(r) = &redis {
+        let pid = r.server.0.id();
+        cases.push((
+            "privateindexer + Redis peers, TRACKER_BIND",
+            NEW,
+            r.port,
+            pid,
+            true,
+        ));
+        cases.push((
+            "privateindexer + Redis peers, TRACKER_BIND",
+            KEEP,
+            r.port,
+            pid,
+            false,
+        ));
+    }
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); cases.len()];
     for round in 0..rounds {
         let mut line = format!("round {}:", round + 1);
@@ -390,6 +414,11 @@ fn main() {
     }
     let medians: Vec<Run> = runs.into_iter().map(median).collect();
     let (ours_rss, ot_rss) = (rss_kib(ours_pid), rss_kib(ot_pid));
+    let redis_rss = redis
+        .as_ref()
+        .map(|r| rss_kib(r.server.0.id()))
+        .unwrap_or(0);
+    drop(redis);
     drop(ours);
     drop(ot);
 
@@ -404,7 +433,11 @@ fn main() {
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for ((name, conn, _, pid, _), r) in cases.iter().zip(&medians) {
-        let rss = if *pid == ot_pid { ot_rss } else { ours_rss };
+        let rss = match *pid {
+            p if p == ot_pid => ot_rss,
+            p if p == ours_pid => ours_rss,
+            _ => redis_rss,
+        };
         println!(
             "| {name} | {conn} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {:.1} MiB |",
             r.rps,
@@ -443,8 +476,69 @@ fn main() {
         medians[1],
     );
     println!("- RSS: {:.2}x", ours_rss as f64 / ot_rss.max(1) as f64);
+    if medians.len() == 8 {
+        println!("\nratios Redis peer store / in-process (TRACKER_BIND port):\n");
+        let vs = |what: &str, redis: Run, local: Run| {
+            println!(
+                "- {what}: {:.2}x throughput, {:.2}x p99, {:.2}x tracker CPU per announce",
+                redis.rps / local.rps,
+                redis.p99_ms / local.p99_ms,
+                redis.cpu_us / local.cpu_us
+            );
+        };
+        vs("new connection per announce", medians[6], medians[0]);
+        vs("keep-alive asked", medians[7], medians[3]);
+    }
 
     memory_of_100k_peers();
+}
+
+/// Our tracker with PEERS_URL on a redis-server of its own, its store a copy of `data`.
+struct RedisTracker {
+    // Dropped in this order: the server before its Redis.
+    server: Killed,
+    _redis: Killed,
+    port: u16,
+}
+
+fn start_redis_tracker(dir: &Path, data: &Path) -> Option<RedisTracker> {
+    if !cfg!(feature = "redis") || !have("redis-server") {
+        eprintln!("NOTICE: no Redis peer store case (needs --features redis and redis-server)");
+        return None;
+    }
+    let redis_port = free_port();
+    let redis = Killed(
+        Command::new("redis-server")
+            .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start redis-server"),
+    );
+    wait_port(redis_port);
+    let copy = dir.join("data-redis");
+    let status = Command::new("cp").arg("-a").arg(data).arg(&copy).status();
+    assert!(status.is_ok_and(|s| s.success()), "copy the store");
+    let port = free_port();
+    let server = Killed(
+        Command::new(env!("CARGO_BIN_EXE_privateindexer"))
+            .arg("server")
+            .env("BIND", format!("127.0.0.1:{}", free_port()))
+            .env("TRACKER_BIND", format!("127.0.0.1:{port}"))
+            .env("DATA_DIR", &copy)
+            .env("PEERS_URL", format!("redis://127.0.0.1:{redis_port}/0"))
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start privateindexer with PEERS_URL"),
+    );
+    Some(RedisTracker {
+        server,
+        _redis: redis,
+        port,
+    })
 }
 
 /// 100k peers across 10k torrents, announced in-process; RSS of this process before and after.

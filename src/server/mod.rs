@@ -191,6 +191,11 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
     }
     let sweeper = crate::tracker::spawn_sweeper(tracker.clone());
     let prober = tracker.reachability.spawn();
+    #[cfg(feature = "redis")]
+    let peer_sync = match &tracker.config.peers {
+        Some(url) => Some(crate::tracker::peers_redis::spawn(tracker.clone(), url)?),
+        None => None,
+    };
     let udp = match udp_socket {
         Some(socket) => {
             tracing::info!("tracker UDP on udp://{}", socket.local_addr()?);
@@ -272,6 +277,10 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
     }
     if let Some(u) = udp {
         u.abort();
+    }
+    #[cfg(feature = "redis")]
+    if let Some(s) = peer_sync {
+        s.abort();
     }
     // The stop's first flush ends (not aborted mid-write), then what the drain counted.
     let _ = flusher.await;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 
+use super::peers_url::PeersUrl;
 use crate::web::client_ip::TrustedProxies;
 
 /// Peers handed out per announce at most, whatever `numwant` asks for.
@@ -59,6 +60,11 @@ pub struct TrackerArgs {
     /// Optional UDP tracker address (BEP 15, passkey in the URL data of BEP 41); off by default.
     #[arg(long, env = "TRACKER_UDP_BIND")]
     pub tracker_udp_bind: Option<SocketAddr>,
+
+    /// Where peers live: `memory` (this process, the default) or `redis://[:password@]host:6379/0`
+    /// to share swarms between several server instances (a build with `--features redis`).
+    #[arg(long = "peers", env = "PEERS_URL")]
+    pub peers_url: Option<String>,
 }
 
 /// Settings after checks.
@@ -76,6 +82,8 @@ pub struct TrackerConfig {
     pub udp_bind: Option<SocketAddr>,
     /// The server's TRUSTED_PROXIES: whose `ip` parameter and forwarding headers are believed.
     pub trusted_proxies: TrustedProxies,
+    /// PEERS_URL: the shared peer store, `None` for peers in this process only.
+    pub peers: Option<PeersUrl>,
 }
 
 impl Default for TrackerConfig {
@@ -90,6 +98,7 @@ impl Default for TrackerConfig {
             bind: None,
             udp_bind: None,
             trusted_proxies: TrustedProxies::default(),
+            peers: None,
         }
     }
 }
@@ -128,6 +137,7 @@ impl TrackerArgs {
             bind: self.tracker_bind,
             udp_bind: self.tracker_udp_bind,
             trusted_proxies,
+            peers: PeersUrl::parse(self.peers_url.as_deref())?,
         })
     }
 }

@@ -9,6 +9,9 @@ pub mod liveness;
 pub mod member_log;
 pub mod peer_client;
 mod peer_view;
+#[cfg(feature = "redis")]
+pub mod peers_redis;
+pub mod peers_url;
 pub mod reachability;
 pub mod registry;
 pub mod response;
@@ -72,10 +75,15 @@ impl Tracker {
     /// Loads members and torrents from the store.
     pub fn new(store: Arc<dyn Store>, config: TrackerConfig) -> StoreResult<Tracker> {
         let registry = Registry::load(&*store)?;
+        let swarms = match config.peers {
+            // Other instances count a peer as long as this one does.
+            Some(_) => Swarms::shared(config.peer_stale.as_secs() as i64),
+            None => Swarms::default(),
+        };
         Ok(Tracker {
             config,
             registry,
-            swarms: Swarms::default(),
+            swarms,
             accounting: accounting::Pending::default(),
             started: Instant::now(),
             activity: Arc::default(),
@@ -317,6 +325,16 @@ impl Tracker {
         let seeded = self.flush_seeded(store);
         let snatches = self.accounting.flush(store)?;
         Ok(snatches + seeded?)
+    }
+
+    /// The swarms, for the shared peer store's syncer.
+    pub fn swarms(&self) -> &Swarms {
+        &self.swarms
+    }
+
+    /// What the swarm of a registered torrent starts from; `None` if not registered.
+    pub fn base_of(&self, info_hash: &[u8; 20]) -> Option<swarm::Base> {
+        self.registry.torrent(info_hash).map(|r| r.base())
     }
 
     pub fn registered_torrents(&self) -> usize {

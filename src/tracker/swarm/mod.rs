@@ -9,8 +9,10 @@ use super::announce::Event;
 
 mod hash_key;
 mod pick;
+mod remote;
 
 pub use hash_key::{HashKeyHasher, HashKeyMap};
+pub use remote::{Ad, Change, RemotePeer};
 
 const SHARDS: usize = 64;
 const MEMBER_SHARDS: usize = 16;
@@ -118,6 +120,12 @@ pub struct Swarm {
     flushed_seeded: i64,
     /// Listed as dead (no seeder for STALE_THRESHOLD).
     dead: bool,
+    /// Other instances' peers (a shared peer store), with their counts.
+    remote: Vec<RemotePeer>,
+    remote_seeders: u32,
+    remote_leechers: u32,
+    /// This instance's peer changes not yet taken for the shared store.
+    changes: Vec<([u8; 20], Option<Ad>)>,
 }
 
 /// A swarm as the dead-torrent sweep sees it.
@@ -146,6 +154,10 @@ pub struct Totals {
 pub struct Swarms {
     shards: Box<[Mutex<HashKeyMap<Swarm>>]>,
     members: Box<[Mutex<HashMap<u64, MemberPeers>>]>,
+    /// Whether announces note their changes for a shared peer store.
+    shared: bool,
+    /// Seconds another instance counts a peer after its announce (PEER_STALE_SECONDS).
+    ad_ttl: i64,
 }
 
 impl Default for Swarms {
@@ -153,6 +165,8 @@ impl Default for Swarms {
         Swarms {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             members: (0..MEMBER_SHARDS).map(|_| Mutex::default()).collect(),
+            shared: false,
+            ad_ttl: 0,
         }
     }
 }
@@ -232,6 +246,9 @@ impl Swarms {
                 }
                 if up.event == Event::Stopped {
                     swarm.remove_at(i);
+                    if self.shared {
+                        swarm.changes.push((up.peer_id, None));
+                    }
                 } else {
                     let p = &mut swarm.peers[i];
                     p.ip = up.ip;
@@ -257,7 +274,13 @@ impl Swarms {
                     swarm.count(&p, &mut member);
                 }
             }
-            None if up.event == Event::Stopped => {}
+            // Behind a load balancer the stop may come here for a peer another instance has.
+            None if up.event == Event::Stopped => {
+                if self.shared {
+                    swarm.forget_remote(&up.peer_id);
+                    swarm.changes.push((up.peer_id, None));
+                }
+            }
             None => {
                 out.snatched = up.event == Event::Completed;
                 let p = Peer {
@@ -276,6 +299,7 @@ impl Swarms {
                     seeding_since: if up.left == 0 { up.wall } else { 0 },
                 };
                 swarm.count(&p, &mut member);
+                swarm.forget_remote(&p.peer_id);
                 swarm.index.insert(p.peer_id, swarm.peers.len());
                 swarm.peers.push(p);
             }
@@ -288,10 +312,18 @@ impl Swarms {
             out.revived = std::mem::take(&mut swarm.dead);
         }
         if up.event != Event::Stopped {
+            if self.shared {
+                let ad = Ad {
+                    ip: up.ip,
+                    port: up.port,
+                    left: up.left,
+                    expires: up.wall + self.ad_ttl,
+                };
+                swarm.changes.push((up.peer_id, Some(ad)));
+            }
             swarm.pick(up, compact, picked);
         }
-        out.complete = swarm.seeders;
-        out.incomplete = swarm.leechers;
+        (out.complete, out.incomplete) = swarm.counts();
         out.downloaded = swarm.downloaded;
         drop(shard);
         self.member_add(up.user, member.0, member.1);
@@ -300,9 +332,10 @@ impl Swarms {
 
     /// (complete, incomplete, downloaded) of a swarm, if it has been announced to.
     pub fn scrape(&self, ih: &[u8; 20]) -> Option<(u32, u32, u64)> {
-        lock(self.shard(ih))
-            .get(ih)
-            .map(|s| (s.seeders, s.leechers, s.downloaded))
+        lock(self.shard(ih)).get(ih).map(|s| {
+            let (c, i) = s.counts();
+            (c, i, s.downloaded)
+        })
     }
 
     /// Drops a withdrawn torrent's swarm.
@@ -461,9 +494,10 @@ impl Swarms {
             let shard = lock(shard);
             t.torrents += shard.len() as u64;
             for s in shard.values() {
-                t.peers += s.peers.len() as u64;
-                t.seeders += u64::from(s.seeders);
-                t.leechers += u64::from(s.leechers);
+                let (seeders, leechers) = s.counts();
+                t.peers += (s.peers.len() + s.remote.len()) as u64;
+                t.seeders += u64::from(seeders);
+                t.leechers += u64::from(leechers);
             }
         }
         t
@@ -482,7 +516,7 @@ impl Swarm {
 
     fn liveness(&self) -> Liveness {
         Liveness {
-            seeders: self.seeders,
+            seeders: self.counts().0,
             last_seeded: self.last_seeded,
             dead: self.dead,
         }
