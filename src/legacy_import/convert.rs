@@ -143,8 +143,8 @@ pub fn torrent(
     let Some(added) = row.added_on else {
         return skip("added_on is not a date");
     };
-    let grabs = u64::try_from(row.grabs.unwrap_or(0))
-        .map_err(|_| Skip("grabs is negative".into()))?;
+    let grabs =
+        u64::try_from(row.grabs.unwrap_or(0)).map_err(|_| Skip("grabs is negative".into()))?;
     let file_count = u32::try_from(info.files.len()).map_err(|_| Skip("too many files".into()))?;
     Ok(Imported {
         record: TorrentRecord {
@@ -210,7 +210,10 @@ mod tests {
             (u.uploaded, u.downloaded, u.grabs, u.popularity, u.uploads),
             (5, 6, 7, 8, 0)
         );
-        assert_eq!((u.created, u.last_seen, u.enabled), (99, 1_700_000_000, true));
+        assert_eq!(
+            (u.created, u.last_seen, u.enabled),
+            (99, 1_700_000_000, true)
+        );
     }
 
     #[test]

@@ -33,10 +33,12 @@ pub fn run(args: &ImportArgs, data_dir: &Path) -> anyhow::Result<()> {
     let store = if args.dry_run && !data_dir.join(STORE_FILE).exists() {
         None
     } else {
-        Some(crate::store::open(&StoreConfig::Redb {
-            data_dir: data_dir.to_path_buf(),
-        })
-        .context("--data-dir")?)
+        Some(
+            crate::store::open(&StoreConfig::Redb {
+                data_dir: data_dir.to_path_buf(),
+            })
+            .context("--data-dir")?,
+        )
     };
     let secret = match &store {
         Some(s) if !args.dry_run => keys::server_secret(&**s)?,
@@ -44,7 +46,9 @@ pub fn run(args: &ImportArgs, data_dir: &Path) -> anyhow::Result<()> {
         _ => rand::random(),
     };
     let mut import = Import::new(store, args.dry_run, secret)?;
-    import.report.start(&source.redacted(), rows.users.len(), rows.torrents.len());
+    import
+        .report
+        .start(&source.redacted(), rows.users.len(), rows.torrents.len());
     for row in &rows.users {
         import.member(row)?;
     }
@@ -119,12 +123,16 @@ impl Import {
         let clash = if !self.keys.insert(user.api_key_hash) {
             Some("has the API key of a member before it".to_string())
         } else if !self.labels.insert(user.label.to_lowercase()) {
-            Some(format!("a member labelled {:?} is already here", user.label))
+            Some(format!(
+                "a member labelled {:?} is already here",
+                user.label
+            ))
         } else {
             None
         };
         if let Some(why) = clash {
-            self.report.row(Row::Member(row), Outcome::Skipped(&Skip(why)));
+            self.report
+                .row(Row::Member(row), Outcome::Skipped(&Skip(why)));
             return Ok(());
         }
         let id = match (&self.store, self.dry_run) {
@@ -177,7 +185,10 @@ impl Import {
                 return Ok(if old.uploader == t.record.uploader {
                     Ok(Outcome::Present(here))
                 } else {
-                    Err(Skip(format!("member {} shares it here already", old.uploader)))
+                    Err(Skip(format!(
+                        "member {} shares it here already",
+                        old.uploader
+                    )))
                 });
             }
         }
@@ -191,7 +202,9 @@ impl Import {
             PutOutcome::Created => {}
             PutOutcome::Updated => return Ok(Ok(Outcome::Present(here))),
             PutOutcome::Conflict => {
-                return Ok(Err(Skip("its v2 info-hash is another torrent's here".into())))
+                return Ok(Err(Skip(
+                    "its v2 info-hash is another torrent's here".into(),
+                )))
             }
         }
         if let Some(seen) = t.last_seen {

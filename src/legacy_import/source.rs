@@ -69,8 +69,8 @@ const TORRENTS_SQL: &str = concat!(
 
 pub async fn read(source: &Source) -> anyhow::Result<Rows> {
     let at = source.redacted();
-    let opts = MySqlConnectOptions::from_url(&source.url)
-        .map_err(|e| anyhow!("--mysql-url {at}: {e}"))?;
+    let opts =
+        MySqlConnectOptions::from_url(&source.url).map_err(|e| anyhow!("--mysql-url {at}: {e}"))?;
     let mut conn = opts
         .connect()
         .await
@@ -130,7 +130,9 @@ fn torrent(r: &MySqlRow) -> Result<LegacyTorrent, sqlx::Error> {
         hash_v1: r.try_get("hash_v1")?,
         hash_v2: r.try_get("hash_v2")?,
         grabs: r.try_get::<Option<i32>, _>("grabs")?.map(i64::from),
-        uploader: r.try_get::<Option<i32>, _>("added_by_user_id")?.map(i64::from),
+        uploader: r
+            .try_get::<Option<i32>, _>("added_by_user_id")?
+            .map(i64::from),
         added_on: r.try_get("added_on")?,
         last_seen: r.try_get("last_seen")?,
     })

@@ -196,7 +196,13 @@ fn imported_member(s: &dyn Store) {
     let erin = s.import_user(&old).unwrap();
     assert_ne!(erin.id, old.id, "ids are the store's");
     assert_eq!(s.user_by_api_key(&[14; 32]).unwrap().as_ref(), Some(&erin));
-    assert_eq!(User { id: old.id, ..erin.clone() }, old);
+    assert_eq!(
+        User {
+            id: old.id,
+            ..erin.clone()
+        },
+        old
+    );
     let again = User {
         label: "erin2".into(),
         ..old.clone()
@@ -207,7 +213,10 @@ fn imported_member(s: &dyn Store) {
         ..old
     };
     assert!(s.import_user(&pass_taken).is_err(), "same passkey twice");
-    assert!(s.user_by_api_key(&[16; 32]).unwrap().is_none(), "nothing stored");
+    assert!(
+        s.user_by_api_key(&[16; 32]).unwrap().is_none(),
+        "nothing stored"
+    );
     s.delete_user(erin.id).unwrap();
 }
 
