@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{free_port, have_tool, sigterm_and_wait};
+use crate::harness::create::have_tool;
+use crate::harness::{free_port, sigterm_and_wait};
 
 pub struct MariaDb {
     child: Option<Child>,

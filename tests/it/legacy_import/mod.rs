@@ -162,8 +162,8 @@ async fn a_legacy_group_moves_over_with_its_keys_counters_and_torrents() {
     ));
     let t = |i: usize, name: &str, cols: &str, vals: &str, uploader: &str| {
         format!(
-            "INSERT INTO torrents (id, name, normalized_name, size, files, category, hash_v1, \
-             hash_v2, hash_v2_trunc, grabs, added_on, last_seen, added_by_user_id{cols}) VALUES \
+            "INSERT INTO torrents (id, name, normalized_name, size, files, category{cols}, hash_v1, \
+             hash_v2, hash_v2_trunc, grabs, added_on, last_seen, added_by_user_id) VALUES \
              ({id}, '{name}', 'x', 1, 1, {vals}, {v1}, '{v2}', '{trunc}', {grabs}, \
              '2025-06-01 12:00:0{i}', UTC_TIMESTAMP() - INTERVAL 1 DAY, {uploader});",
             id = 100 + i,
