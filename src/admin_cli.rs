@@ -86,6 +86,9 @@ pub enum AdminTask {
     Restore {
         file: PathBuf,
     },
+    /// Import a Python PrivateIndexer group (server 1.11's MySQL database and torrent files) into
+    /// the store in --data-dir (server stopped); needs a build with `--features mysql`.
+    ImportLegacy(crate::legacy_import::ImportArgs),
 }
 
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
@@ -114,7 +117,10 @@ fn held_by_server(e: &anyhow::Error) -> bool {
 }
 
 fn online_task(task: &AdminTask) -> bool {
-    !matches!(task, AdminTask::SetPassword | AdminTask::Restore { .. })
+    !matches!(
+        task,
+        AdminTask::SetPassword | AdminTask::Restore { .. } | AdminTask::ImportLegacy(_)
+    )
 }
 
 /// Run as root on a service user's store (`sudo privateindexer admin --data-dir
@@ -158,8 +164,10 @@ fn run_as_owner_of(_dir: &Path) -> anyhow::Result<()> {
 }
 
 fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
-    if let AdminTask::Restore { file } = &args.task {
-        return restore(file, dir);
+    match &args.task {
+        AdminTask::Restore { file } => return restore(file, dir),
+        AdminTask::ImportLegacy(import) => return crate::legacy_import::run(import, dir),
+        _ => {}
     }
     let store = crate::store::open(&StoreConfig::Redb {
         data_dir: dir.to_path_buf(),
@@ -205,7 +213,7 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
             store.backup_to(file)?;
             println!("backup written to {}", file.display());
         }
-        AdminTask::Restore { .. } => unreachable!("handled above"),
+        AdminTask::Restore { .. } | AdminTask::ImportLegacy(_) => unreachable!("handled above"),
     }
     Ok(())
 }
@@ -272,6 +280,7 @@ async fn online(args: &AdminArgs) -> anyhow::Result<()> {
     match &args.task {
         AdminTask::SetPassword => bail!("set-password works on the store: stop the server and pass --data-dir, or change ADMIN_PASSWORD and restart"),
         AdminTask::Restore { .. } => bail!("restore needs --data-dir (and the server stopped)"),
+        AdminTask::ImportLegacy(_) => bail!("import-legacy works on the store: stop the server and pass --data-dir"),
         AdminTask::AddUser { label } => {
             let resp = send(call(Method::POST, "/users").json(&serde_json::json!({ "label": label }))).await?;
             print_keys(args, &resp.json::<IssuedKeys>().await?);

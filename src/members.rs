@@ -21,7 +21,8 @@ pub fn announce_url(tracker_url: &str, passkey: &str) -> String {
     format!("{}/announce/{passkey}", tracker_url.trim_end_matches('/'))
 }
 
-fn clean_label(label: &str) -> Result<String, MemberError> {
+/// A label as stored: trimmed, and fit to show (display_text checks, at most 64 characters).
+pub fn clean_label(label: &str) -> Result<String, MemberError> {
     let label = label.trim();
     display_text::check(label, MAX_LABEL_CHARS).map_err(MemberError::BadLabel)?;
     Ok(label.to_string())

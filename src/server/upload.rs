@@ -5,16 +5,14 @@ use futures_util::TryStreamExt;
 use warp::http::StatusCode;
 use warp::multipart::FormData;
 
-use crate::categories;
-use crate::display_text;
 use crate::metainfo::{self, MAX_TORRENT_BYTES};
 use crate::store::TorrentMeta;
+use crate::torrent_meta;
 use crate::web::json::ApiError;
 
 /// Whole multipart body limit: the torrent cap plus room for metadata and framing.
 pub const MAX_FORM_BYTES: u64 = MAX_TORRENT_BYTES as u64 + 256 * 1024;
 const MAX_META_BYTES: usize = 64 * 1024;
-const MAX_TEXT_CHARS: usize = 300;
 
 pub struct UploadForm {
     pub torrent: Vec<u8>,
@@ -92,51 +90,9 @@ pub async fn parse_torrent(bytes: Vec<u8>) -> Result<metainfo::Metainfo, ApiErro
 
 /// Parses and checks the metadata JSON.
 pub fn parse_meta(bytes: &[u8]) -> Result<TorrentMeta, ApiError> {
-    let mut meta: TorrentMeta =
+    let meta: TorrentMeta =
         serde_json::from_slice(bytes).map_err(|e| ApiError::unprocessable(format!("meta: {e}")))?;
-    if categories::find(meta.category).is_none() {
-        return Err(ApiError::unprocessable(format!(
-            "meta.category: {} is not a movie, TV or audio category",
-            meta.category
-        )));
-    }
-    for (field, value) in [
-        ("title", &mut meta.title),
-        ("artist", &mut meta.artist),
-        ("album", &mut meta.album),
-        ("resolution", &mut meta.resolution),
-    ] {
-        if let Some(v) = value {
-            let trimmed = v.trim();
-            if !trimmed.is_empty() {
-                display_text::check(trimmed, MAX_TEXT_CHARS)
-                    .map_err(|e| ApiError::unprocessable(format!("meta.{field} {e}")))?;
-            }
-            *value = (!trimmed.is_empty()).then(|| trimmed.to_string());
-        }
-    }
-    if let Some(y) = meta.year {
-        if !(1870..=2100).contains(&y) {
-            return Err(ApiError::unprocessable(
-                "meta.year: must be between 1870 and 2100",
-            ));
-        }
-    }
-    if meta.episode.is_some() && meta.season.is_none() {
-        return Err(ApiError::unprocessable("meta.episode: needs meta.season"));
-    }
-    let family = categories::parent(meta.category);
-    if (meta.season.is_some() || meta.tvdb_id.is_some()) && family != 5000 {
-        return Err(ApiError::unprocessable(
-            "meta.season/tvdb_id: only for TV categories (5000…)",
-        ));
-    }
-    if (meta.artist.is_some() || meta.album.is_some()) && family != 3000 {
-        return Err(ApiError::unprocessable(
-            "meta.artist/album: only for audio categories (3000…)",
-        ));
-    }
-    Ok(meta)
+    torrent_meta::check(meta).map_err(|e| ApiError::unprocessable(e.to_string()))
 }
 
 #[cfg(test)]

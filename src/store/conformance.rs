@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{PutOutcome, Store, TorrentMeta, TorrentRecord, UserDelta};
+use super::{PutOutcome, Store, TorrentMeta, TorrentRecord, User, UserDelta};
 
 fn record(n: u8, uploader: u64, title: &str) -> TorrentRecord {
     TorrentRecord {
@@ -178,6 +178,46 @@ fn members(s: &dyn Store) {
     assert!(s.user(carol.id).unwrap().is_none());
     assert!(s.user_by_api_key(&[9; 32]).unwrap().is_none());
     assert!(!s.delete_user(carol.id).unwrap());
+
+    let taken = s.create_user("dora", [5; 32], [11; 32], 103);
+    assert!(taken.is_err(), "an API key hash is one member's");
+    imported_member(s);
+}
+
+/// A member brought over with counters keeps them, gets a new id, and its keys resolve.
+fn imported_member(s: &dyn Store) {
+    let mut old = s.create_user("ignored", [12; 32], [13; 32], 0).unwrap();
+    s.delete_user(old.id).unwrap();
+    old.label = "erin".into();
+    old.api_key_hash = [14; 32];
+    old.passkey_hash = [15; 32];
+    (old.uploaded, old.downloaded, old.grabs, old.popularity) = (7, 8, 9, 10);
+    (old.created, old.last_seen) = (1_600_000_000, 1_650_000_000);
+    let erin = s.import_user(&old).unwrap();
+    assert_ne!(erin.id, old.id, "ids are the store's");
+    assert_eq!(s.user_by_api_key(&[14; 32]).unwrap().as_ref(), Some(&erin));
+    assert_eq!(
+        User {
+            id: old.id,
+            ..erin.clone()
+        },
+        old
+    );
+    let again = User {
+        label: "erin2".into(),
+        ..old.clone()
+    };
+    assert!(s.import_user(&again).is_err(), "same key twice");
+    let pass_taken = User {
+        api_key_hash: [16; 32],
+        ..old
+    };
+    assert!(s.import_user(&pass_taken).is_err(), "same passkey twice");
+    assert!(
+        s.user_by_api_key(&[16; 32]).unwrap().is_none(),
+        "nothing stored"
+    );
+    s.delete_user(erin.id).unwrap();
 }
 
 fn uploads(s: &dyn Store) {

@@ -90,6 +90,10 @@ pub trait Store: Send + Sync + 'static {
         passkey_hash: KeyHash,
         now: i64,
     ) -> StoreResult<User>;
+    /// Stores a member brought over from another system with its counters and
+    /// times as given, under a new id (`user.id` is ignored), in one transaction.
+    /// Like `create_user`, refused when either key hash already belongs to a member.
+    fn import_user(&self, user: &User) -> StoreResult<User>;
     fn user(&self, id: u64) -> StoreResult<Option<User>>;
     fn user_by_api_key(&self, hash: &KeyHash) -> StoreResult<Option<User>>;
     fn users(&self) -> StoreResult<Vec<User>>;

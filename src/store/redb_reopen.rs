@@ -103,6 +103,9 @@ impl Store for RedbStore {
     fn create_user(&self, label: &str, api: KeyHash, pass: KeyHash, now: i64) -> StoreResult<User> {
         self.call(|s| s.create_user(label, api, pass, now))
     }
+    fn import_user(&self, user: &User) -> StoreResult<User> {
+        self.call(|s| s.import_user(user))
+    }
     fn user(&self, id: u64) -> StoreResult<Option<User>> {
         self.call(|s| s.user(id))
     }

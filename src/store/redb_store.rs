@@ -88,6 +88,44 @@ impl RedbFile {
         user.map(|u| from_json(u.value())).transpose()
     }
 
+    /// Stores `user` under the next id with its keys indexed, in one transaction;
+    /// refused when either key hash already belongs to a member.
+    fn insert_user(&self, mut user: User) -> StoreResult<User> {
+        let tx = self.db.begin_write().map_err(be)?;
+        {
+            let mut by_api = tx.open_table(USER_BY_API_KEY).map_err(be)?;
+            let mut by_pass = tx.open_table(USER_BY_PASSKEY).map_err(be)?;
+            if by_api.get(&user.api_key_hash[..]).map_err(be)?.is_some()
+                || by_pass.get(&user.passkey_hash[..]).map_err(be)?.is_some()
+            {
+                return Err(StoreError::Invalid(
+                    "that key already belongs to a member".into(),
+                ));
+            }
+            let mut settings = tx.open_table(SETTINGS).map_err(be)?;
+            let id = match settings.get(NEXT_USER_ID).map_err(be)? {
+                Some(v) => u64::from_be_bytes(
+                    v.value()
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt(NEXT_USER_ID.into()))?,
+                ),
+                None => 1,
+            };
+            settings
+                .insert(NEXT_USER_ID, &(id + 1).to_be_bytes()[..])
+                .map_err(be)?;
+            user.id = id;
+            tx.open_table(USERS)
+                .map_err(be)?
+                .insert(id, to_json(&user)?.as_slice())
+                .map_err(be)?;
+            by_api.insert(&user.api_key_hash[..], id).map_err(be)?;
+            by_pass.insert(&user.passkey_hash[..], id).map_err(be)?;
+        }
+        tx.commit().map_err(be)?;
+        Ok(user)
+    }
+
     /// Reads a user, lets `change` edit it, writes it back; false when absent.
     fn update_user(
         &self,
@@ -121,51 +159,25 @@ impl Store for RedbFile {
         passkey_hash: KeyHash,
         now: i64,
     ) -> StoreResult<User> {
-        let tx = self.db.begin_write().map_err(be)?;
-        let user;
-        {
-            let mut settings = tx.open_table(SETTINGS).map_err(be)?;
-            let id = match settings.get(NEXT_USER_ID).map_err(be)? {
-                Some(v) => u64::from_be_bytes(
-                    v.value()
-                        .try_into()
-                        .map_err(|_| StoreError::Corrupt(NEXT_USER_ID.into()))?,
-                ),
-                None => 1,
-            };
-            settings
-                .insert(NEXT_USER_ID, &(id + 1).to_be_bytes()[..])
-                .map_err(be)?;
-            user = User {
-                id,
-                label: label.to_string(),
-                api_key_hash,
-                passkey_hash,
-                created: now,
-                last_seen: 0,
-                enabled: true,
-                uploaded: 0,
-                downloaded: 0,
-                grabs: 0,
-                uploads: 0,
-                popularity: 0,
-                snatches: 0,
-            };
-            tx.open_table(USERS)
-                .map_err(be)?
-                .insert(id, to_json(&user)?.as_slice())
-                .map_err(be)?;
-            tx.open_table(USER_BY_API_KEY)
-                .map_err(be)?
-                .insert(&api_key_hash[..], id)
-                .map_err(be)?;
-            tx.open_table(USER_BY_PASSKEY)
-                .map_err(be)?
-                .insert(&passkey_hash[..], id)
-                .map_err(be)?;
-        }
-        tx.commit().map_err(be)?;
-        Ok(user)
+        self.insert_user(User {
+            id: 0,
+            label: label.to_string(),
+            api_key_hash,
+            passkey_hash,
+            created: now,
+            last_seen: 0,
+            enabled: true,
+            uploaded: 0,
+            downloaded: 0,
+            grabs: 0,
+            uploads: 0,
+            popularity: 0,
+            snatches: 0,
+        })
+    }
+
+    fn import_user(&self, user: &User) -> StoreResult<User> {
+        self.insert_user(user.clone())
     }
 
     fn user(&self, id: u64) -> StoreResult<Option<User>> {

@@ -18,6 +18,8 @@ mod dashboard_http;
 mod faults;
 mod hostile_input;
 mod key_card;
+#[cfg(feature = "mysql")]
+mod legacy_import;
 mod metrics;
 mod packaging;
 mod panel_browser;

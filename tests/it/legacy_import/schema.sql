@@ -1,0 +1,50 @@
+-- The Python PrivateIndexer server's tables as of its release 1.11 (1.11.2 to
+-- 1.11.12 create the same ones): HumeHouse/privateindexer-server,
+-- src/privateindexer_server/core/mysql.py, USERS_TABLE_SQL and TORRENTS_TABLE_SQL.
+CREATE TABLE `users` (
+  `id` int NOT NULL AUTO_INCREMENT,
+  `label` varchar(100) COLLATE utf8mb4_general_ci NOT NULL,
+  `api_key` char(64) COLLATE utf8mb4_general_ci DEFAULT NULL,
+  `downloaded` bigint unsigned NOT NULL DEFAULT 0,
+  `uploaded` bigint unsigned NOT NULL DEFAULT 0,
+  `torrents_uploaded` int unsigned NOT NULL DEFAULT 0,
+  `popularity` int unsigned NOT NULL DEFAULT 0,
+  `grabs` int unsigned NOT NULL DEFAULT 0,
+  `seeding` int unsigned NOT NULL DEFAULT 0,
+  `leeching` int unsigned NOT NULL DEFAULT 0,
+  `client_version` text COLLATE utf8mb4_general_ci,
+  `last_ip` varchar(45) COLLATE utf8mb4_general_ci DEFAULT NULL,
+  `last_seen` datetime DEFAULT NULL,
+  `reachable` tinyint NOT NULL DEFAULT -1,
+  `public_uploads` tinyint NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `api_key` (`api_key`)
+) ENGINE = InnoDB AUTO_INCREMENT = 9 DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+CREATE TABLE `torrents` (
+  `id` bigint unsigned NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) COLLATE utf8mb4_general_ci NOT NULL,
+  `normalized_name` varchar(255) COLLATE utf8mb4_general_ci NOT NULL,
+  `season` smallint NULL,
+  `episode` smallint NULL,
+  `imdbid` int NULL,
+  `tmdbid` int NULL,
+  `tvdbid` int NULL,
+  `artist` text COLLATE utf8mb4_general_ci NULL,
+  `album` text COLLATE utf8mb4_general_ci NULL,
+  `size` bigint NOT NULL,
+  `category` int NOT NULL,
+  `hash_v1` char(40) COLLATE utf8mb4_general_ci DEFAULT NULL,
+  `hash_v2` char(64) COLLATE utf8mb4_general_ci DEFAULT NULL,
+  `hash_v2_trunc` char(40) COLLATE utf8mb4_general_ci DEFAULT NULL,
+  `files` int NOT NULL,
+  `grabs` int DEFAULT 0,
+  `added_on` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  `added_by_user_id` int DEFAULT NULL,
+  `last_seen` datetime DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `hash_v1` (`hash_v1`),
+  UNIQUE KEY `hash_v2` (`hash_v2`),
+  KEY `torrents_users_id_fk` (`added_by_user_id`),
+  CONSTRAINT `torrents_users_id_fk` FOREIGN KEY (`added_by_user_id`) REFERENCES `users` (`id`) ON DELETE SET NULL
+) ENGINE = InnoDB AUTO_INCREMENT = 5392 DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
