@@ -86,9 +86,26 @@ pub enum AdminTask {
     Restore {
         file: PathBuf,
     },
+    /// Copy every record from one store to another and check the copy (counts and a hash of
+    /// the contents); stop the servers using them first.
+    Migrate {
+        /// The store to copy: `redb:` (the one in --data-dir), `redb:/folder` or `mysql://…`.
+        #[arg(long)]
+        from: String,
+        /// The store to fill; one that holds anything is refused without --force.
+        #[arg(long)]
+        to: String,
+        /// Replace everything the target holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+    if let AdminTask::Migrate { from, to, force } = &args.task {
+        let data_dir = args.data_dir.as_deref().unwrap_or(Path::new("./data"));
+        return crate::admin_migrate::run(from, to, *force, data_dir);
+    }
     if let Some(dir) = &args.data_dir {
         run_as_owner_of(dir)?;
         match offline(&args, dir) {
@@ -114,7 +131,10 @@ fn held_by_server(e: &anyhow::Error) -> bool {
 }
 
 fn online_task(task: &AdminTask) -> bool {
-    !matches!(task, AdminTask::SetPassword | AdminTask::Restore { .. })
+    !matches!(
+        task,
+        AdminTask::SetPassword | AdminTask::Restore { .. } | AdminTask::Migrate { .. }
+    )
 }
 
 /// Run as root on a service user's store (`sudo privateindexer admin --data-dir
@@ -205,7 +225,7 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
             store.backup_to(file)?;
             println!("backup written to {}", file.display());
         }
-        AdminTask::Restore { .. } => unreachable!("handled above"),
+        AdminTask::Restore { .. } | AdminTask::Migrate { .. } => unreachable!("handled above"),
     }
     Ok(())
 }
@@ -272,6 +292,7 @@ async fn online(args: &AdminArgs) -> anyhow::Result<()> {
     match &args.task {
         AdminTask::SetPassword => bail!("set-password works on the store: stop the server and pass --data-dir, or change ADMIN_PASSWORD and restart"),
         AdminTask::Restore { .. } => bail!("restore needs --data-dir (and the server stopped)"),
+        AdminTask::Migrate { .. } => unreachable!("handled in run"),
         AdminTask::AddUser { label } => {
             let resp = send(call(Method::POST, "/users").json(&serde_json::json!({ "label": label }))).await?;
             print_keys(args, &resp.json::<IssuedKeys>().await?);

@@ -6,7 +6,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    redb_by_added, redb_seeded, AddedOrder, Cause, KeyHash, PutOutcome, Store, StoreError,
+    redb_by_added, redb_seeded, redb_transfer, AddedOrder, Entry, Cause, KeyHash, PutOutcome, Store, StoreError,
     StoreResult,
 };
 use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
@@ -24,7 +24,7 @@ pub(super) const V2_TO_V1: TableDefinition<&[u8], &[u8]> = TableDefinition::new(
 pub(super) const UPLOADS: TableDefinition<&[u8], ()> = TableDefinition::new("uploads");
 pub(super) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 
-const NEXT_USER_ID: &str = "next_user_id";
+pub(super) const NEXT_USER_ID: &str = "next_user_id";
 pub const STORE_FILE: &str = "privateindexer.redb";
 
 /// One open redb file. `RedbStore` holds it and opens the file again after an
@@ -84,7 +84,7 @@ pub(super) fn from_json<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
     serde_json::from_slice(b).map_err(StoreError::CorruptRecord)
 }
 
-fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
+pub(super) fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
     let mut k = [0u8; 28];
     k[..8].copy_from_slice(&uploader.to_be_bytes());
     k[8..].copy_from_slice(ih);
@@ -594,6 +594,18 @@ impl Store for RedbFile {
         copy_table(&rtx, &wtx, redb_seeded::LAST_SEEDED)?;
         wtx.commit().map_err(be)?;
         Ok(())
+    }
+
+    fn export(&self, visit: &mut dyn FnMut(Entry) -> StoreResult<()>) -> StoreResult<()> {
+        redb_transfer::export(&self.db, visit)
+    }
+
+    fn import(&self, batch: &[Entry]) -> StoreResult<()> {
+        redb_transfer::import(&self.db, batch)
+    }
+
+    fn clear(&self) -> StoreResult<()> {
+        redb_transfer::clear(&self.db)
     }
 }
 

@@ -19,6 +19,7 @@ mod faults;
 mod hostile_input;
 mod key_card;
 mod metrics;
+mod mysql_store;
 mod packaging;
 mod panel_browser;
 mod panel_dead;
