@@ -179,21 +179,7 @@ impl Store for RedbFile {
             settings
                 .insert(NEXT_USER_ID, &(id + 1).to_be_bytes()[..])
                 .map_err(be)?;
-            user = User {
-                id,
-                label: label.to_string(),
-                api_key_hash,
-                passkey_hash,
-                created: now,
-                last_seen: 0,
-                enabled: true,
-                uploaded: 0,
-                downloaded: 0,
-                grabs: 0,
-                uploads: 0,
-                popularity: 0,
-                snatches: 0,
-            };
+            user = User::new(id, label.to_string(), api_key_hash, passkey_hash, now);
             tx.open_table(USERS)
                 .map_err(be)?
                 .insert(id, to_json(&user)?.as_slice())

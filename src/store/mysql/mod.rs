@@ -307,7 +307,7 @@ impl Store for MySqlStore {
     }
     fn set_setting(&self, key: &str, value: &[u8]) -> StoreResult<()> {
         let (key, value) = (key.to_string(), value.to_vec());
-        self.run(|p| async move { settings::set(&p, key, value).await })
+        self.run(|p| async move { settings::put(&p, key.as_bytes(), &value).await })
     }
     fn backup_to(&self, path: &Path) -> StoreResult<()> {
         if path.exists() {

@@ -28,9 +28,10 @@ const MIGRATIONS: &[&[&str]] = &[&[
         snatches BIGINT UNSIGNED NOT NULL,
         UNIQUE KEY users_api_key (api_key_hash),
         UNIQUE KEY users_passkey (passkey_hash)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
     // title_key (the title shown) and search (lowercase title and name) are
-    // bytes, so order and substring tests are bytewise as in the redb store.
+    // bytes, so order and substring tests are bytewise as in the redb store;
+    // texts are only stored and read (a _bin collation would make sqlx see bytes).
     "CREATE TABLE torrents (
         info_hash BINARY(20) NOT NULL PRIMARY KEY,
         info_hash_v2 BINARY(32) NULL,
@@ -50,7 +51,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         UNIQUE KEY torrents_v2 (info_hash_v2),
         KEY torrents_uploader (uploader),
         KEY torrents_added (added)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
     "CREATE TABLE torrent_files (
         info_hash BINARY(20) NOT NULL PRIMARY KEY,
         bytes LONGBLOB NOT NULL

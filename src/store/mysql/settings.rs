@@ -1,6 +1,7 @@
 //! Settings (admin password hash, server secret, …) as named byte values.
 
 use sqlx::mysql::MySqlPool;
+use sqlx::MySql;
 
 use crate::store::StoreResult;
 
@@ -13,13 +14,17 @@ pub async fn get(pool: &MySqlPool, name: String) -> StoreResult<Option<Vec<u8>>>
     )
 }
 
-pub async fn set(pool: &MySqlPool, name: String, value: Vec<u8>) -> StoreResult<()> {
+/// Writes a setting with `executor` (the pool, or a transaction's connection).
+pub async fn put<'e, E>(executor: E, name: &[u8], value: &[u8]) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = MySql>,
+{
     sqlx::query(
         "INSERT INTO settings (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)",
     )
-    .bind(name.into_bytes())
+    .bind(name)
     .bind(value)
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(())
 }

@@ -136,14 +136,7 @@ pub async fn import(pool: &MySqlPool, batch: Vec<Entry>) -> StoreResult<()> {
                 .await?;
             }
             Entry::Setting { name, value } if !DERIVED_SETTINGS.contains(&name.as_str()) => {
-                sqlx::query(
-                    "INSERT INTO settings (name, value) VALUES (?, ?) \
-                     ON DUPLICATE KEY UPDATE value = VALUES(value)",
-                )
-                .bind(name.as_bytes())
-                .bind(value.as_slice())
-                .execute(&mut *tx)
-                .await?;
+                super::settings::put(&mut *tx, name.as_bytes(), value).await?;
             }
             Entry::Setting { .. } => {}
         }

@@ -29,14 +29,7 @@ async fn next_id(tx: &mut Transaction<'static, MySql>) -> StoreResult<u64> {
 }
 
 pub async fn set_next_id(tx: &mut Transaction<'static, MySql>, next: u64) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO settings (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)",
-    )
-    .bind(NEXT_USER_ID)
-    .bind(&next.to_be_bytes()[..])
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    super::settings::put(&mut **tx, NEXT_USER_ID.as_bytes(), &next.to_be_bytes()).await
 }
 
 pub async fn insert(tx: &mut Transaction<'static, MySql>, u: &User) -> StoreResult<()> {
@@ -69,21 +62,8 @@ pub async fn create(
     now: i64,
 ) -> StoreResult<User> {
     let mut tx = pool.begin().await?;
-    let user = User {
-        id: next_id(&mut tx).await?,
-        label,
-        api_key_hash,
-        passkey_hash,
-        created: now,
-        last_seen: 0,
-        enabled: true,
-        uploaded: 0,
-        downloaded: 0,
-        grabs: 0,
-        uploads: 0,
-        popularity: 0,
-        snatches: 0,
-    };
+    let id = next_id(&mut tx).await?;
+    let user = User::new(id, label, api_key_hash, passkey_hash, now);
     insert(&mut tx, &user).await?;
     tx.commit().await?;
     Ok(user)
