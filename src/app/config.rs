@@ -22,7 +22,13 @@ pub struct ServerArgs {
     /// Where the state lives: `redb:` (the file in DATA_DIR), `redb:/folder`, or
     /// `mysql://user:password@host:port/database` (MySQL 8 / MariaDB 10.11+, a build with
     /// `--features mysql`; see guides/scale-out.md). The password is never shown.
-    #[arg(long = "store-url", alias = "store", env = "STORE_URL", default_value = "redb:", hide_env_values = true)]
+    #[arg(
+        long = "store-url",
+        alias = "store",
+        env = "STORE_URL",
+        default_value = "redb:",
+        hide_env_values = true
+    )]
     pub store_url: String,
 
     /// Public base URL of this server, used in Torznab links (default: http://localhost:<port>).

@@ -242,10 +242,7 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         })
     };
 
-    tracing::info!(
-        "listening on http://{local} (store {})",
-        state.config.store
-    );
+    tracing::info!("listening on http://{local} (store {})", state.config.store);
     if state.config.server_url_defaulted {
         tracing::warn!(
             "EXTERNAL_SERVER_URL is not set: Torznab, download and announce links point at {}, \

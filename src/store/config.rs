@@ -80,7 +80,10 @@ impl StoreConfig {
         }
         let scheme = raw.split_once("://").map(|(s, _)| s);
         if scheme != Some("mysql") {
-            return Err("must be `redb:`, `redb:/folder` or `mysql://user:password@host:port/database`".into());
+            return Err(
+                "must be `redb:`, `redb:/folder` or `mysql://user:password@host:port/database`"
+                    .into(),
+            );
         }
         let url = Url::parse(raw).map_err(|e| format!("not a valid URL ({e})"))?;
         if url.host_str().is_none_or(str::is_empty) {
@@ -88,7 +91,10 @@ impl StoreConfig {
         }
         let db = url.path().trim_start_matches('/');
         if db.is_empty() || db.contains('/') {
-            return Err("a mysql:// URL needs a database name as its path (mysql://…/privateindexer)".into());
+            return Err(
+                "a mysql:// URL needs a database name as its path (mysql://…/privateindexer)"
+                    .into(),
+            );
         }
         Ok(StoreConfig::Mysql(StoreUrl(url)))
     }
@@ -113,7 +119,9 @@ mod tests {
         let c = StoreConfig::parse(url, data).unwrap();
         for shown in [c.to_string(), format!("{c:?}")] {
             assert_eq!(
-                shown.trim_start_matches("StoreConfig(").trim_end_matches(')'),
+                shown
+                    .trim_start_matches("StoreConfig(")
+                    .trim_end_matches(')'),
                 "mysql://pi:***@db.lan:3306/privateindexer"
             );
             assert!(!shown.contains("s3cr"), "{shown}");

@@ -1,9 +1,9 @@
 //! Persistent state behind one trait, so the embedded redb store and the
 //! optional MySQL adapter can serve the same server code.
 
+mod config;
 #[cfg(test)]
 pub(crate) mod conformance;
-mod config;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 mod redb_by_added;

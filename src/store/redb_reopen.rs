@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::redb_store::{RedbFile, STORE_FILE};
 use super::{
-    AddedOrder, Entry, KeyHash, PutOutcome, Store, StoreError, StoreResult, TorrentFilter, TorrentPage,
-    TorrentRecord, TorrentTotals, User, UserDelta,
+    AddedOrder, Entry, KeyHash, PutOutcome, Store, StoreError, StoreResult, TorrentFilter,
+    TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta,
 };
 
 const RETRY_EVERY: Duration = Duration::from_secs(1);

@@ -6,8 +6,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    redb_by_added, redb_seeded, redb_transfer, AddedOrder, Entry, Cause, KeyHash, PutOutcome, Store, StoreError,
-    StoreResult,
+    redb_by_added, redb_seeded, redb_transfer, AddedOrder, Cause, Entry, KeyHash, PutOutcome,
+    Store, StoreError, StoreResult,
 };
 use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
 

@@ -37,7 +37,13 @@ pub struct User {
 
 impl User {
     /// A new member: enabled, no activity, every counter at zero.
-    pub fn new(id: u64, label: String, api_key_hash: KeyHash, passkey_hash: KeyHash, now: i64) -> User {
+    pub fn new(
+        id: u64,
+        label: String,
+        api_key_hash: KeyHash,
+        passkey_hash: KeyHash,
+        now: i64,
+    ) -> User {
         User {
             id,
             label,

@@ -49,9 +49,7 @@ impl Default for Fallback {
     fn default() -> Self {
         Fallback {
             members: Default::default(),
-            records: Mutex::new(LruCache::new(
-                NonZeroUsize::new(RECORDS).expect("non-zero"),
-            )),
+            records: Mutex::new(LruCache::new(NonZeroUsize::new(RECORDS).expect("non-zero"))),
         }
     }
 }

@@ -35,7 +35,7 @@ const MAX_CONNECTIONS: u32 = 16;
 
 pub struct MySqlStore {
     pool: MySqlPool,
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: Runtime,
     /// Last known members and torrent records, read only while the database is down.
     fallback: fallback::Fallback,
 }
@@ -71,15 +71,17 @@ impl MySqlStore {
     /// Connects, runs the schema migrations this binary knows (refusing a
     /// newer schema), and keeps a pool of connections.
     pub fn open(url: &StoreUrl) -> StoreResult<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("mysql-store")
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Open {
-                path: url.redacted(),
-                source: e.into(),
-            })?;
+        let runtime = Runtime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("mysql-store")
+                .enable_all()
+                .build()
+                .map_err(|e| StoreError::Open {
+                    path: url.redacted(),
+                    source: e.into(),
+                })?,
+        ));
         let open_error = |e: sqlx::Error| StoreError::Open {
             path: url.redacted(),
             source: e.into(),
@@ -89,17 +91,24 @@ impl MySqlStore {
             .charset("utf8mb4")
             // Statements are logged by our spans, not sqlx's (which would log at info).
             .disable_statement_logging();
-        let pool = runtime.block_on(async {
+        let pool = wait_on(&runtime, async move {
             MySqlPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await
+                .map_err(StoreError::from)
         });
-        let pool = pool.map_err(open_error)?;
+        let pool = pool.map_err(|e| match e {
+            StoreError::Unavailable(source) | StoreError::Backend(source) => StoreError::Open {
+                path: url.redacted(),
+                source,
+            },
+            other => other,
+        })?;
         let store = MySqlStore {
             pool,
-            runtime: Some(runtime),
+            runtime,
             fallback: Default::default(),
         };
         store.run(|pool| async move { schema::migrate(&pool).await })?;
@@ -113,14 +122,7 @@ impl MySqlStore {
         T: Send + 'static,
         F: Future<Output = StoreResult<T>> + Send + 'static,
     {
-        let runtime = self.runtime.as_ref().expect("runtime kept until drop");
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let fut = f(self.pool.clone());
-        runtime.spawn(async move {
-            let _ = tx.send(fut.await);
-        });
-        rx.recv()
-            .map_err(|_| StoreError::Unavailable("the MySQL store's task ended".into()))?
+        wait_on(&self.runtime, f(self.pool.clone()))
     }
 
     /// A read, answered from the last known records while the database is down.
@@ -145,11 +147,36 @@ impl MySqlStore {
     }
 }
 
-impl Drop for MySqlStore {
+/// Runs `fut` on `runtime` and blocks this thread until it ends. Spawned,
+/// not `block_on`: that panics when the caller is itself async code (the
+/// server reads its secret at start on a worker thread).
+fn wait_on<T, F>(runtime: &Runtime, fut: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: Future<Output = StoreResult<T>> + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    runtime.handle().spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv()
+        .map_err(|_| StoreError::Unavailable("the MySQL store's task ended".into()))?
+}
+
+/// The adapter's runtime, always present until dropped.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("kept until drop").handle()
+    }
+}
+
+impl Drop for Runtime {
     fn drop(&mut self) {
         // Dropping a runtime blocks, which tokio refuses inside async code
         // (the server drops its store there): let it end in the background.
-        if let Some(rt) = self.runtime.take() {
+        if let Some(rt) = self.0.take() {
             rt.shutdown_background();
         }
     }

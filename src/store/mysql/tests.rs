@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sqlx::Executor;
 
-use super::MySqlStore;
+use super::{wait_on, MySqlStore};
 use crate::store::{transfer, RedbStore, Store, StoreConfig, StoreError, StoreUrl};
 
 static N: AtomicU32 = AtomicU32::new(0);
@@ -153,7 +153,11 @@ fn a_down_server_is_unavailable_quickly_not_an_internal_error() {
     assert!(store.user_by_api_key(&[1; 32]).unwrap().is_some());
     // The pool closed is what a database gone away looks like to a call.
     let pool = store.pool.clone();
-    store.runtime.as_ref().unwrap().block_on(pool.close());
+    wait_on(&store.runtime, async move {
+        pool.close().await;
+        Ok(())
+    })
+    .unwrap();
     let err = store.set_user_enabled(alice.id, false).unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     // Reads this instance made are answered from what it last saw.

@@ -146,10 +146,7 @@ pub async fn by_hash(pool: &MySqlPool, ih: [u8; 20]) -> StoreResult<Option<Torre
     row.as_ref().map(rows::torrent).transpose()
 }
 
-pub async fn by_hashes(
-    pool: &MySqlPool,
-    hashes: Vec<[u8; 20]>,
-) -> StoreResult<Vec<TorrentRecord>> {
+pub async fn by_hashes(pool: &MySqlPool, hashes: Vec<[u8; 20]>) -> StoreResult<Vec<TorrentRecord>> {
     if hashes.is_empty() {
         return Ok(Vec::new());
     }
@@ -222,10 +219,7 @@ pub async fn totals(pool: &MySqlPool) -> StoreResult<TorrentTotals> {
 fn push_filter(q: &mut QueryBuilder<'_, MySql>, filter: &TorrentFilter) {
     q.push(" WHERE 1 = 1");
     for w in &filter.words {
-        let escaped = w
-            .replace('!', "!!")
-            .replace('%', "!%")
-            .replace('_', "!_");
+        let escaped = w.replace('!', "!!").replace('%', "!%").replace('_', "!_");
         q.push(" AND search LIKE ")
             .push_bind(format!("%{escaped}%").into_bytes())
             .push(" ESCAPE '!'");

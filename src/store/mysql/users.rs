@@ -125,7 +125,9 @@ pub async fn delete(pool: &MySqlPool, id: u64) -> StoreResult<bool> {
 
 /// `column + ?`, stopping at u64::MAX as the redb store's saturating_add does.
 fn saturating(column: &str) -> String {
-    format!("{column} = IF({column} > 18446744073709551615 - ?, 18446744073709551615, {column} + ?)")
+    format!(
+        "{column} = IF({column} > 18446744073709551615 - ?, 18446744073709551615, {column} + ?)"
+    )
 }
 
 pub async fn apply_deltas(pool: &MySqlPool, deltas: Vec<(u64, UserDelta)>) -> StoreResult<()> {

@@ -15,14 +15,16 @@ pub struct MariaDb {
 }
 
 fn installed() -> bool {
-    ["mariadbd", "mariadb-install-db", "mariadb"].iter().all(|b| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {b}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-            || std::path::Path::new("/usr/sbin").join(b).exists()
-    })
+    ["mariadbd", "mariadb-install-db", "mariadb"]
+        .iter()
+        .all(|b| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {b}")])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+                || std::path::Path::new("/usr/sbin").join(b).exists()
+        })
 }
 
 impl MariaDb {
@@ -65,7 +67,10 @@ impl MariaDb {
         .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1"])
         .args(["--skip-name-resolve", "--innodb-buffer-pool-size=16M"])
         .arg(format!("--datadir={}", self.datadir().display()))
-        .arg(format!("--socket={}", self.dir.path().join("sock").display()))
+        .arg(format!(
+            "--socket={}",
+            self.dir.path().join("sock").display()
+        ))
         .arg(format!("--port={}", self.port))
         .stdout(Stdio::null())
         .stderr(log)
