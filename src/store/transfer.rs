@@ -151,68 +151,32 @@ pub fn is_empty(store: &dyn Store) -> StoreResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{RedbStore, TorrentMeta, UserDelta};
-
-    fn filled(dir: &std::path::Path) -> RedbStore {
-        let s = RedbStore::open_dir(dir).unwrap();
-        let a = s.create_user("alice", [1; 32], [2; 32], 10).unwrap();
-        let b = s.create_user("bob", [3; 32], [4; 32], 11).unwrap();
-        s.delete_user(b.id).unwrap(); // ids are not reused after a copy either
-        s.apply_user_deltas(&[(
-            a.id,
-            UserDelta {
-                uploaded: 5,
-                downloaded: 6,
-                snatches: 1,
-                last_seen: 99,
-            },
-        )])
-        .unwrap();
-        let rec = TorrentRecord {
-            info_hash: [7; 20],
-            info_hash_v2: Some([8; 32]),
-            name: "n".into(),
-            size: 42,
-            file_count: 1,
-            piece_length: 16384,
-            uploader: a.id,
-            added: 5,
-            meta: TorrentMeta {
-                category: 2040,
-                ..TorrentMeta::default()
-            },
-            grabs: 0,
-            snatches: 0,
-        };
-        s.put_torrent(&rec, b"file bytes").unwrap();
-        s.record_grab(&[7; 20], a.id).unwrap();
-        s.record_seeded(&[([7; 20], 77)]).unwrap();
-        s.set_setting("server_secret", b"s").unwrap();
-        s
-    }
+    use crate::store::RedbStore;
 
     #[test]
     fn a_copy_between_redb_stores_is_whole_and_checked() {
         let dir = tempfile::tempdir().unwrap();
-        let from = filled(&dir.path().join("a"));
+        let from = RedbStore::open_dir(&dir.path().join("a")).unwrap();
+        crate::store::conformance::fill(&from);
         let to = RedbStore::open_dir(&dir.path().join("b")).unwrap();
         assert!(!is_empty(&from).unwrap());
         assert!(is_empty(&to).unwrap());
         let copied = copy(&from, &to).unwrap();
         assert_eq!(
             (copied.users, copied.torrents, copied.seeded),
-            (1, 1, 1),
+            (2, 2, 1),
             "{copied:?}"
         );
         assert_eq!(summarize(&to).unwrap(), copied);
         // Indexes and totals follow the imported records; ids go on where they stopped.
-        assert_eq!(to.user_by_api_key(&[1; 32]).unwrap().unwrap().uploaded, 5);
-        assert_eq!(to.torrents_of(1).unwrap(), [[7; 20]]);
-        assert_eq!(to.torrent_totals().unwrap().bytes, 42);
-        assert_eq!(to.torrent_file(&[7; 20]).unwrap().unwrap(), b"file bytes");
-        assert_eq!(to.create_user("carol", [5; 32], [6; 32], 0).unwrap().id, 3);
+        let alice = to.user_by_api_key(&[5; 32]).unwrap().unwrap();
+        assert_eq!((alice.uploaded, alice.popularity), (20, 1));
+        assert_eq!(to.torrents_of(alice.id).unwrap(), [[1; 20]]);
+        assert_eq!(to.torrent_totals().unwrap().bytes, 1001 + 1002);
+        assert_eq!(to.torrent_file(&[1; 20]).unwrap().unwrap(), b"bytes-1");
+        assert_eq!(to.create_user("dan", [50; 32], [51; 32], 0).unwrap().id, 4);
         // A changed record changes the hash.
-        to.set_user_enabled(1, false).unwrap();
+        to.set_user_enabled(alice.id, false).unwrap();
         assert_ne!(summarize(&to).unwrap().sha256, copied.sha256);
         to.clear().unwrap();
         assert!(is_empty(&to).unwrap());

@@ -2,8 +2,6 @@
 //! private mariadbd it can stop, and the real server binary with STORE_URL.
 //! Without the feature, a mysql:// STORE_URL is refused at start.
 
-use serde_json::json;
-
 use crate::harness::*;
 
 /// A Torznab search by `key`; the answer's body.
@@ -62,6 +60,8 @@ fn a_bad_store_url_is_refused_without_repeating_it() {
 
 #[cfg(feature = "mysql")]
 mod with_mariadb {
+    use serde_json::json;
+
     use super::*;
     use crate::harness::mariadb::MariaDb;
 
