@@ -89,9 +89,26 @@ pub enum AdminTask {
     /// Import a Python PrivateIndexer group (server 1.11's MySQL database and torrent files) into
     /// the store in --data-dir (server stopped); needs a build with `--features mysql`.
     ImportLegacy(crate::legacy_import::ImportArgs),
+    /// Copy every record from one store to another and check the copy (counts and a hash of
+    /// the contents); stop the servers using them first.
+    Migrate {
+        /// The store to copy: `redb:` (the one in --data-dir), `redb:/folder` or `mysql://…`.
+        #[arg(long)]
+        from: String,
+        /// The store to fill; one that holds anything is refused without --force.
+        #[arg(long)]
+        to: String,
+        /// Replace everything the target holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+    if let AdminTask::Migrate { from, to, force } = &args.task {
+        let data_dir = args.data_dir.as_deref().unwrap_or(Path::new("./data"));
+        return crate::admin_migrate::run(from, to, *force, data_dir);
+    }
     if let Some(dir) = &args.data_dir {
         run_as_owner_of(dir)?;
         match offline(&args, dir) {
@@ -119,7 +136,10 @@ fn held_by_server(e: &anyhow::Error) -> bool {
 fn online_task(task: &AdminTask) -> bool {
     !matches!(
         task,
-        AdminTask::SetPassword | AdminTask::Restore { .. } | AdminTask::ImportLegacy(_)
+        AdminTask::SetPassword
+        | AdminTask::Restore { .. }
+        | AdminTask::ImportLegacy(_)
+        | AdminTask::Migrate { .. }
     )
 }
 
@@ -213,7 +233,9 @@ fn offline(args: &AdminArgs, dir: &Path) -> anyhow::Result<()> {
             store.backup_to(file)?;
             println!("backup written to {}", file.display());
         }
-        AdminTask::Restore { .. } | AdminTask::ImportLegacy(_) => unreachable!("handled above"),
+        AdminTask::Restore { .. } | AdminTask::ImportLegacy(_) | AdminTask::Migrate { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }
@@ -281,6 +303,7 @@ async fn online(args: &AdminArgs) -> anyhow::Result<()> {
         AdminTask::SetPassword => bail!("set-password works on the store: stop the server and pass --data-dir, or change ADMIN_PASSWORD and restart"),
         AdminTask::Restore { .. } => bail!("restore needs --data-dir (and the server stopped)"),
         AdminTask::ImportLegacy(_) => bail!("import-legacy works on the store: stop the server and pass --data-dir"),
+        AdminTask::Migrate { .. } => unreachable!("handled in run"),
         AdminTask::AddUser { label } => {
             let resp = send(call(Method::POST, "/users").json(&serde_json::json!({ "label": label }))).await?;
             print_keys(args, &resp.json::<IssuedKeys>().await?);

@@ -1,6 +1,7 @@
 //! PrivateIndexer: a private BitTorrent swarm for friends' media libraries.
 
 pub mod admin_cli;
+mod admin_migrate;
 pub mod admin_password;
 pub mod app;
 pub mod bencode;

@@ -19,6 +19,18 @@ pub struct ServerArgs {
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// Where the state lives: `redb:` (the file in DATA_DIR), `redb:/folder`, or
+    /// `mysql://user:password@host:port/database` (MySQL 8 / MariaDB 10.11+, a build with
+    /// `--features mysql`; see guides/scale-out.md). The password is never shown.
+    #[arg(
+        long = "store-url",
+        alias = "store",
+        env = "STORE_URL",
+        default_value = "redb:",
+        hide_env_values = true
+    )]
+    pub store_url: String,
+
     /// Public base URL of this server, used in Torznab links (default: http://localhost:<port>).
     #[arg(long, env = "EXTERNAL_SERVER_URL")]
     pub external_server_url: Option<Url>,
@@ -86,6 +98,7 @@ pub struct ServerArgs {
 pub struct ServerConfig {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
+    pub store: crate::store::StoreConfig,
     /// Without a trailing slash; ends with `url_base`.
     pub server_url: String,
     /// Without a trailing slash.
@@ -174,8 +187,11 @@ impl ServerArgs {
                 );
             }
         }
+        let store = crate::store::StoreConfig::parse(&self.store_url, &self.data_dir)
+            .map_err(|e| anyhow::anyhow!("STORE_URL: {e}"))?;
         Ok(ServerConfig {
             bind: self.bind,
+            store,
             data_dir: self.data_dir,
             server_url_defaulted: self.external_server_url.is_none(),
             tracker_url_defaulted: self.external_tracker_url.is_none(),

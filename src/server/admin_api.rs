@@ -225,10 +225,12 @@ async fn stats(state: Arc<AppState>) -> Result<Response, ApiError> {
 
 /// Streams a consistent copy of the store; the temporary file is unlinked once open.
 async fn backup(state: Arc<AppState>) -> Result<Response, ApiError> {
-    let path = state
-        .config
-        .data_dir
-        .join(format!(".backup-{}.redb", crate::keys::random_token()));
+    // Beside the redb file (same disk as the copy it takes); a MySQL store's in the temp folder.
+    let dir = match &state.config.store {
+        crate::store::StoreConfig::Redb { data_dir } => data_dir.clone(),
+        crate::store::StoreConfig::Mysql(_) => std::env::temp_dir(),
+    };
+    let path = dir.join(format!(".backup-{}.redb", crate::keys::random_token()));
     let p = path.clone();
     state.db(move |s| s.backup_to(&p)).await?;
     let file = tokio::fs::File::open(&path).await;

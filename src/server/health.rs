@@ -70,6 +70,7 @@ fn probe(state: &AppState) -> Result<(), String> {
         match e {
             StoreError::DiskFull(_) => "the disk holding the store (DATA_DIR) is full".into(),
             StoreError::Unwritable(_) => "the store cannot write (an I/O error)".into(),
+            StoreError::Unavailable(_) => "the database (STORE_URL) is unreachable".into(),
             _ => "the store cannot write".into(),
         }
     })

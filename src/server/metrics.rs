@@ -102,14 +102,16 @@ pub async fn render(state: Arc<AppState>, tracker: Arc<Tracker>) -> String {
         "privateindexer_http_request_duration_seconds",
         "Time to answer a request on the main port, by surface.",
     );
-    let store_file = state.config.data_dir.join(crate::store::STORE_FILE);
-    if let Ok(meta) = tokio::fs::metadata(&store_file).await {
-        e.one(
-            "privateindexer_store_bytes",
-            "Size of the store file.",
-            Kind::Gauge,
-            meta.len() as f64,
-        );
+    // The redb file's size; a MySQL store's size is the database server's to report.
+    if let crate::store::StoreConfig::Redb { data_dir } = &state.config.store {
+        if let Ok(meta) = tokio::fs::metadata(data_dir.join(crate::store::STORE_FILE)).await {
+            e.one(
+                "privateindexer_store_bytes",
+                "Size of the store file.",
+                Kind::Gauge,
+                meta.len() as f64,
+            );
+        }
     }
     e.finish()
 }

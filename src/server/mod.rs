@@ -84,10 +84,10 @@ pub fn routes(
 }
 
 async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = crate::store::open(&StoreConfig::Redb {
-        data_dir: config.data_dir.clone(),
-    })
-    .context("DATA_DIR")?;
+    let store: Arc<dyn Store> = crate::store::open(&config.store).context(match config.store {
+        StoreConfig::Redb { .. } => "DATA_DIR",
+        StoreConfig::Mysql(_) => "STORE_URL",
+    })?;
     let needs_setup = match &config.admin_password {
         Some(p) => {
             crate::admin_password::ensure(&*store, p).context("ADMIN_PASSWORD")?;
@@ -247,10 +247,7 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         })
     };
 
-    tracing::info!(
-        "listening on http://{local} (store {})",
-        state.config.data_dir.display()
-    );
+    tracing::info!("listening on http://{local} (store {})", state.config.store);
     if state.config.server_url_defaulted {
         tracing::warn!(
             "EXTERNAL_SERVER_URL is not set: Torznab, download and announce links point at {}, \

@@ -2,6 +2,7 @@
 //! the duplicate and ownership rules of uploads, grabs and counters, settings,
 //! backup. `check(open)` runs it on stores `open` makes in a fresh folder; the
 //! redb adapter runs it below, a new adapter adds one test that calls it.
+//! Every adapter's backup is a redb file (portable), so it is reopened as one.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -36,8 +37,18 @@ pub fn check(open: &dyn Fn(&Path) -> Arc<dyn Store>) {
     uploads(&*store);
     grabs_and_counters(&*store);
     last_seeded(&*store);
-    settings_and_backup(&*store, dir.path(), open);
+    settings_and_backup(&*store, dir.path());
     pages_and_totals(&*open(&dir.path().join("pages")));
+}
+
+/// Fills a fresh store with some of everything: members (one deleted),
+/// torrents, grabs, counters, seeded times and a setting.
+pub fn fill(s: &dyn Store) {
+    members(s);
+    uploads(s);
+    grabs_and_counters(s);
+    last_seeded(s);
+    s.set_setting("k", b"v2").unwrap();
 }
 
 fn titles(page: &super::TorrentPage) -> Vec<&str> {
@@ -342,7 +353,7 @@ fn last_seeded(s: &dyn Store) {
     assert_eq!(s.last_seeded().unwrap(), [([1; 20], 200)]);
 }
 
-fn settings_and_backup(s: &dyn Store, dir: &Path, open: &dyn Fn(&Path) -> Arc<dyn Store>) {
+fn settings_and_backup(s: &dyn Store, dir: &Path) {
     assert!(s.setting("nope").unwrap().is_none());
     s.set_setting("k", b"v1").unwrap();
     s.set_setting("k", b"v2").unwrap();
@@ -351,7 +362,7 @@ fn settings_and_backup(s: &dyn Store, dir: &Path, open: &dyn Fn(&Path) -> Arc<dy
     let copy = dir.join("copy");
     std::fs::create_dir_all(&copy).unwrap();
     s.backup_to(&copy.join(super::STORE_FILE)).unwrap();
-    let restored = open(&copy);
+    let restored = super::RedbStore::open_dir(&copy).unwrap();
     assert_eq!(restored.setting("k").unwrap().unwrap(), b"v2");
     assert_eq!(restored.users().unwrap().len(), 2);
     assert_eq!(restored.torrent_count().unwrap(), 2);

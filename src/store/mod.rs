@@ -1,8 +1,11 @@
 //! Persistent state behind one trait, so the embedded redb store and the
 //! optional MySQL adapter can serve the same server code.
 
+mod config;
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 mod redb_backup;
 mod redb_by_added;
 mod redb_errors;
@@ -10,30 +13,31 @@ mod redb_open;
 mod redb_reopen;
 mod redb_seeded;
 mod redb_store;
+mod redb_transfer;
+pub mod transfer;
 mod types;
 
+pub use config::{StoreConfig, StoreUrl};
 pub use redb_reopen::RedbStore;
 pub use redb_store::STORE_FILE;
+pub use transfer::Entry;
 pub use types::{
     search_text, transfer_totals, AddedOrder, KeyHash, PutOutcome, TorrentFilter, TorrentMeta,
     TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta,
 };
 
-use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Which store to open. The embedded redb file is the one adapter today; others
-/// (MySQL for the multi-container stack) join as variants behind cargo features.
-#[derive(Debug, Clone)]
-pub enum StoreConfig {
-    /// `privateindexer.redb` in this folder (created when missing).
-    Redb { data_dir: PathBuf },
-}
 
 /// Opens the configured store.
 pub fn open(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
     match config {
         StoreConfig::Redb { data_dir } => Ok(Arc::new(RedbStore::open_dir(data_dir)?)),
+        #[cfg(feature = "mysql")]
+        StoreConfig::Mysql(url) => Ok(Arc::new(mysql::MySqlStore::open(url)?)),
+        #[cfg(not(feature = "mysql"))]
+        StoreConfig::Mysql(url) => Err(StoreError::Invalid(format!(
+            "{url}: this build has no MySQL support (build with `--features mysql`)"
+        ))),
     }
 }
 
@@ -67,6 +71,16 @@ pub enum StoreError {
     Unwritable(#[source] Cause),
     #[error("store backend failed")]
     Backend(#[source] Cause),
+    /// The database server cannot be reached (down, restarting, overloaded):
+    /// nothing of this call was stored; the next call tries again.
+    #[error("the database is unreachable; nothing was stored")]
+    Unavailable(#[source] Cause),
+    /// The database was set up by a newer version of this program.
+    #[error(
+        "the database's schema is version {found}, newer than this binary knows ({known}): \
+         run the newer privateindexer that upgraded it (or restore a backup)"
+    )]
+    SchemaNewer { found: u32, known: u32 },
     /// A stored record that no longer decodes.
     #[error("stored record is corrupt")]
     CorruptRecord(#[source] serde_json::Error),
@@ -145,6 +159,18 @@ pub trait Store: Send + Sync + 'static {
     fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
     fn set_setting(&self, key: &str, value: &[u8]) -> StoreResult<()>;
 
-    /// Writes a consistent copy of the whole store to `path` (a new file).
+    /// Writes a consistent copy of the whole store to `path` (a new redb
+    /// file, whichever the adapter: a backup any server can open).
     fn backup_to(&self, path: &std::path::Path) -> StoreResult<()>;
+
+    // --- whole-store copies (`admin migrate`, portable backups)
+    /// Every record from one consistent snapshot, in key order: members by
+    /// id, torrents by info-hash, seeded times by info-hash, settings by name.
+    /// Values the store derives (indexes, totals) are left out.
+    fn export(&self, visit: &mut dyn FnMut(Entry) -> StoreResult<()>) -> StoreResult<()>;
+    /// Writes records as they are (ids, counters and times kept), in one
+    /// transaction per batch, keeping the store's own indexes and totals.
+    fn import(&self, batch: &[Entry]) -> StoreResult<()>;
+    /// Removes every record (`admin migrate --force` onto a used store).
+    fn clear(&self) -> StoreResult<()>;
 }

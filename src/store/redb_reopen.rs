@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::redb_store::{RedbFile, STORE_FILE};
 use super::{
-    AddedOrder, KeyHash, PutOutcome, Store, StoreError, StoreResult, TorrentFilter, TorrentPage,
-    TorrentRecord, TorrentTotals, User, UserDelta,
+    AddedOrder, Entry, KeyHash, PutOutcome, Store, StoreError, StoreResult, TorrentFilter,
+    TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta,
 };
 
 const RETRY_EVERY: Duration = Duration::from_secs(1);
@@ -183,5 +183,14 @@ impl Store for RedbStore {
     }
     fn backup_to(&self, path: &Path) -> StoreResult<()> {
         self.call(|s| s.backup_to(path))
+    }
+    fn export(&self, visit: &mut dyn FnMut(Entry) -> StoreResult<()>) -> StoreResult<()> {
+        self.call(|s| s.export(visit))
+    }
+    fn import(&self, batch: &[Entry]) -> StoreResult<()> {
+        self.call(|s| s.import(batch))
+    }
+    fn clear(&self) -> StoreResult<()> {
+        self.call(|s| s.clear())
     }
 }

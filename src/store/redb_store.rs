@@ -7,7 +7,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::redb_errors::be;
 use super::{
-    redb_by_added, redb_seeded, AddedOrder, KeyHash, PutOutcome, Store, StoreError, StoreResult,
+    redb_by_added, redb_seeded, redb_transfer, AddedOrder, Entry, KeyHash, PutOutcome, Store,
+    StoreError, StoreResult,
 };
 use super::{TorrentFilter, TorrentPage, TorrentRecord, TorrentTotals, User, UserDelta};
 
@@ -24,7 +25,7 @@ pub(super) const V2_TO_V1: TableDefinition<&[u8], &[u8]> = TableDefinition::new(
 pub(super) const UPLOADS: TableDefinition<&[u8], ()> = TableDefinition::new("uploads");
 pub(super) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 
-const NEXT_USER_ID: &str = "next_user_id";
+pub(super) const NEXT_USER_ID: &str = "next_user_id";
 pub const STORE_FILE: &str = "privateindexer.redb";
 
 /// One open redb file. `RedbStore` holds it and opens the file again after an
@@ -41,7 +42,7 @@ pub(super) fn from_json<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
     serde_json::from_slice(b).map_err(StoreError::CorruptRecord)
 }
 
-fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
+pub(super) fn upload_key(uploader: u64, ih: &[u8; 20]) -> [u8; 28] {
     let mut k = [0u8; 28];
     k[..8].copy_from_slice(&uploader.to_be_bytes());
     k[8..].copy_from_slice(ih);
@@ -159,21 +160,7 @@ impl Store for RedbFile {
         passkey_hash: KeyHash,
         now: i64,
     ) -> StoreResult<User> {
-        self.insert_user(User {
-            id: 0,
-            label: label.to_string(),
-            api_key_hash,
-            passkey_hash,
-            created: now,
-            last_seen: 0,
-            enabled: true,
-            uploaded: 0,
-            downloaded: 0,
-            grabs: 0,
-            uploads: 0,
-            popularity: 0,
-            snatches: 0,
-        })
+        self.insert_user(User::new(0, label.to_string(), api_key_hash, passkey_hash, now))
     }
 
     fn import_user(&self, user: &User) -> StoreResult<User> {
@@ -543,5 +530,17 @@ impl Store for RedbFile {
 
     fn backup_to(&self, path: &Path) -> StoreResult<()> {
         super::redb_backup::copy_to(&self.db, path)
+    }
+
+    fn export(&self, visit: &mut dyn FnMut(Entry) -> StoreResult<()>) -> StoreResult<()> {
+        redb_transfer::export(&self.db, visit)
+    }
+
+    fn import(&self, batch: &[Entry]) -> StoreResult<()> {
+        redb_transfer::import(&self.db, batch)
+    }
+
+    fn clear(&self) -> StoreResult<()> {
+        redb_transfer::clear(&self.db)
     }
 }

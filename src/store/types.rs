@@ -35,6 +35,33 @@ pub struct User {
     pub snatches: u64,
 }
 
+impl User {
+    /// A new member: enabled, no activity, every counter at zero.
+    pub fn new(
+        id: u64,
+        label: String,
+        api_key_hash: KeyHash,
+        passkey_hash: KeyHash,
+        now: i64,
+    ) -> User {
+        User {
+            id,
+            label,
+            api_key_hash,
+            passkey_hash,
+            created: now,
+            last_seen: 0,
+            enabled: true,
+            uploaded: 0,
+            downloaded: 0,
+            grabs: 0,
+            uploads: 0,
+            popularity: 0,
+            snatches: 0,
+        }
+    }
+}
+
 /// Bytes uploaded and downloaded by all `users`. Saturating: a sum past u64::MAX
 /// (16 EiB) stays there, where a plain `sum` wraps (stats once said 1 byte) or panics.
 pub fn transfer_totals(users: &[User]) -> (u64, u64) {

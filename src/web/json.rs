@@ -52,6 +52,10 @@ impl From<StoreError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server's store cannot write right now: nothing was stored, try again later",
             ),
+            StoreError::Unavailable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server's database is unreachable right now: nothing was stored, try again later",
+            ),
             _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal store error"),
         }
     }

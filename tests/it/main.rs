@@ -21,6 +21,7 @@ mod key_card;
 #[cfg(feature = "mysql")]
 mod legacy_import;
 mod metrics;
+mod mysql_store;
 mod packaging;
 mod panel_browser;
 mod panel_dead;

@@ -8,6 +8,8 @@ pub mod client;
 pub mod create;
 pub mod dashboard;
 pub mod fake_arr;
+#[cfg(feature = "mysql")]
+pub mod mariadb;
 pub mod panel;
 pub mod server;
 
