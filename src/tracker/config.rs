@@ -63,7 +63,7 @@ pub struct TrackerArgs {
 
     /// Where peers live: `memory` (this process, the default) or `redis://[:password@]host:6379/0`
     /// to share swarms between several server instances (a build with `--features redis`).
-    #[arg(long = "peers", env = "PEERS_URL")]
+    #[arg(long = "peers-url", alias = "peers", env = "PEERS_URL")]
     pub peers_url: Option<String>,
 }
 
