@@ -24,6 +24,7 @@
 //! - [`Seeder::shutdown`]: `event=stopped` for every torrent, bounded in time.
 
 mod announce;
+mod batch;
 mod choker;
 mod files;
 mod limits;
