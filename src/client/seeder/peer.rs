@@ -26,8 +26,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_secs(180);
 const KEEP_ALIVE: Duration = Duration::from_secs(90);
 const TICK: Duration = Duration::from_secs(5);
-/// Requests a peer may have queued; announced as `reqq`.
-pub const REQQ: u32 = 250;
+/// Requests a peer may have queued; announced as `reqq`. libtorrent keeps up
+/// to 500 in flight (its `max_out_request_queue`) when a peer allows it.
+pub const REQQ: u32 = 500;
 /// Bytes gathered into one socket write.
 const WRITE_BATCH: usize = 256 * 1024;
 
