@@ -10,7 +10,10 @@
 //! 2. Upload: one BENCH_UPLOAD_MIB (default 1024) MiB movie downloaded by a
 //!    python3-libtorrent leecher on loopback from our seeder, then from a
 //!    python3-libtorrent seeder of the same file (the reference: libtorrent's
-//!    high_performance_seed settings, TCP only; see benches/lt_seed.py), same run.
+//!    high_performance_seed settings, TCP only; see benches/lt_seed.py), in
+//!    BENCH_UPLOAD_ROUNDS (default 3) alternating rounds; the median is reported
+//!    with the seeder's and the leecher's CPU seconds. BENCH_BASELINE_BIN adds an
+//!    older `privateindexer` build's seeder to each round.
 //!
 //! Run: `cargo bench --bench seeder` (release build; needs python3-libtorrent).
 
