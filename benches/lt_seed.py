@@ -3,6 +3,8 @@ torrent from SAVE_DIR through its tracker until killed.
 
 usage: lt_seed.py TORRENT SAVE_DIR
 Prints "seeding" on stdout once the data is checked and the tracker answered.
+On SIGTERM it removes the torrent (libtorrent announces `stopped`) and exits,
+so the tracker stops naming it before the bench's next round.
 
 Tuned to what libtorrent does at its best here: its high_performance_seed
 settings pack (send buffer watermarks 3 MiB / 1 MiB, more queued disk bytes,
@@ -13,6 +15,7 @@ two sessions and connect_peer, 1 GiB); our seeder speaks TCP only, so the
 leecher uses TCP with both.
 """
 import os
+import signal
 import sys
 import time
 
@@ -31,7 +34,9 @@ def main():
     h = s.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_dir})
     replied = False
     told = False
-    while True:
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    while not stop:
         for a in s.pop_alerts():
             if type(a).__name__ == "tracker_reply_alert":
                 replied = True
@@ -39,6 +44,10 @@ def main():
             print("seeding", flush=True)
             told = True
         time.sleep(0.05)
+    # The removal announces `stopped`; the session's end waits for it
+    # (libtorrent's stop_tracker_timeout).
+    s.remove_torrent(h)
+    del s
 
 
 if __name__ == "__main__":

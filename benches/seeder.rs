@@ -10,7 +10,10 @@
 //! 2. Upload: one BENCH_UPLOAD_MIB (default 1024) MiB movie downloaded by a
 //!    python3-libtorrent leecher on loopback from our seeder, then from a
 //!    python3-libtorrent seeder of the same file (the reference: libtorrent's
-//!    high_performance_seed settings, TCP only; see benches/lt_seed.py), same run.
+//!    high_performance_seed settings, TCP only; see benches/lt_seed.py), in
+//!    BENCH_UPLOAD_ROUNDS (default 3) alternating rounds; the median is reported
+//!    with the seeder's and the leecher's CPU seconds. BENCH_BASELINE_BIN adds an
+//!    older `privateindexer` build's seeder to each round.
 //!
 //! Run: `cargo bench --bench seeder` (release build; needs python3-libtorrent).
 
@@ -65,8 +68,8 @@ async fn swarm(dir: &Path) -> Swarm {
     Swarm { server, alice, bob }
 }
 
-fn client_cmd(s: &Swarm, data: &Path, radarr: &str, media: &Path) -> Command {
-    let mut cmd = Command::new(server::bin());
+fn client_cmd(s: &Swarm, bin: &Path, data: &Path, radarr: &str, media: &Path) -> Command {
+    let mut cmd = Command::new(bin);
     cmd.arg("client")
         .env_clear()
         .env("INDEXER_API_URL", s.server.url(""))
@@ -87,7 +90,7 @@ fn client_cmd(s: &Swarm, data: &Path, radarr: &str, media: &Path) -> Command {
 
 /// Shares the library with `client --once` (not measured).
 fn share(s: &Swarm, data: &Path, radarr: &str, media: &Path) {
-    let out = client_cmd(s, data, radarr, media)
+    let out = client_cmd(s, Path::new(server::bin()), data, radarr, media)
         .arg("--once")
         .output()
         .unwrap();
@@ -101,11 +104,12 @@ fn share(s: &Swarm, data: &Path, radarr: &str, media: &Path) {
 /// Starts a seeding client; its log is drained (and kept) by a thread.
 fn seed(
     s: &Swarm,
+    bin: &Path,
     data: &Path,
     radarr: &str,
     media: &Path,
 ) -> (Child, std::sync::Arc<std::sync::Mutex<String>>) {
-    let mut child = client_cmd(s, data, radarr, media).spawn().unwrap();
+    let mut child = client_cmd(s, bin, data, radarr, media).spawn().unwrap();
     let err = child.stderr.take().unwrap();
     let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let l2 = log.clone();
@@ -180,7 +184,7 @@ async fn scale(n: u64, size: u64, idle: u64) {
     share(&s, &data, &radarr.url(), &media);
 
     let t0 = Instant::now();
-    let (mut child, log) = seed(&s, &data, &radarr.url(), &media);
+    let (mut child, log) = seed(&s, Path::new(server::bin()), &data, &radarr.url(), &media);
     wait_seeders(&s, n, &log).await;
     let announced = t0.elapsed().as_secs_f64();
     let pid = child.id();
@@ -212,7 +216,9 @@ async fn scale(n: u64, size: u64, idle: u64) {
     );
 }
 
-fn leech(torrent: &Path, dir: &Path) -> f64 {
+/// One download by the python3-libtorrent leecher: seconds to its last piece
+/// and the CPU seconds the leecher itself used.
+fn leech(torrent: &Path, dir: &Path) -> (f64, f64) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/seeder_leech.py");
     let out = Command::new(PYTHON)
         .arg(script)
@@ -229,7 +235,10 @@ fn leech(torrent: &Path, dir: &Path) -> f64 {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["failed_bytes"], 0, "{r}");
     let _ = std::fs::remove_dir_all(dir);
-    r["seconds"].as_f64().unwrap()
+    (
+        r["seconds"].as_f64().unwrap(),
+        r["cpu_seconds"].as_f64().unwrap_or(0.0),
+    )
 }
 
 async fn bob_torrent(s: &Swarm, dir: &Path) -> PathBuf {
@@ -248,7 +257,54 @@ async fn bob_torrent(s: &Swarm, dir: &Path) -> PathBuf {
     p
 }
 
-async fn upload(mib: u64) {
+/// One timed download: seconds, the seeder's CPU seconds, the leecher's.
+#[derive(Clone, Copy)]
+struct Run {
+    secs: f64,
+    seeder_cpu: f64,
+    leecher_cpu: f64,
+}
+
+/// The leecher's download from a seeder already running as `pid`.
+fn timed_leech(pid: u32, torrent: &Path, dir: &Path) -> Run {
+    let cpu0 = cpu_secs(pid);
+    let (secs, leecher_cpu) = leech(torrent, dir);
+    Run {
+        secs,
+        seeder_cpu: cpu_secs(pid) - cpu0,
+        leecher_cpu,
+    }
+}
+
+/// The reference: python3-libtorrent seeding the same file.
+fn reference_run(torrent: &Path, movie_dir: &Path, dir: &Path) -> Run {
+    let mut reference = Command::new(PYTHON)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/lt_seed.py"))
+        .arg(torrent)
+        .arg(movie_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(reference.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "seeding", "reference seeder did not start");
+    let run = timed_leech(reference.id(), torrent, dir);
+    server::sigterm_and_wait(&mut reference, "reference seeder");
+    run
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// BENCH_UPLOAD_ROUNDS rounds, each: our seeder, the BENCH_BASELINE_BIN build's
+/// seeder if set (an older `privateindexer`, for before/after in one run), then
+/// the reference; the seeders alternate so load from outside hits them alike.
+async fn upload(mib: u64, rounds: u64) {
     let tmp = tempfile::tempdir().unwrap();
     let media = tmp.path().join("media");
     eprintln!("upload: writing and sharing a {mib} MiB movie…");
@@ -264,38 +320,49 @@ async fn upload(mib: u64) {
         .unwrap()
         .path();
 
-    let (mut child, log) = seed(&s, &data, &radarr.url(), &media);
-    wait_seeders(&s, 1, &log).await;
-    let ours = leech(&torrent, &tmp.path().join("leech-ours"));
-    stop_timed(&mut child);
+    let mut seeders: Vec<(String, PathBuf)> =
+        vec![("ours (privateindexer client)".into(), server::bin().into())];
+    if let Some(b) = std::env::var_os("BENCH_BASELINE_BIN") {
+        let b = PathBuf::from(b);
+        seeders.push((format!("baseline ({})", b.display()), b));
+    }
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); seeders.len() + 1];
+    for round in 0..rounds {
+        for (i, (_, bin)) in seeders.iter().enumerate() {
+            let (mut child, log) = seed(&s, bin, &data, &radarr.url(), &media);
+            wait_seeders(&s, 1, &log).await;
+            let dir = tmp.path().join(format!("leech-{i}"));
+            runs[i].push(timed_leech(child.id(), &torrent, &dir));
+            stop_timed(&mut child);
+        }
+        let dir = tmp.path().join("leech-ref");
+        runs[seeders.len()].push(reference_run(&torrent, &movie_dir, &dir));
+        // Its `stopped` counted: the next round's seeder is the only one named.
+        wait_seeders(&s, 0, &Default::default()).await;
+        let secs: Vec<String> = runs
+            .iter()
+            .map(|r| format!("{:.2} s", r[round as usize].secs))
+            .collect();
+        eprintln!("round {}: {}", round + 1, secs.join(", "));
+    }
 
-    let mut reference = Command::new(PYTHON)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/lt_seed.py"))
-        .arg(&torrent)
-        .arg(&movie_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(reference.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "seeding", "reference seeder did not start");
-    let theirs = leech(&torrent, &tmp.path().join("leech-ref"));
-    let _ = reference.kill();
-    let _ = reference.wait();
-
-    let rate = |secs: f64| mib as f64 / secs;
-    println!(
-        "| ours (privateindexer client) | {ours:.2} s | {:.0} MiB/s | {:.2}x |",
-        rate(ours),
-        theirs / ours
-    );
-    println!(
-        "| python3-libtorrent seeder (high_performance_seed, TCP) | {theirs:.2} s | {:.0} MiB/s | 1.00x |",
-        rate(theirs)
-    );
+    let names = seeders
+        .into_iter()
+        .map(|(n, _)| n)
+        .chain(["python3-libtorrent seeder (high_performance_seed, TCP)".to_string()]);
+    let reference = median(runs[runs.len() - 1].iter().map(|r| r.secs).collect());
+    for (name, r) in names.zip(&runs) {
+        let secs = median(r.iter().map(|r| r.secs).collect());
+        let each: Vec<String> = r.iter().map(|r| format!("{:.2}", r.secs)).collect();
+        println!(
+            "| {name} | {secs:.2} s ({}) | {:.0} MiB/s | {:.2}x | {:.2} s | {:.2} s |",
+            each.join(", "),
+            mib as f64 / secs,
+            reference / secs,
+            median(r.iter().map(|r| r.seeder_cpu).collect()),
+            median(r.iter().map(|r| r.leecher_cpu).collect()),
+        );
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -308,6 +375,7 @@ async fn main() {
     let size = env_num("BENCH_FILE_SIZE", 1024);
     let idle = env_num("BENCH_IDLE_SECS", 60);
     let mib = env_num("BENCH_UPLOAD_MIB", 1024);
+    let rounds = env_num("BENCH_UPLOAD_ROUNDS", 3).max(1);
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("seeder bench, {cores} cores");
     if !sizes.is_empty() {
@@ -318,8 +386,10 @@ async fn main() {
         }
     }
     if mib > 0 {
-        println!("| {mib} MiB to a python3-libtorrent leecher | time | rate | vs reference |");
-        println!("|---|---|---|---|");
-        upload(mib).await;
+        println!(
+            "| {mib} MiB to a python3-libtorrent leecher | median time (each of {rounds} rounds) | rate | vs reference | seeder CPU | leecher CPU |"
+        );
+        println!("|---|---|---|---|---|---|");
+        upload(mib, rounds).await;
     }
 }

@@ -5,9 +5,10 @@
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::redb_by_added::{self, BY_ADDED};
+use super::redb_errors::be;
 use super::redb_seeded::LAST_SEEDED;
 use super::redb_store::{
-    be, from_json, upload_key, NEXT_USER_ID, SETTINGS, TORRENTS, TORRENT_FILES, UPLOADS, USERS,
+    from_json, upload_key, NEXT_USER_ID, SETTINGS, TORRENTS, TORRENT_FILES, UPLOADS, USERS,
     USER_BY_API_KEY, USER_BY_PASSKEY, V2_TO_V1,
 };
 use super::transfer::DERIVED_SETTINGS;

@@ -248,7 +248,10 @@ impl WireMsg {
             WireMsg::HaveNone => wire::have_none(out),
             WireMsg::Bitfield(b) => wire::bitfield(out, b),
             WireMsg::Reject(i, b, l) => wire::reject(out, block(*i, *b, *l)),
-            WireMsg::Piece(i, b) => wire::piece(out, block(*i, *b, 3), b"abc"),
+            WireMsg::Piece(i, b) => {
+                out.extend_from_slice(&wire::piece_header(block(*i, *b, 3)));
+                out.extend_from_slice(b"abc");
+            }
         }
     }
 

@@ -4,7 +4,8 @@ names. Used by tests/it/seeder_peers/.
 usage: seeder_leech.py TORRENT SAVE_DIR [MISSING]
 Waits until the leecher holds every piece but MISSING (default 0), then prints
 one JSON line: pieces held, total pieces, payload downloaded, failed bytes and
-hash failures (both must stay 0 with an honest seeder), seconds taken.
+hash failures (both must stay 0 with an honest seeder), seconds taken and
+the CPU seconds this process used (benches/seeder.rs reports them).
 benches/seeder.rs times uploads with it too.
 """
 import json
@@ -55,6 +56,7 @@ def main():
         "failed_bytes": st.total_failed_bytes,
         "hash_fails": hash_fails,
         "seconds": time.monotonic() - started,
+        "cpu_seconds": sum(os.times()[:2]),
     }))
 
 

@@ -26,6 +26,7 @@
 //! - [`Seeder::shutdown`]: `event=stopped` for every torrent, bounded in time.
 
 mod announce;
+mod batch;
 mod choker;
 mod detail;
 mod files;

@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::batch::Batch;
 use super::peers::PeerInfo;
 use super::pieces::PieceError;
 use super::registry::{BadRequest, Torrent};
@@ -26,8 +27,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_secs(180);
 const KEEP_ALIVE: Duration = Duration::from_secs(90);
 const TICK: Duration = Duration::from_secs(5);
-/// Requests a peer may have queued; announced as `reqq`.
-pub const REQQ: u32 = 250;
+/// Requests a peer may have queued; announced as `reqq`. libtorrent keeps up
+/// to 500 in flight (its `max_out_request_queue`) when a peer allows it.
+pub const REQQ: u32 = 500;
 /// Bytes gathered into one socket write.
 const WRITE_BATCH: usize = 256 * 1024;
 
@@ -112,7 +114,7 @@ async fn run(
     };
     tracing::debug!(info_hash = %torrent.hex(), "handshake");
 
-    let mut out = Vec::with_capacity(WRITE_BATCH + 64 * 1024);
+    let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(&Handshake::encode(&torrent.info_hash, &shared.peer_id));
     if theirs.extensions {
         wire::extended_handshake(&mut out, super::CLIENT_NAME, REQQ);
@@ -133,6 +135,8 @@ async fn run(
         unchoked: false,
         queue: VecDeque::new(),
         current: None,
+        ahead: None,
+        batch: Batch::default(),
         out,
         wr,
         last_recv: Instant::now(),
@@ -166,6 +170,9 @@ async fn run(
     }
 }
 
+/// A piece being read and verified off the async threads.
+type Load = tokio::task::JoinHandle<Result<Arc<[u8]>, PieceError>>;
+
 struct Conn {
     shared: Arc<Shared>,
     torrent: Arc<Torrent>,
@@ -177,7 +184,12 @@ struct Conn {
     queue: VecDeque<Block>,
     /// The piece being served, verified.
     current: Option<(u32, Arc<[u8]>)>,
-    /// Bytes waiting to be written, reused.
+    /// The next piece the queue asks for, read and verified while the
+    /// current one is written.
+    ahead: Option<(u32, Load)>,
+    /// Blocks gathered for the next write.
+    batch: Batch,
+    /// Messages other than blocks waiting to be written, reused.
     out: Vec<u8>,
     wr: OwnedWriteHalf,
     last_recv: Instant,
@@ -291,16 +303,46 @@ impl Conn {
         Ok(())
     }
 
-    /// The verified piece `index`, read (off the async threads) unless held.
+    fn load(&self, index: u32) -> Load {
+        let shared = self.shared.clone();
+        let t = self.torrent.clone();
+        tokio::task::spawn_blocking(move || shared.pieces.load(&t, index))
+    }
+
+    /// Starts reading the first piece the queue asks for beyond the current
+    /// one, unless it is under way already.
+    fn read_ahead(&mut self) {
+        let current = self.current.as_ref().map(|c| c.0);
+        let Some(next) = self
+            .queue
+            .iter()
+            .map(|b| b.index)
+            .find(|&i| Some(i) != current)
+        else {
+            return;
+        };
+        if self.ahead.as_ref().is_some_and(|a| a.0 == next) {
+            return;
+        }
+        // A load no longer wanted is left to finish into the piece cache.
+        self.ahead = Some((next, self.load(next)));
+    }
+
+    /// The verified piece `index`: held, read ahead, or read now.
     async fn piece(&mut self, index: u32) -> Result<Option<Arc<[u8]>>, PeerError> {
         if let Some((i, p)) = &self.current {
             if *i == index {
                 return Ok(Some(p.clone()));
             }
         }
-        let shared = self.shared.clone();
-        let t = self.torrent.clone();
-        let loaded = tokio::task::spawn_blocking(move || shared.pieces.load(&t, index))
+        let load = match self.ahead.take() {
+            Some((i, load)) if i == index => load,
+            other => {
+                self.ahead = other;
+                self.load(index)
+            }
+        };
+        let loaded = load
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         match loaded {
@@ -327,10 +369,10 @@ impl Conn {
         }
     }
 
-    /// Sends queued blocks, up to [`WRITE_BATCH`] bytes in one write.
+    /// Sends queued blocks, up to [`WRITE_BATCH`] bytes in one vectored write,
+    /// while the next piece is read ahead.
     async fn send_blocks(&mut self) -> Result<(), PeerError> {
-        let mut batch = 0usize;
-        while batch < WRITE_BATCH {
+        while !self.batch.is_full(WRITE_BATCH) {
             let Some(b) = self.queue.pop_front() else {
                 break;
             };
@@ -343,13 +385,16 @@ impl Conn {
                 drop.into_iter().for_each(|q| self.refuse(q));
                 continue;
             };
-            let (s, e) = (b.begin as usize, (b.begin + b.len) as usize);
             self.shared.limit.take(b.len as usize).await;
-            wire::piece(&mut self.out, b, &piece[s..e]);
+            self.batch.push(b, piece);
             self.torrent.add_uploaded(u64::from(b.len));
             self.info.add_sent(u64::from(b.len));
-            batch += b.len as usize + wire::PIECE_HEADER;
         }
-        self.flush().await
+        self.read_ahead();
+        // This batch's rejects, then its blocks.
+        self.flush().await?;
+        self.batch.write_to(&mut self.wr).await?;
+        self.last_send = Instant::now();
+        Ok(())
     }
 }

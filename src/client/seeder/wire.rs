@@ -232,12 +232,14 @@ pub fn reject(out: &mut Vec<u8>, b: Block) {
     out.extend_from_slice(&b.len.to_be_bytes());
 }
 
-/// A `piece` message: header then the block's bytes.
-pub fn piece(out: &mut Vec<u8>, b: Block, data: &[u8]) {
-    push_header(out, 9 + data.len() as u32, 7);
-    out.extend_from_slice(&b.index.to_be_bytes());
-    out.extend_from_slice(&b.begin.to_be_bytes());
-    out.extend_from_slice(data);
+/// The header of a `piece` message carrying block `b`; its `b.len` bytes follow.
+pub fn piece_header(b: Block) -> [u8; PIECE_HEADER] {
+    let mut h = [0u8; PIECE_HEADER];
+    h[..4].copy_from_slice(&(9 + b.len).to_be_bytes());
+    h[4] = 7;
+    h[5..9].copy_from_slice(&b.index.to_be_bytes());
+    h[9..].copy_from_slice(&b.begin.to_be_bytes());
+    h
 }
 
 /// Our BEP 10 extension handshake: client name and request queue size; `m`
@@ -410,7 +412,8 @@ mod tests {
         };
         let mut out = Vec::new();
         reject(&mut out, b);
-        piece(&mut out, b, b"data");
+        out.extend_from_slice(&piece_header(b));
+        out.extend_from_slice(b"data");
         extended_handshake(&mut out, "PrivateIndexer 0.1", 250);
         let (m, n) = parse(&out).unwrap().unwrap();
         assert_eq!(m, Message::Reject(b));
