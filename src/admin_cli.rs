@@ -137,9 +137,9 @@ fn online_task(task: &AdminTask) -> bool {
     !matches!(
         task,
         AdminTask::SetPassword
-        | AdminTask::Restore { .. }
-        | AdminTask::ImportLegacy(_)
-        | AdminTask::Migrate { .. }
+            | AdminTask::Restore { .. }
+            | AdminTask::ImportLegacy(_)
+            | AdminTask::Migrate { .. }
     )
 }
 

@@ -160,7 +160,13 @@ impl Store for RedbFile {
         passkey_hash: KeyHash,
         now: i64,
     ) -> StoreResult<User> {
-        self.insert_user(User::new(0, label.to_string(), api_key_hash, passkey_hash, now))
+        self.insert_user(User::new(
+            0,
+            label.to_string(),
+            api_key_hash,
+            passkey_hash,
+            now,
+        ))
     }
 
     fn import_user(&self, user: &User) -> StoreResult<User> {
