@@ -174,7 +174,11 @@ mod tests {
         assert_eq!(to.torrents_of(alice.id).unwrap(), [[1; 20]]);
         assert_eq!(to.torrent_totals().unwrap().bytes, 1001 + 1002);
         assert_eq!(to.torrent_file(&[1; 20]).unwrap().unwrap(), b"bytes-1");
-        assert_eq!(to.create_user("dan", [50; 32], [51; 32], 0).unwrap().id, 4);
+        let next_from = from.create_user("dan", [50; 32], [51; 32], 0).unwrap().id;
+        assert_eq!(
+            to.create_user("dan", [50; 32], [51; 32], 0).unwrap().id,
+            next_from
+        );
         // A changed record changes the hash.
         to.set_user_enabled(alice.id, false).unwrap();
         assert_ne!(summarize(&to).unwrap().sha256, copied.sha256);
