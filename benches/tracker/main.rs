@@ -23,7 +23,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use privateindexer::store::{RedbStore, TorrentMeta, TorrentRecord};
+use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
 use server::free_port;
 use sha1::{Digest, Sha1};
 
@@ -135,19 +135,7 @@ fn main() {
     let redis = start_redis_tracker(dir.path(), &data);
     let ours_port = free_port();
     let ours_tracker_port = free_port();
-    let ours = Killed(
-        Command::new(env!("CARGO_BIN_EXE_privateindexer"))
-            .arg("server")
-            .env("BIND", format!("127.0.0.1:{ours_port}"))
-            .env("TRACKER_BIND", format!("127.0.0.1:{ours_tracker_port}"))
-            .env("DATA_DIR", &data)
-            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start privateindexer"),
-    );
+    let ours = start_ours(&data, ours_port, ours_tracker_port, &[]);
     let ot_port = free_port();
     let ot = Killed(
         Command::new("opentracker")
@@ -337,6 +325,21 @@ fn main() {
     memory_of_100k_peers();
 }
 
+/// Our server over `data` on `port`, its tracker also on `tracker_port`, with `extra` settings.
+fn start_ours(data: &Path, port: u16, tracker_port: u16, extra: &[(&str, String)]) -> Killed {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_privateindexer"));
+    cmd.arg("server")
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("TRACKER_BIND", format!("127.0.0.1:{tracker_port}"))
+        .env("DATA_DIR", data)
+        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("LOG_LEVEL", "warn")
+        .envs(extra.iter().cloned())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Killed(cmd.spawn().expect("start privateindexer"))
+}
+
 /// Our tracker with PEERS_URL on a redis-server of its own, its store a copy of `data`.
 struct RedisTracker {
     // Dropped in this order: the server before its Redis.
@@ -364,20 +367,8 @@ fn start_redis_tracker(dir: &Path, data: &Path) -> Option<RedisTracker> {
     let status = Command::new("cp").arg("-a").arg(data).arg(&copy).status();
     assert!(status.is_ok_and(|s| s.success()), "copy the store");
     let port = free_port();
-    let server = Killed(
-        Command::new(env!("CARGO_BIN_EXE_privateindexer"))
-            .arg("server")
-            .env("BIND", format!("127.0.0.1:{}", free_port()))
-            .env("TRACKER_BIND", format!("127.0.0.1:{port}"))
-            .env("DATA_DIR", &copy)
-            .env("PEERS_URL", format!("redis://127.0.0.1:{redis_port}/0"))
-            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start privateindexer with PEERS_URL"),
-    );
+    let peers_url = format!("redis://127.0.0.1:{redis_port}/0");
+    let server = start_ours(&copy, free_port(), port, &[("PEERS_URL", peers_url)]);
     Some(RedisTracker {
         server,
         _redis: redis,
