@@ -166,6 +166,17 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// `%XX` for every byte: an info-hash or a peer id in a tracker query.
+pub fn url_bytes(b: &[u8]) -> String {
+    b.iter().map(|c| format!("%{c:02X}")).collect()
+}
+
+/// The body of a plain GET (a tracker's bencoded answer, a .torrent).
+pub async fn get_bytes(url: impl reqwest::IntoUrl) -> Vec<u8> {
+    let resp = client().get(url).send().await.unwrap();
+    resp.bytes().await.unwrap().to_vec()
+}
+
 /// Keys as the admin API hands them out.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Keys {

@@ -333,22 +333,12 @@ async fn a_legacy_group_moves_over_with_its_keys_counters_and_torrents() {
     let announce = |hex_hash: String| {
         let url = announce_url.clone();
         async move {
-            let ih: String = hex::decode(hex_hash)
-                .unwrap()
-                .iter()
-                .map(|b| format!("%{b:02x}"))
-                .collect();
-            let body = client()
-                .get(format!(
-                    "{url}?info_hash={ih}&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0\
+            let ih = url_bytes(&hex::decode(hex_hash).unwrap());
+            let body = get_bytes(format!(
+                "{url}?info_hash={ih}&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0\
                      &downloaded=0&left=0&compact=1"
-                ))
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            ))
+            .await;
             String::from_utf8_lossy(&body).into_owned()
         }
     };
