@@ -4,8 +4,6 @@ use crate::harness::*;
 use privateindexer::bencode::{decode, dict, Owned};
 use sha1::Digest;
 
-/// Percent-encodes every byte, as torrent clients do for binary values.
-
 fn hash_bytes(hex_hash: &str) -> [u8; 20] {
     let mut h = [0u8; 20];
     hex::decode_to_slice(hex_hash, &mut h).unwrap();
