@@ -1,5 +1,6 @@
 //! The direction of imports (ARCHITECTURE.md): `server` is the composition
-//! root; no role imports it, and the neutral layers import no role.
+//! root; no role imports it, and the neutral layers import no role. And no
+//! source file grows past 600 lines.
 
 use std::path::{Path, PathBuf};
 
@@ -86,4 +87,47 @@ fn the_client_does_not_import_the_panel() {
     // The dashboard shares the panel's parts through `web`, not `panel`.
     let bad = offenders(&["client"], &["crate::panel", "crate::app"]);
     assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// Rust files over `limit` lines under `dirs` (relative to the package), with their counts.
+fn longer_than(dirs: &[&str], limit: usize) -> (usize, Vec<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for d in dirs {
+        let dir = root.join(d);
+        if dir.is_dir() {
+            rust_files(&dir, &mut files);
+        }
+    }
+    files.sort();
+    let mut long = Vec::new();
+    for file in &files {
+        let lines = std::fs::read_to_string(file).unwrap().lines().count();
+        if lines > limit {
+            let name = file.strip_prefix(root).unwrap_or(file);
+            long.push(format!("{} has {lines} lines", name.display()));
+        }
+    }
+    (files.len(), long)
+}
+
+#[test]
+fn no_source_file_exceeds_600_lines() {
+    let (read, long) = longer_than(&["src", "tests", "benches", "fuzz/fuzz_targets"], 600);
+    assert!(read > 100, "only {read} Rust files found");
+    assert!(
+        long.is_empty(),
+        "split these into modules named for what they do: {long:#?}"
+    );
+}
+
+#[test]
+fn the_line_limit_names_a_long_file() {
+    // The check above can fail: with a lower limit it names files it read.
+    let (_, long) = longer_than(&["src"], 400);
+    assert!(
+        long.iter()
+            .any(|l| l.starts_with("src/") && l.ends_with(" lines")),
+        "{long:#?}"
+    );
 }

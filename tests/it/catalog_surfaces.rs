@@ -10,20 +10,12 @@ use crate::harness::*;
 
 /// The tracker's `failure reason` for `who` announcing `info_hash`, None when served.
 async fn refusal(who: &Keys, info_hash: &str) -> Option<String> {
-    let raw = hex::decode(info_hash).unwrap();
-    let ih: String = raw.iter().map(|b| format!("%{b:02X}")).collect();
+    let ih = url_bytes(&hex::decode(info_hash).unwrap());
     let url = format!(
         "{}?info_hash={ih}&peer_id=-PI0001-{:012}&port=6881&uploaded=0&downloaded=0&left=0&compact=1",
         who.announce_url, who.id
     );
-    let body = client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = get_bytes(url).await;
     decode(&body)
         .unwrap()
         .get("failure reason")

@@ -65,10 +65,6 @@ fn get(m: &HashMap<String, f64>, key: &str) -> f64 {
     *m.get(key).unwrap_or_else(|| panic!("no {key} in {m:?}"))
 }
 
-fn enc(b: &[u8]) -> String {
-    b.iter().map(|c| format!("%{c:02X}")).collect()
-}
-
 #[tokio::test]
 async fn server_metrics_need_the_token_and_move_with_traffic() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,26 +97,12 @@ async fn server_metrics_need_the_token_and_move_with_traffic() {
     hex::decode_to_slice(&ih, &mut raw).unwrap();
     let query = format!(
         "info_hash={}&peer_id={}&port=6881&uploaded=0&downloaded=0&left=0",
-        enc(&raw),
-        enc(b"-PI0001-metrics00001")
+        url_bytes(&raw),
+        url_bytes(b"-PI0001-metrics00001")
     );
-    let ok = client()
-        .get(server.url(&format!("/announce/{}?{query}", keys.passkey)))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let ok = get_bytes(server.url(&format!("/announce/{}?{query}", keys.passkey))).await;
     assert!(!String::from_utf8_lossy(&ok).contains("failure reason"));
-    let refused = client()
-        .get(server.url(&format!("/announce/{}?{query}", "0".repeat(64))))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let refused = get_bytes(server.url(&format!("/announce/{}?{query}", "0".repeat(64)))).await;
     assert!(String::from_utf8_lossy(&refused).contains("failure reason"));
     let search = |key: String| {
         let url = server.url(&format!("/api?t=search&q=metrics&apikey={key}"));

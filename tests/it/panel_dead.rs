@@ -36,24 +36,16 @@ async fn torznab(server: &Server, key: &str, query: &str) -> (Vec<String>, u64) 
 
 /// Announces `member` as a seeder (`left=0`) of `ih`; the answer must not be a refusal.
 async fn seed(server: &Server, member: &Keys, ih: &str, peer: u8) {
-    let enc = |b: &[u8]| b.iter().map(|c| format!("%{c:02X}")).collect::<String>();
     let mut peer_id = *b"-PI0001-000000000000";
     peer_id[19] = b'a' + peer;
     let url = server.url(&format!(
         "/announce/{}?info_hash={}&peer_id={}&port={}&uploaded=0&downloaded=0&left=0&event=started",
         member.passkey,
-        enc(&hex::decode(ih).unwrap()),
-        enc(&peer_id),
+        url_bytes(&hex::decode(ih).unwrap()),
+        url_bytes(&peer_id),
         7000 + u16::from(peer),
     ));
-    let body = client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = get_bytes(url).await;
     let answer = privateindexer::bencode::decode(&body).unwrap();
     assert!(
         answer.get("failure reason").is_none(),

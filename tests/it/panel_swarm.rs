@@ -14,20 +14,12 @@ async fn announce(
     peer_id: &[u8; 20],
     left: u64,
 ) -> Option<String> {
-    let enc = |b: &[u8]| b.iter().map(|c| format!("%{c:02X}")).collect::<String>();
     let url = server.url(&format!(
         "/announce/{passkey}?info_hash={}&peer_id={}&port=7001&uploaded=0&downloaded=0&left={left}&event=started",
-        enc(ih),
-        enc(peer_id),
+        url_bytes(ih),
+        url_bytes(peer_id),
     ));
-    let body = client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = get_bytes(url).await;
     let answer = privateindexer::bencode::decode(&body).unwrap();
     answer
         .get("failure reason")

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::harness::url_bytes;
 use futures_util::FutureExt;
 use privateindexer::bencode::{self, Owned, Value};
 use privateindexer::client::qbittorrent::form as qbt_form;
@@ -182,10 +183,6 @@ fn accepted_is_sound(bytes: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn pct(b: &[u8]) -> String {
-    b.iter().map(|c| format!("%{c:02X}")).collect()
-}
-
 /// Query strings from the pieces announce and Torznab parameters are made of.
 fn query_soup(names: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop::collection::vec(
@@ -338,8 +335,8 @@ proptest! {
     ) {
         let q = format!(
             "info_hash={}&peer_id={}&port={port}&uploaded={up}&downloaded={down}&left={left}&event={event}",
-            pct(&ih),
-            pct(&peer)
+            url_bytes(&ih),
+            url_bytes(&peer)
         );
         let a = parse_announce(&q).unwrap();
         prop_assert_eq!((a.info_hash, a.peer_id, a.port), (ih, peer, port));
@@ -368,7 +365,7 @@ proptest! {
 
     #[test]
     fn scrapes_hold_at_most_the_cap(n in 0usize..200) {
-        let q: Vec<String> = (0..n).map(|i| format!("info_hash={}", pct(&[i as u8; 20]))).collect();
+        let q: Vec<String> = (0..n).map(|i| format!("info_hash={}", url_bytes(&[i as u8; 20]))).collect();
         let r = parse_scrape(&q.join("&"));
         prop_assert_eq!(r.is_ok(), n <= MAX_SCRAPE_HASHES);
     }

@@ -37,18 +37,11 @@ async fn two_libtorrent_clients_exchange_a_file_and_are_credited() {
     }
     let dir = tempfile::tempdir().unwrap();
     // The announce URL in the .torrent must name 127.0.0.1 (localhost may resolve to ::1 first).
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let bind = format!("127.0.0.1:{port}");
     let data_dir = dir.path().join("data");
-    let server = Server::start_with(
+    let server = Server::start_on(
+        std::net::Ipv4Addr::LOCALHOST,
         &data_dir,
-        &[
-            ("BIND", bind.as_str()),
-            ("EXTERNAL_SERVER_URL", base.as_str()),
-            ("MIN_ANNOUNCE_INTERVAL", "1"),
-            ("FLUSH_INTERVAL", "3600"),
-        ],
+        &[("FLUSH_INTERVAL", "3600")],
     );
     let alice = add_member(&server, "alice").await;
     let bob = add_member(&server, "bob").await;

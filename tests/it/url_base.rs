@@ -202,14 +202,7 @@ async fn everything_under(base: &str) {
         &format!("/api/v1/torrents/{ih}/download"),
     );
     assert!(elements(&feed, "link").contains(&download), "{feed}");
-    let bytes = client()
-        .get(&download)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = get_bytes(&download).await;
     let root = decode(&bytes).unwrap();
     let announce = root.get("announce").unwrap().as_str().unwrap().to_string();
     assert_eq!(announce, keys.announce_url);
@@ -217,19 +210,12 @@ async fn everything_under(base: &str) {
     // The announce URL reaches the tracker: a bencoded answer, no failure.
     let mut ih_bytes = [0u8; 20];
     hex::decode_to_slice(&ih, &mut ih_bytes).unwrap();
-    let enc = |b: &[u8]| b.iter().map(|c| format!("%{c:02X}")).collect::<String>();
-    let answer = client()
-        .get(format!(
-            "{announce}?info_hash={}&peer_id={}&port=6881&uploaded=0&downloaded=0&left=0",
-            enc(&ih_bytes),
-            enc(b"-PI0001-abcdefghijkl")
-        ))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let answer = get_bytes(format!(
+        "{announce}?info_hash={}&peer_id={}&port=6881&uploaded=0&downloaded=0&left=0",
+        url_bytes(&ih_bytes),
+        url_bytes(b"-PI0001-abcdefghijkl")
+    ))
+    .await;
     let answer = decode(&answer).unwrap();
     assert!(
         answer.get("failure reason").is_none() && answer.get("interval").is_some(),

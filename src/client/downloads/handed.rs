@@ -9,7 +9,8 @@ use std::path::Path;
 use librqbit::api::TorrentIdOrHash;
 
 use super::store::{Download, Prefs};
-use super::{announce, grow, limits, Downloads, TICK};
+use super::ticks::{grow, TICK};
+use super::{announce, limits, Downloads};
 
 impl Downloads {
     /// Hands a finished download to the library seeder, which announces it

@@ -10,7 +10,8 @@ use librqbit::{TorrentStats, TorrentStatsState};
 use super::library::{LibraryTorrent, LIBRARY_CATEGORY};
 use super::state::{self, Activity, Engine};
 use super::store::{self, Download};
-use super::{grow, Downloads, Snapshot};
+use super::ticks::grow;
+use super::{Downloads, Snapshot};
 
 impl Downloads {
     /// Every torrent (downloads, then library seeds), optionally only some hashes.

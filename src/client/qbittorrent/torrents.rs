@@ -181,13 +181,7 @@ pub async fn add(api: &Api, req: &Req) -> Reply {
         }
     }
     // Categories and tags an add names become known ones, as in qBittorrent.
-    if !category.is_empty()
-        && !api
-            .downloads
-            .store()
-            .categories()
-            .is_ok_and(|c| c.contains_key(&category))
-    {
+    if unknown_category(api, &category) {
         let _ = api
             .downloads
             .store()
@@ -264,19 +258,23 @@ pub fn known(api: &Api, p: &Params) -> Reply {
     }
 }
 
+/// A category name that is not empty and not one of the known ones.
+fn unknown_category(api: &Api, category: &str) -> bool {
+    !category.is_empty()
+        && !api
+            .downloads
+            .store()
+            .categories()
+            .is_ok_and(|c| c.contains_key(category))
+}
+
 pub fn set_category(api: &Api, p: &Params) -> Reply {
     let hashes = match targets(api, p) {
         Ok(h) => h,
         Err(e) => return bad(e),
     };
     let category = p.get("category").unwrap_or("").trim().to_string();
-    if !category.is_empty()
-        && !api
-            .downloads
-            .store()
-            .categories()
-            .is_ok_and(|c| c.contains_key(&category))
-    {
+    if unknown_category(api, &category) {
         return text(StatusCode::CONFLICT, "Incorrect category name");
     }
     if touches_library(api, &hashes) {

@@ -18,11 +18,11 @@ use rand::Rng;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::bencode::{self, Node};
 use crate::client::queue::ClientDb;
 
 use super::history::{AnnounceRecord, Outcome};
 use super::registry::{Registry, Torrent, TrackerStatus};
+use super::tracker_protocol::{announce_url, parse_answer, AnnounceError, Answer, Event};
 
 /// Announces in flight at once.
 const CONCURRENT: usize = 32;
@@ -37,35 +37,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
 /// Cumulative `uploaded` is written to client.redb this often (and at shutdown).
 const SAVE_EVERY: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    Started,
-    Completed,
-    Stopped,
-    /// A regular re-announce.
-    None,
-}
-
-impl Event {
-    fn word(self) -> &'static str {
-        match self {
-            Event::Started => "started",
-            Event::Completed => "completed",
-            Event::Stopped => "stopped",
-            Event::None => "",
-        }
-    }
-
-    fn param(self) -> &'static str {
-        match self {
-            Event::Started => "&event=started",
-            Event::Completed => "&event=completed",
-            Event::Stopped => "&event=stopped",
-            Event::None => "",
-        }
-    }
-}
 
 pub enum Cmd {
     /// Announce this torrent (`completed` first when a download finished).
@@ -103,99 +74,6 @@ fn allowed_at(last: Option<Instant>, min_interval: Option<Duration>, now: Instan
         (Some(l), Some(m)) => (l + m).max(now),
         _ => now,
     }
-}
-
-/// What a tracker answered.
-#[derive(Debug, PartialEq)]
-pub struct Answer {
-    pub interval: Duration,
-    pub min_interval: Option<Duration>,
-    pub warning: Option<String>,
-    pub complete: Option<u64>,
-    pub incomplete: Option<u64>,
-    /// Peers handed out (compact IPv4 and IPv6, or a list).
-    pub peers: usize,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AnnounceError {
-    #[error("tracker refused: {0}")]
-    Failure(String),
-    #[error("tracker unreachable: {0}")]
-    Http(String),
-    #[error("tracker answer is not a valid announce response")]
-    BadAnswer,
-    #[error("no announce URL yet (the server has not answered /api/v1/me)")]
-    NoUrl,
-}
-
-/// Parses a bencoded announce answer (BEP 3), hostile input included.
-pub fn parse_answer(body: &[u8]) -> Result<Answer, AnnounceError> {
-    let root = bencode::decode(body).map_err(|_| AnnounceError::BadAnswer)?;
-    if !root.is_dict() {
-        return Err(AnnounceError::BadAnswer);
-    }
-    let text = |k: &str| {
-        root.get(k)
-            .and_then(Node::as_bytes)
-            .map(|b| String::from_utf8_lossy(&b[..b.len().min(200)]).into_owned())
-    };
-    if let Some(reason) = text("failure reason") {
-        return Err(AnnounceError::Failure(reason));
-    }
-    let secs = |k: &str| {
-        root.get(k)
-            .and_then(Node::as_int)
-            .and_then(|n| u64::try_from(n).ok())
-    };
-    let interval = secs("interval").ok_or(AnnounceError::BadAnswer)?;
-    let peers = match root.get("peers") {
-        Some(p) if p.as_bytes().is_some() => p.as_bytes().map_or(0, |b| b.len() / 6),
-        Some(p) => p.as_list().map_or(0, |l| l.len()),
-        None => 0,
-    } + root
-        .get("peers6")
-        .and_then(Node::as_bytes)
-        .map_or(0, |b| b.len() / 18);
-    Ok(Answer {
-        interval: Duration::from_secs(interval.min(86_400)),
-        min_interval: secs("min interval").map(|s| Duration::from_secs(s.min(86_400))),
-        warning: text("warning message"),
-        complete: secs("complete"),
-        incomplete: secs("incomplete"),
-        peers,
-    })
-}
-
-fn url_bytes(out: &mut String, b: &[u8]) {
-    use std::fmt::Write;
-    for byte in b {
-        let _ = write!(out, "%{byte:02X}");
-    }
-}
-
-/// The announce URL for one torrent; the passkey is in `base` and never logged.
-pub fn announce_url(
-    base: &str,
-    t: &Torrent,
-    peer_id: &[u8; 20],
-    port: u16,
-    key: u32,
-    event: Event,
-) -> String {
-    let mut u = String::with_capacity(base.len() + 200);
-    u.push_str(base);
-    u.push(if base.contains('?') { '&' } else { '?' });
-    u.push_str("info_hash=");
-    url_bytes(&mut u, &t.info_hash);
-    u.push_str("&peer_id=");
-    url_bytes(&mut u, peer_id);
-    let uploaded = t.uploaded.load(std::sync::atomic::Ordering::Relaxed);
-    u.push_str(&format!(
-        "&port={port}&uploaded={uploaded}&downloaded=0&left=0&compact=1&numwant=0&key={key:08x}{}",
-        event.param()
-    ));
-    u
 }
 
 /// Per-torrent schedule state, owned by the scheduler task.
@@ -547,43 +425,5 @@ mod tests {
         );
         let long_ago = now - Duration::from_secs(600);
         assert_eq!(allowed_at(Some(long_ago), min, now), now);
-    }
-
-    #[test]
-    fn answers_parse_and_hostile_ones_fail_cleanly() {
-        let a = parse_answer(
-            b"d8:completei3e10:incompletei1e8:intervali1800e12:min intervali900e5:peers0:e",
-        )
-        .unwrap();
-        assert_eq!(a.interval, Duration::from_secs(1800));
-        assert_eq!(a.min_interval, Some(Duration::from_secs(900)));
-        assert_eq!((a.complete, a.incomplete, a.peers), (Some(3), Some(1), 0));
-        let a =
-            parse_answer(b"d8:intervali60e5:peers12:abcdefghijkl6:peers618:abcdefghijklmnopqre")
-                .unwrap();
-        assert_eq!(a.peers, 3);
-        assert_eq!(
-            parse_answer(b"d14:failure reason12:unregisterede"),
-            Err(AnnounceError::Failure("unregistered".into()))
-        );
-        for bad in [
-            &b""[..],
-            b"<html>",
-            b"d8:intervali-5ee",
-            b"le",
-            b"d8:interval4:soone",
-            b"d8:intervali99999999999999999999ee",
-        ] {
-            assert!(
-                parse_answer(bad).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-        // A huge interval is capped at a day.
-        assert_eq!(
-            parse_answer(b"d8:intervali999999999ee").unwrap().interval,
-            Duration::from_secs(86_400)
-        );
     }
 }

@@ -1,11 +1,10 @@
 //! Two instances' swarms on one real redis-server, synced tick by tick (no timing).
 
-use std::net::IpAddr;
 use std::process::{Child, Command, Stdio};
 
 use super::{Syncer, Tick};
 use crate::tracker::announce::Event;
-use crate::tracker::swarm::{Base, PeerUpdate, Picked, Swarms};
+use crate::tracker::swarm::{self, Base, PeerUpdate, Picked, Swarms};
 
 const IH: [u8; 20] = [7; 20];
 
@@ -60,19 +59,11 @@ impl Drop for Redis {
     }
 }
 
+/// Peer `id` of member `id`, announcing now (its ad expires from the real clock).
 fn up(id: u8, left: u64, event: Event) -> PeerUpdate {
     PeerUpdate {
-        peer_id: [id; 20],
-        user: u64::from(id),
-        ip: IpAddr::from([127, 0, 0, id]),
-        port: 6000 + u16::from(id),
-        uploaded: 0,
-        downloaded: 0,
-        left,
-        key: None,
-        event,
-        numwant: 50,
         wall: crate::core::clock::now(),
+        ..swarm::tests::up(id, u64::from(id), left, event)
     }
 }
 

@@ -2,22 +2,6 @@
 
 const IH: [u8; 20] = [7; 20];
 
-fn up(id: u8, user: u64, left: u64, event: Event) -> PeerUpdate {
-    PeerUpdate {
-        peer_id: [id; 20],
-        user,
-        ip: IpAddr::from([127, 0, 0, id]),
-        port: 6000 + u16::from(id),
-        uploaded: 0,
-        downloaded: 0,
-        left,
-        key: None,
-        event,
-        numwant: 50,
-        wall: 1000 + i64::from(id),
-    }
-}
-
 fn announce(s: &Swarms, u: &PeerUpdate, now: u32) -> (Outcome, Picked) {
     let mut picked = Picked::default();
     let base = Base {

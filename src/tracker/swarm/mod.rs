@@ -568,4 +568,4 @@ impl Swarm {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -2,8 +2,31 @@
 //! run on in-process swarms and on swarms that note their changes for a shared
 //! peer store (PEERS_URL), which must follow the same rules.
 
+use std::net::IpAddr;
+
+use super::PeerUpdate;
+use crate::tracker::announce::Event;
+
+/// Peer `id` (every byte of its peer id, 127.0.0.id:6000+id) announcing at wall time 1000 + id.
+pub(crate) fn up(id: u8, user: u64, left: u64, event: Event) -> PeerUpdate {
+    PeerUpdate {
+        peer_id: [id; 20],
+        user,
+        ip: IpAddr::from([127, 0, 0, id]),
+        port: 6000 + u16::from(id),
+        uploaded: 0,
+        downloaded: 0,
+        left,
+        key: None,
+        event,
+        numwant: 50,
+        wall: 1000 + i64::from(id),
+    }
+}
+
 mod in_process {
     use super::super::*;
+    use super::up;
 
     fn new() -> Swarms {
         Swarms::default()
@@ -14,6 +37,7 @@ mod in_process {
 
 mod shared_store {
     use super::super::*;
+    use super::up;
 
     fn new() -> Swarms {
         Swarms::shared(600)

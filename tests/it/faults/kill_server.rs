@@ -95,11 +95,7 @@ async fn kill_9_during_uploads_loses_nothing_acknowledged() {
 
 /// An announce of `peer` on `ih` with the totals given.
 async fn announce(server: &Server, keys: &Keys, ih: &str, uploaded: u64, event: &str) -> bool {
-    let ih: String = hex::decode(ih)
-        .unwrap()
-        .iter()
-        .map(|b| format!("%{b:02X}"))
-        .collect();
+    let ih = url_bytes(&hex::decode(ih).unwrap());
     let url = server.url(&format!(
         "/announce/{}?info_hash={ih}&peer_id=-PI0001-killtest0001&port=6001\
          &uploaded={uploaded}&downloaded=0&left=0&event={event}",

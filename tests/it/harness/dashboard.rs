@@ -3,6 +3,7 @@
 //! files, and downloads added the way the *arr apps add them (the
 //! qBittorrent API, with bob's copy of a torrent alice shared).
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -36,17 +37,10 @@ pub struct Dash {
 pub async fn start(extra: &[(&str, &str)]) -> Dash {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let bind = format!("127.0.0.1:{port}");
-    let server = Server::start_with(
+    let server = Server::start_on(
+        Ipv4Addr::LOCALHOST,
         &root.join("server"),
-        &[
-            ("BIND", bind.as_str()),
-            ("EXTERNAL_SERVER_URL", base.as_str()),
-            ("MIN_ANNOUNCE_INTERVAL", "1"),
-            ("METRICS_TOKEN", METRICS_TOKEN),
-        ],
+        &[("METRICS_TOKEN", METRICS_TOKEN)],
     );
     let alice = add_member(&server, "alice").await;
     let bob = add_member(&server, "bob <b>").await;

@@ -2,7 +2,7 @@
 //! on a free loopback port, that the test can stop and start again (to see
 //! what the server does while its database is down).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -49,6 +49,11 @@ impl MariaDb {
         };
         db.resume();
         Some(db)
+    }
+
+    /// Its temporary folder (the datadir is `data/` in it): room for a test's files.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     fn datadir(&self) -> PathBuf {

@@ -1,7 +1,8 @@
 //! The integration tests' harness: the real server binary on 127.0.0.1
 //! (`server`), the client against fake *arr apps (`client`, `fake_arr`), the
 //! torrent creator (`create`), a browser-like panel session (`panel`, `cdp`
-//! for headless Chromium), and a member's client with its dashboard (`dashboard`).
+//! for headless Chromium), a member's client with its dashboard (`dashboard`),
+//! and a private mariadbd (`mariadb`, feature `mysql`).
 
 pub mod cdp;
 pub mod client;

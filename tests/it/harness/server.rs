@@ -2,7 +2,7 @@
 //! binary on a free 127.0.0.1 port and builds real `.torrent` files.
 
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -52,6 +52,22 @@ impl Server {
     /// Starts a server on a free port over `data_dir` with extra `env` settings.
     pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         Server::spawn(data_dir, env, true)
+    }
+
+    /// A server on `host` at a free port whose public URL (and so every
+    /// announce URL it hands out) names that address, so peers on this machine
+    /// reach its tracker; a re-announce is allowed every second.
+    pub fn start_on(host: Ipv4Addr, data_dir: &Path, extra: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let base = format!("http://{host}:{port}");
+        let bind = format!("{host}:{port}");
+        let mut env = vec![
+            ("BIND", bind.as_str()),
+            ("EXTERNAL_SERVER_URL", base.as_str()),
+            ("MIN_ANNOUNCE_INTERVAL", "1"),
+        ];
+        env.extend_from_slice(extra);
+        Server::start_with(data_dir, &env)
     }
 
     /// A first run: no ADMIN_PASSWORD, so the server prints a one-time setup token.
@@ -148,6 +164,17 @@ impl Drop for Server {
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::new()
+}
+
+/// `%XX` for every byte: an info-hash or a peer id in a tracker query.
+pub fn url_bytes(b: &[u8]) -> String {
+    b.iter().map(|c| format!("%{c:02X}")).collect()
+}
+
+/// The body of a plain GET (a tracker's bencoded answer, a .torrent).
+pub async fn get_bytes(url: impl reqwest::IntoUrl) -> Vec<u8> {
+    let resp = client().get(url).send().await.unwrap();
+    resp.bytes().await.unwrap().to_vec()
 }
 
 /// Keys as the admin API hands them out.

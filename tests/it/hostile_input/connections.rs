@@ -183,21 +183,14 @@ async fn sigterm_is_not_held_up_by_a_partial_request_and_counters_are_flushed() 
     let ih_bytes: Vec<u8> = (0..20)
         .map(|i| u8::from_str_radix(&ih[2 * i..2 * i + 2], 16).unwrap())
         .collect();
-    let ih_q: String = ih_bytes.iter().map(|b| format!("%{b:02X}")).collect();
+    let ih_q = url_bytes(&ih_bytes);
     for (uploaded, event) in [(0, "&event=started"), (12_345, "")] {
         let url = server.url(&format!(
             "/announce/{}?info_hash={ih_q}&peer_id=-TT0001-000000000001&port=6001\
              &uploaded={uploaded}&downloaded=0&left=0&compact=1{event}",
             alice.passkey
         ));
-        let body = client()
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = get_bytes(url).await;
         assert!(!body.windows(7).any(|w| w == b"failure"), "{body:?}");
     }
     // Partial requests on both ports, held open through the stop.

@@ -186,11 +186,7 @@ fn announce_query(
     left: u64,
     event: &str,
 ) -> String {
-    let ih: String = hex::decode(ih)
-        .unwrap()
-        .iter()
-        .map(|b| format!("%{b:02X}"))
-        .collect();
+    let ih = url_bytes(&hex::decode(ih).unwrap());
     format!(
         "info_hash={ih}&peer_id=-PI0001-00000000000{peer}&port={}&uploaded={uploaded}\
          &downloaded={downloaded}&left={left}&event={event}",

@@ -4,13 +4,11 @@
 //! Torznab and the client API, counters, grabs and dates are the legacy ones,
 //! a hybrid torrent answers under both hashes, bad rows are reported and absent.
 
-mod mariadb;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::harness::mariadb::MariaDb;
 use crate::harness::*;
-use mariadb::MariaDb;
 
 const PASSWORD: &str = "legacy-pw-s3cret";
 const KEY_ALICE: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
@@ -155,11 +153,13 @@ async fn a_legacy_group_moves_over_with_its_keys_counters_and_torrents() {
         "CREATE DATABASE privateindexer CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; \
          CREATE USER 'legacy'@'%' IDENTIFIED BY '{PASSWORD}'; \
          GRANT ALL ON privateindexer.* TO 'legacy'@'%';"
-    ));
+    ))
+    .unwrap();
     db.sql(&format!(
         "USE privateindexer; {}",
         include_str!("schema.sql")
-    ));
+    ))
+    .unwrap();
     let t = |i: usize, name: &str, cols: &str, vals: &str, uploader: &str| {
         format!(
             "INSERT INTO torrents (id, name, normalized_name, size, files, category{cols}, hash_v1, \
@@ -202,7 +202,8 @@ async fn a_legacy_group_moves_over_with_its_keys_counters_and_torrents() {
         t(2, "Only.V2.2021.1080p-GRP", "", "2040", "1"),
         t(3, "Bad.Member.Upload.2022-GRP", "", "2040", "2"),
         t(4, "Missing.File.2023-GRP", "", "2040", "1"),
-    ));
+    ))
+    .unwrap();
     let url = format!(
         "mysql://legacy:{PASSWORD}@127.0.0.1:{}/privateindexer",
         db.port
@@ -332,22 +333,12 @@ async fn a_legacy_group_moves_over_with_its_keys_counters_and_torrents() {
     let announce = |hex_hash: String| {
         let url = announce_url.clone();
         async move {
-            let ih: String = hex::decode(hex_hash)
-                .unwrap()
-                .iter()
-                .map(|b| format!("%{b:02x}"))
-                .collect();
-            let body = client()
-                .get(format!(
-                    "{url}?info_hash={ih}&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0\
+            let ih = url_bytes(&hex::decode(hex_hash).unwrap());
+            let body = get_bytes(format!(
+                "{url}?info_hash={ih}&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0\
                      &downloaded=0&left=0&compact=1"
-                ))
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            ))
+            .await;
             String::from_utf8_lossy(&body).into_owned()
         }
     };

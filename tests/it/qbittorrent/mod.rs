@@ -40,17 +40,10 @@ struct Swarm {
 async fn swarm() -> Swarm {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let bind = format!("127.0.0.1:{port}");
-    let server = Server::start_with(
+    let server = Server::start_on(
+        std::net::Ipv4Addr::LOCALHOST,
         &root.join("server"),
-        &[
-            ("BIND", bind.as_str()),
-            ("EXTERNAL_SERVER_URL", base.as_str()),
-            ("MIN_ANNOUNCE_INTERVAL", "1"),
-            ("FLUSH_INTERVAL", "3600"),
-        ],
+        &[("FLUSH_INTERVAL", "3600")],
     );
     let alice = add_member(&server, "alice").await;
     let bob = add_member(&server, "bob").await;

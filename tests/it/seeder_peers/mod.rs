@@ -60,19 +60,8 @@ async fn swarm() -> Swarm {
 /// it from this machine are told to each other under that address.
 async fn swarm_on(host: std::net::Ipv4Addr) -> Swarm {
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://{host}:{port}");
-    let bind = format!("{host}:{port}");
-    let server = Server::start_with(
-        &tmp.path().join("server"),
-        &[
-            ("BIND", bind.as_str()),
-            ("EXTERNAL_SERVER_URL", base.as_str()),
-            ("MIN_ANNOUNCE_INTERVAL", "1"),
-            // Member counters reach the admin API within a second.
-            ("FLUSH_INTERVAL", "1"),
-        ],
-    );
+    // Member counters reach the admin API within a second.
+    let server = Server::start_on(host, &tmp.path().join("server"), &[("FLUSH_INTERVAL", "1")]);
     let alice = add_member(&server, "alice").await;
     let bob = add_member(&server, "bob").await;
     let media = tmp.path().join("media");

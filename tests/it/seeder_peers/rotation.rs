@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::harness::{admin_get, server::bin, ADMIN_PASSWORD};
+use crate::harness::{admin_get, server::bin, url_bytes, ADMIN_PASSWORD};
 
 /// `privateindexer admin rotate` against the running server: the new keys.
 fn rotate_with_cli(server: &Server, id: u64) -> Keys {
@@ -42,11 +42,7 @@ async fn credited_upload(s: &Swarm) -> u64 {
 
 /// What the tracker answers an announce under `announce_url`.
 async fn announce_answer(announce_url: &str, ih: &str) -> String {
-    let ih: String = hex::decode(ih)
-        .unwrap()
-        .iter()
-        .map(|b| format!("%{b:02X}"))
-        .collect();
+    let ih = url_bytes(&hex::decode(ih).unwrap());
     let url = format!(
         "{announce_url}?info_hash={ih}&peer_id=-XX0000-rotationtest&port=9&uploaded=0&downloaded=0&left=0"
     );

@@ -58,7 +58,11 @@ async fn transfer_is_credited_by_deltas_and_survives_a_clean_restart() {
     );
     // The torrent's snatch count was stored too.
     let s = get(
-        &server.url(&format!("/scrape/{}?info_hash={}", bob.passkey, enc(&ih))),
+        &server.url(&format!(
+            "/scrape/{}?info_hash={}",
+            bob.passkey,
+            url_bytes(&ih)
+        )),
         &[],
     )
     .await;

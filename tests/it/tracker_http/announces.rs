@@ -39,12 +39,16 @@ async fn refusals_are_bencoded_failures() {
     let bad_peer = format!(
         "{}?info_hash={}&peer_id=short&port=1&uploaded=0&downloaded=0&left=0",
         announce_url(&server, &bob),
-        enc(&ih)
+        url_bytes(&ih)
     );
     assert!(failure(&get(&bad_peer, &[]).await)
         .unwrap()
         .contains("peer_id"));
-    let missing = format!("{}?info_hash={}", announce_url(&server, &bob), enc(&ih));
+    let missing = format!(
+        "{}?info_hash={}",
+        announce_url(&server, &bob),
+        url_bytes(&ih)
+    );
     assert!(failure(&get(&missing, &[]).await)
         .unwrap()
         .contains("missing"));
@@ -159,13 +163,13 @@ async fn peers_meet_with_counts_jitter_and_both_peer_models() {
         server.url(&format!(
             "/scrape/{}?info_hash={}&info_hash={}",
             bob.passkey,
-            enc(&ih),
-            enc(&[5; 20])
+            url_bytes(&ih),
+            url_bytes(&[5; 20])
         )),
         server.url(&format!(
             "/scrape?passkey={}&info_hash={}",
             bob.passkey,
-            enc(&ih)
+            url_bytes(&ih)
         )),
     ] {
         let s = get(&url, &[]).await;

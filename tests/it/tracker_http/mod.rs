@@ -4,11 +4,6 @@ use crate::harness::*;
 use privateindexer::bencode::{decode, dict, Owned};
 use sha1::Digest;
 
-/// Percent-encodes every byte, as torrent clients do for binary values.
-fn enc(b: &[u8]) -> String {
-    b.iter().map(|c| format!("%{c:02X}")).collect()
-}
-
 fn hash_bytes(hex_hash: &str) -> [u8; 20] {
     let mut h = [0u8; 20];
     hex::decode_to_slice(hex_hash, &mut h).unwrap();
@@ -45,8 +40,8 @@ impl<'a> Ann<'a> {
     fn query(&self) -> String {
         format!(
             "info_hash={}&peer_id={}&port={}&uploaded={}&downloaded={}&left={}&event={}{}",
-            enc(self.ih),
-            enc(&self.peer),
+            url_bytes(self.ih),
+            url_bytes(&self.peer),
             self.port,
             self.uploaded,
             self.downloaded,

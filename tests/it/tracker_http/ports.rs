@@ -105,7 +105,7 @@ async fn tracker_port_keeps_connections_alive_and_answers_pipelined_requests() {
     let last = format!(
         "GET /scrape/{}?info_hash={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         bob.passkey,
-        enc(&ih)
+        url_bytes(&ih)
     );
     let text = tokio::task::spawn_blocking(move || {
         let mut s = std::net::TcpStream::connect(addr).unwrap();

@@ -12,42 +12,26 @@
 
 // The integration tests' harness, of which this bench uses `free_port`.
 #[allow(dead_code)]
-#[path = "../tests/it/harness/server.rs"]
+#[path = "../../tests/it/harness/server.rs"]
 mod server;
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod memory;
+mod procs;
+mod wrk;
 
-use privateindexer::core::catalog::CatalogListener;
-use privateindexer::core::counters::Counters;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
 use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
-use privateindexer::tracker::announce::{Announce, Event};
-use privateindexer::tracker::swarm::Picked;
-use privateindexer::tracker::{Tracker, TrackerConfig};
 use server::free_port;
 use sha1::{Digest, Sha1};
 
+use memory::memory_of_100k_peers;
+use procs::{env_num, have, http_get, rss_kib, wait_port, Killed};
+use wrk::{median, wrk, Run};
+
 const ADMIN_PASSWORD: &str = "bench password 123";
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
 
 fn bench_hash(t: u64) -> [u8; 20] {
     Sha1::digest(format!("bench torrent {t}").as_bytes()).into()
@@ -70,146 +54,6 @@ fn record(ih: [u8; 20], uploader: u64) -> TorrentRecord {
         grabs: 0,
         snatches: 0,
     }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system, all threads) a process has used so far, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised name: utime and stime are the 12th and 13th.
-    let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let ticks: u64 = after_name
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse::<u64>().ok())
-        .sum();
-    ticks as f64 / clock_ticks_per_sec()
-}
-
-/// CPU time (user + system) of all waited-for children so far, in seconds.
-fn children_cpu_secs() -> f64 {
-    // SAFETY: getrusage only writes the rusage struct it is given.
-    let usage = unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
-        u
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TCK.get_or_init(|| {
-        Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    })
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "port {port} never opened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// One plain HTTP/1.0 GET; the body.
-fn http_get(port: u16, path: &str) -> Vec<u8> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0);
-    out.split_off(at + 4)
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Run {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-    failures: u64,
-    /// The tracker process's CPU time per answered announce.
-    cpu_us: f64,
-    /// wrk's CPU time per answered announce.
-    wrk_cpu_us: f64,
-}
-
-/// One wrk run against `port`; `pid` is the tracker process whose CPU time is measured.
-fn wrk(dir: &Path, port: u16, pid: u32, close: bool, secs: u64) -> Run {
-    let cpu_before = cpu_secs(pid);
-    let wrk_before = children_cpu_secs();
-    let threads = env_num("BENCH_THREADS", 1);
-    let conns = env_num("BENCH_CONNS", 64);
-    let out = Command::new("wrk")
-        .args([
-            &format!("-t{threads}"),
-            &format!("-c{conns}"),
-            &format!("-d{secs}s"),
-            "--latency",
-            "-s",
-        ])
-        .arg(dir.join("announce.lua"))
-        .arg(format!("http://127.0.0.1:{port}"))
-        .env("BENCH_DATA", dir.join("bench-data.lua"))
-        .env("BENCH_CLOSE", if close { "1" } else { "0" })
-        .env("BENCH_PEERS", env_num("BENCH_PEERS", 20_000).to_string())
-        .output()
-        .expect("run wrk");
-    let cpu = cpu_secs(pid) - cpu_before;
-    let wrk_cpu = children_cpu_secs() - wrk_before;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("RESULT"))
-        .unwrap_or_else(|| panic!("wrk said: {text}{}", String::from_utf8_lossy(&out.stderr)));
-    let get = |k: &str| -> u64 {
-        line.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Run {
-        rps: get("requests") as f64 / (get("duration_us") as f64 / 1e6),
-        cpu_us: cpu * 1e6 / get("requests").max(1) as f64,
-        wrk_cpu_us: wrk_cpu * 1e6 / get("requests").max(1) as f64,
-        p50_ms: get("p50_us") as f64 / 1e3,
-        p99_ms: get("p99_us") as f64 / 1e3,
-        errors: get("errors") + get("non2xx"),
-        failures: get("failures"),
-    }
-}
-
-fn median(mut runs: Vec<Run>) -> Run {
-    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    let mut m = runs[runs.len() / 2];
-    m.errors = runs.iter().map(|r| r.errors).sum();
-    m.failures = runs.iter().map(|r| r.failures).sum();
-    m
 }
 
 fn main() {
@@ -291,19 +135,7 @@ fn main() {
     let redis = start_redis_tracker(dir.path(), &data);
     let ours_port = free_port();
     let ours_tracker_port = free_port();
-    let ours = Killed(
-        Command::new(env!("CARGO_BIN_EXE_privateindexer"))
-            .arg("server")
-            .env("BIND", format!("127.0.0.1:{ours_port}"))
-            .env("TRACKER_BIND", format!("127.0.0.1:{ours_tracker_port}"))
-            .env("DATA_DIR", &data)
-            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start privateindexer"),
-    );
+    let ours = start_ours(&data, ours_port, ours_tracker_port, &[]);
     let ot_port = free_port();
     let ot = Killed(
         Command::new("opentracker")
@@ -493,6 +325,21 @@ fn main() {
     memory_of_100k_peers();
 }
 
+/// Our server over `data` on `port`, its tracker also on `tracker_port`, with `extra` settings.
+fn start_ours(data: &Path, port: u16, tracker_port: u16, extra: &[(&str, String)]) -> Killed {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_privateindexer"));
+    cmd.arg("server")
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("TRACKER_BIND", format!("127.0.0.1:{tracker_port}"))
+        .env("DATA_DIR", data)
+        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("LOG_LEVEL", "warn")
+        .envs(extra.iter().cloned())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Killed(cmd.spawn().expect("start privateindexer"))
+}
+
 /// Our tracker with PEERS_URL on a redis-server of its own, its store a copy of `data`.
 struct RedisTracker {
     // Dropped in this order: the server before its Redis.
@@ -520,83 +367,11 @@ fn start_redis_tracker(dir: &Path, data: &Path) -> Option<RedisTracker> {
     let status = Command::new("cp").arg("-a").arg(data).arg(&copy).status();
     assert!(status.is_ok_and(|s| s.success()), "copy the store");
     let port = free_port();
-    let server = Killed(
-        Command::new(env!("CARGO_BIN_EXE_privateindexer"))
-            .arg("server")
-            .env("BIND", format!("127.0.0.1:{}", free_port()))
-            .env("TRACKER_BIND", format!("127.0.0.1:{port}"))
-            .env("DATA_DIR", &copy)
-            .env("PEERS_URL", format!("redis://127.0.0.1:{redis_port}/0"))
-            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start privateindexer with PEERS_URL"),
-    );
+    let peers_url = format!("redis://127.0.0.1:{redis_port}/0");
+    let server = start_ours(&copy, free_port(), port, &[("PEERS_URL", peers_url)]);
     Some(RedisTracker {
         server,
         _redis: redis,
         port,
     })
-}
-
-/// 100k peers across 10k torrents, announced in-process; RSS of this process before and after.
-fn memory_of_100k_peers() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(dir.path()).unwrap());
-    let tracker = Tracker::new(store, TrackerConfig::default()).unwrap();
-    let me = std::process::id();
-    let before = rss_kib(me);
-    for t in 0..10_000 {
-        tracker.torrent_stored(&record(bench_hash(t), 1));
-    }
-    let registered = rss_kib(me);
-    let counters = Counters::default();
-    let start = Instant::now();
-    let mut picked = Picked::default();
-    for p in 0u32..100_000 {
-        let mut peer_id = *b"-MB0001-000000000000";
-        peer_id[8..20].copy_from_slice(format!("{p:012}").as_bytes());
-        let req = Announce {
-            info_hash: bench_hash(u64::from(p % 10_000)),
-            peer_id,
-            port: 1024 + (p / 10_000) as u16,
-            uploaded: 0,
-            downloaded: 0,
-            left: if p % 3 == 0 { 0 } else { 1000 },
-            event: Event::Started,
-            numwant: 50,
-            compact: true,
-            no_peer_id: false,
-            key: None,
-            ip: None,
-            passkey: None,
-        };
-        let ip = IpAddr::from(p.to_be_bytes().map(|b| b.max(1)));
-        picked.compact4.clear();
-        picked.compact6.clear();
-        tracker
-            .announce(u64::from(p % 50), &req, ip, &counters, &mut picked)
-            .unwrap();
-    }
-    let took = start.elapsed();
-    let after = rss_kib(me);
-    println!("\n## Memory: 100k peers across 10k torrents (in-process, RSS delta)\n");
-    println!("| what | RSS delta |");
-    println!("|---|---:|");
-    println!(
-        "| 10k registered torrents | {:.1} MiB |",
-        (registered - before) as f64 / 1024.0
-    );
-    println!(
-        "| 100k peers in 10k swarms | {:.1} MiB ({:.0} bytes/peer) |",
-        (after - registered) as f64 / 1024.0,
-        (after - registered) as f64 * 1024.0 / 100_000.0
-    );
-    println!(
-        "\n(100k in-process announces took {:.0?}: {:.0} announces/s on one thread, without HTTP)",
-        took,
-        100_000.0 / took.as_secs_f64()
-    );
 }
