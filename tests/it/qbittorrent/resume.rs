@@ -1,5 +1,6 @@
 //! Point 7: a download stopped half-way resumes where it stopped after a
-//! restart of the client. librqbit keeps each torrent's piece bitfield in
+//! restart of the client, whether it was stopped (SIGTERM) or killed
+//! (`kill -9`, #16 point 14), and completes with the library's bytes. librqbit keeps each torrent's piece bitfield in
 //! `CLIENT_DATA_DIR/downloads-state/<info-hash>.bitv` (memory-mapped, beside
 //! its `session.json`) and, with fastresume on, trusts it after checking one
 //! claimed piece per file and a small random sample: no full recheck, and
@@ -39,8 +40,24 @@ pub(super) async fn wait_info(
     }
 }
 
+/// How the client is ended half-way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum End {
+    Sigterm,
+    Kill9,
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_half_done_download_resumes_after_a_restart_without_a_full_recheck() {
+    resumes_after(End::Sigterm).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_half_done_download_resumes_after_kill_9_and_completes_with_the_same_bytes() {
+    resumes_after(End::Kill9).await;
+}
+
+async fn resumes_after(end: End) {
     let sw = swarm().await;
     let library = sw.root.join("alice-media");
     lay_out_library(&library);
@@ -69,8 +86,14 @@ async fn a_half_done_download_resumes_after_a_restart_without_a_full_recheck() {
         t["progress"].as_f64().unwrap() >= 0.33
     })
     .await;
-    let (status, log) = bob.client.stop();
-    assert!(status.success(), "{log}");
+    match end {
+        End::Sigterm => {
+            let (status, log) = bob.client.stop();
+            assert!(status.success(), "{log}");
+        }
+        // SIGKILL: nothing is flushed or closed on the way out.
+        End::Kill9 => drop(bob),
+    }
     let size = half["size"].as_u64().unwrap();
     let progress_at_stop = half["progress"].as_f64().unwrap();
     assert!(
@@ -102,7 +125,7 @@ async fn a_half_done_download_resumes_after_a_restart_without_a_full_recheck() {
     // would have fetched the first third again on top of the whole.
     let downloaded = done["downloaded"].as_u64().unwrap();
     eprintln!(
-        "resume: size {size}, {:.0}% at the stop, {downloaded} bytes downloaded over both runs \
+        "resume after {end:?}: size {size}, {:.0}% at the stop, {downloaded} bytes downloaded over both runs \
          ({:.3}x the size)",
         progress_at_stop * 100.0,
         downloaded as f64 / size as f64
