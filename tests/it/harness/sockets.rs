@@ -59,3 +59,36 @@ pub fn trickle_until_closed(
     }
     false
 }
+
+/// With `held` filling a listener's connection cap: one more connection
+/// sending `request` is closed unanswered (once the held ones are surely
+/// accepted); after one held connection goes away, the answer starts with
+/// `answered` (generous deadlines).
+pub fn cap_refuses_then_frees(
+    addr: &str,
+    mut held: Vec<TcpStream>,
+    request: &[u8],
+    answered: &[u8],
+) {
+    use std::io::Write;
+    let ask = || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let _ = s.write_all(request);
+        wait_closed(&mut s, addr)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ask().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{addr}: one past the cap was answered"
+        );
+    }
+    drop(held.pop());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ask().starts_with(answered) {
+        assert!(
+            Instant::now() < deadline,
+            "{addr}: no room after one closed"
+        );
+    }
+}

@@ -6,9 +6,8 @@
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
 
-use crate::harness::sockets::{trickle_until_closed, wait_closed};
+use crate::harness::sockets::{cap_refuses_then_frees, trickle_until_closed, wait_closed};
 use crate::harness::*;
 
 /// The TRACKER_BIND address the server logged.
@@ -84,33 +83,19 @@ async fn connections_past_the_cap_are_closed_at_once() {
     );
     for addr in both_ports(&server) {
         // Three connections hold partial heads (sent, so the server accepted them).
-        let mut held: Vec<TcpStream> = (0..3)
+        let held: Vec<TcpStream> = (0..3)
             .map(|_| {
                 let mut s = TcpStream::connect(&addr).unwrap();
                 s.write_all(b"GET /scrape HTTP/1.1\r\n").unwrap();
                 s
             })
             .collect();
-        let whole = b"GET /scrape HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-        let ask = || {
-            let mut s = TcpStream::connect(&addr).unwrap();
-            let _ = s.write_all(whole);
-            wait_closed(&mut s, &addr)
-        };
-        // A fourth is closed unanswered (once the three are surely accepted).
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !ask().is_empty() {
-            assert!(Instant::now() < deadline, "{addr}: the fourth was answered");
-        }
-        // One held connection goes away: there is room again.
-        drop(held.pop());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !ask().starts_with(b"HTTP/1.1 200") {
-            assert!(
-                Instant::now() < deadline,
-                "{addr}: no room after one closed"
-            );
-        }
+        cap_refuses_then_frees(
+            &addr,
+            held,
+            b"GET /scrape HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"HTTP/1.1 200",
+        );
     }
 }
 
