@@ -69,21 +69,8 @@ pub struct ServerArgs {
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
-    /// Open connections at most on each TCP port (BIND, TRACKER_BIND); more are closed at once.
-    #[arg(long, env = "HTTP_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub http_max_connections: u64,
-
-    /// Seconds a request head may take from its first byte (slow or trickling heads are closed).
-    #[arg(long, env = "HTTP_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub http_header_timeout: u64,
-
-    /// Seconds a connection may move no byte (idle keep-alive, stalled requests) before it is closed.
-    #[arg(long, env = "HTTP_IDLE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub http_idle_timeout: u64,
-
-    /// Seconds a stop (SIGTERM) lets open requests finish before every connection is closed.
-    #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=300))]
-    pub shutdown_grace: u64,
+    #[command(flatten)]
+    pub http_limits: crate::web::limits::HttpLimitArgs,
 
     /// UDP announces per second one address may make on average (bursts of ten seconds' worth).
     #[arg(long, env = "UDP_ANNOUNCE_RATE", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
@@ -204,12 +191,7 @@ impl ServerArgs {
             trusted_proxies,
             metrics_token: self.metrics_token.filter(|t| !t.trim().is_empty()),
             tracker,
-            limits: crate::web::limits::Limits {
-                max_connections: self.http_max_connections as usize,
-                header_timeout: std::time::Duration::from_secs(self.http_header_timeout),
-                idle_timeout: std::time::Duration::from_secs(self.http_idle_timeout),
-                drain: std::time::Duration::from_secs(self.shutdown_grace),
-            },
+            limits: (&self.http_limits).into(),
             udp_announce_rate: self.udp_announce_rate,
         })
     }

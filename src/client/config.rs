@@ -116,6 +116,9 @@ pub struct ClientArgs {
     #[arg(long, env = "DOWNLOAD_PORT", default_value_t = 6882)]
     pub download_port: u16,
 
+    #[command(flatten)]
+    pub http_limits: crate::web::limits::HttpLimitArgs,
+
     /// User name for the qBittorrent API.
     #[arg(long, env = "API_USERNAME", default_value = "admin")]
     pub api_username: String,
@@ -179,6 +182,11 @@ pub struct ClientArgs {
     #[arg(long, env = "SEED_OPEN_FILES", default_value_t = 128)]
     pub seed_open_files: usize,
 
+    /// Seconds a peer may stay silent (no keep-alive either) before the seeder
+    /// drops it. Hidden: for tests, which need not wait three minutes.
+    #[arg(long, env = "SEED_PEER_IDLE", default_value_t = 180, hide = true, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub seed_peer_idle: u64,
+
     /// Memory for verified pieces kept to serve again, in bytes with units (64M).
     #[arg(long, env = "SEED_PIECE_CACHE", default_value = "64M")]
     pub seed_piece_cache: String,
@@ -234,6 +242,8 @@ pub struct QbtConfig {
     /// `/metrics` answers only with this bearer token; None: no `/metrics`.
     pub metrics_token: Option<String>,
     pub trusted_proxies: crate::web::client_ip::TrustedProxies,
+    /// Of CLIENT_BIND (HTTP_MAX_CONNECTIONS, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, SHUTDOWN_GRACE).
+    pub limits: crate::web::limits::Limits,
 }
 
 fn http_url(s: &str, setting: &str) -> anyhow::Result<Url> {
@@ -362,6 +372,7 @@ impl ClientArgs {
             upload_slots: positive(self.upload_slots, "UPLOAD_SLOTS")?,
             max_connections: positive(self.max_connections, "MAX_CONNECTIONS")?,
             peers_per_torrent: positive(self.max_peers_per_torrent, "MAX_PEERS_PER_TORRENT")?,
+            peer_idle: Duration::from_secs(self.seed_peer_idle),
             open_files: std::num::NonZeroUsize::new(self.seed_open_files)
                 .context("SEED_OPEN_FILES: must be at least 1")?,
             piece_cache: parse_rate(&self.seed_piece_cache, "SEED_PIECE_CACHE")
@@ -390,6 +401,7 @@ impl ClientArgs {
                         self.bind
                     )
                 })?,
+                limits: (&self.http_limits).into(),
                 downloads_dir: self.downloads_dir.clone(),
                 download_port: self.download_port,
                 username: self.api_username.trim().to_string(),

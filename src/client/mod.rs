@@ -439,10 +439,11 @@ async fn start_downloads(
         cfg.qbt.session_idle,
         cfg.qbt.trusted_proxies.clone(),
     ));
+    let limits = cfg.qbt.limits;
     let task = tokio::spawn(async move {
         use warp::Filter as _;
         let beside = metrics_route.or(dashboard::routes(dash)).unify().boxed();
-        qbittorrent::serve(api, listener, rx, beside).await;
+        qbittorrent::serve(api, listener, rx, beside, limits).await;
         sampler.abort();
     });
     Ok((engine, task, tx))

@@ -46,6 +46,39 @@ impl Default for Limits {
     }
 }
 
+/// The settings every HTTP listener's [`Limits`] come from: the server's
+/// (`BIND`, `TRACKER_BIND`) and the client's (`CLIENT_BIND`), under the same names.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpLimitArgs {
+    /// Open connections at most on each HTTP port (the server's BIND and TRACKER_BIND, the
+    /// client's CLIENT_BIND); more are closed at once.
+    #[arg(long, env = "HTTP_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub http_max_connections: u64,
+
+    /// Seconds a request head may take from its first byte (slow or trickling heads are closed).
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub http_header_timeout: u64,
+
+    /// Seconds a connection may move no byte (idle keep-alive, stalled requests) before it is closed.
+    #[arg(long, env = "HTTP_IDLE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub http_idle_timeout: u64,
+
+    /// Seconds a stop (SIGTERM) lets open requests finish before every connection is closed.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub shutdown_grace: u64,
+}
+
+impl From<&HttpLimitArgs> for Limits {
+    fn from(a: &HttpLimitArgs) -> Limits {
+        Limits {
+            max_connections: a.http_max_connections as usize,
+            header_timeout: Duration::from_secs(a.http_header_timeout),
+            idle_timeout: Duration::from_secs(a.http_idle_timeout),
+            drain: Duration::from_secs(a.shutdown_grace),
+        }
+    }
+}
+
 /// Counts a listener's open connections.
 #[derive(Debug)]
 pub struct Cap {
@@ -127,6 +160,8 @@ pub struct Activity {
     in_flight: AtomicUsize,
     /// Requests whose head was parsed so far.
     requests: AtomicU64,
+    /// Wakes the watchdog when a head begins: it may be sleeping out an idle timeout.
+    head_began: tokio::sync::Notify,
 }
 
 const NONE: u64 = u64::MAX;
@@ -140,6 +175,7 @@ impl Activity {
             last: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
+            head_began: tokio::sync::Notify::new(),
         })
     }
 
@@ -150,10 +186,14 @@ impl Activity {
     fn moved(&self, read: bool) {
         let now = self.now();
         self.last.store(now, Ordering::Release);
-        if read && self.in_flight.load(Ordering::Acquire) == 0 {
-            let _ =
-                self.head_since
-                    .compare_exchange(NONE, now, Ordering::AcqRel, Ordering::Acquire);
+        if read
+            && self.in_flight.load(Ordering::Acquire) == 0
+            && self
+                .head_since
+                .compare_exchange(NONE, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            self.head_began.notify_one();
         }
     }
 
@@ -199,7 +239,10 @@ impl Activity {
                     idle_left.min(head + header - now)
                 }
             };
-            tokio::time::sleep(Duration::from_millis(wait.max(1))).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(wait.max(1))) => {}
+                _ = self.head_began.notified() => {}
+            }
         }
     }
 }
@@ -438,6 +481,26 @@ mod tests {
         tokio::select! {
             why = head.expired(&limits) => assert_eq!(why, "header timeout"),
             _ = trickle => unreachable!(),
+        }
+        // A new connection quiet at first, then the first bytes of a head that
+        // never ends: the head deadline runs from those bytes, not from the
+        // idle timeout the watchdog was waiting for when they came.
+        let long_idle = Limits {
+            idle_timeout: Duration::from_secs(600),
+            ..limits
+        };
+        let fresh = Activity::new(false);
+        let trickle = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            // Far longer than the 100 ms head deadline, far shorter than idle.
+            for _ in 0..200 {
+                fresh.moved(true);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::select! {
+            why = fresh.expired(&long_idle) => assert_eq!(why, "header timeout"),
+            _ = trickle => panic!("a head begun on a quiet connection outlived its deadline"),
         }
         // A handler running is never cut.
         let busy = Activity::new(true);

@@ -6,6 +6,7 @@
 
 pub mod admit;
 mod announce;
+mod crash;
 mod handed;
 pub mod library;
 pub mod limits;
@@ -118,6 +119,8 @@ pub struct Downloads {
     /// Held by a hand-over and by deletes, so a delete never falls between
     /// the seeder taking a download and the engine letting it go.
     handover: tokio::sync::Mutex<()>,
+    /// Removed at a clean stop; found at start, the bitfields are not trusted.
+    run: crash::RunMarker,
 }
 
 fn now() -> i64 {
@@ -157,6 +160,7 @@ impl Downloads {
                 cfg.downloads_dir.display()
             )
         })?;
+        let run = crash::RunMarker::begin(&cfg.state_dir).context("download engine state")?;
         let mut peer_id = *b"-PI0100-000000000000";
         rand::rng().fill_bytes(&mut peer_id[8..]);
         let opts = SessionOptions {
@@ -202,6 +206,7 @@ impl Downloads {
             finished_tx,
             finished_rx: Mutex::new(Some(finished_rx)),
             handover: tokio::sync::Mutex::new(()),
+            run,
             session,
             store,
             dir,

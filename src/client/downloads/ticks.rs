@@ -41,6 +41,7 @@ impl Downloads {
     pub async fn flush(&self) {
         self.tick(true).await;
         self.session.stop().await;
+        self.run.clean_stop();
     }
 
     async fn tick(&self, flush: bool) {

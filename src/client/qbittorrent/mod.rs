@@ -311,10 +311,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     stop: tokio::sync::watch::Receiver<bool>,
     beside: warp::filters::BoxedFilter<(Reply,)>,
+    limits: crate::web::limits::Limits,
 ) {
     if let Ok(a) = listener.local_addr() {
         tracing::info!(addr = %a, "qBittorrent API listening");
     }
     let all = routes(api).or(beside).unify().boxed();
-    crate::web::serve::serve(listener, all, stop).await;
+    crate::web::serve::serve_with(listener, all, stop, limits).await;
 }

@@ -80,12 +80,14 @@ pub struct SeederConfig {
     pub upload_slots: usize,
     pub max_connections: usize,
     pub peers_per_torrent: usize,
+    pub peer_idle: std::time::Duration,
     pub open_files: NonZeroUsize,
     pub piece_cache: usize,
 }
 
 pub(crate) struct Caps {
     pub peers_per_torrent: usize,
+    pub peer_idle: std::time::Duration,
 }
 
 /// What every connection shares.
@@ -193,6 +195,7 @@ impl Seeder {
             peer_id,
             caps: Caps {
                 peers_per_torrent: cfg.peers_per_torrent,
+                peer_idle: cfg.peer_idle,
             },
             next_id: AtomicU64::new(0),
         });
@@ -309,6 +312,7 @@ mod tests {
             upload_slots: 2,
             max_connections: 16,
             peers_per_torrent: 4,
+            peer_idle: std::time::Duration::from_secs(180),
             open_files: NonZeroUsize::new(1).unwrap(),
             piece_cache: 1 << 20,
         }

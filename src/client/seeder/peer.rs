@@ -23,8 +23,6 @@ use super::Shared;
 
 /// The handshake must arrive this soon after the connection.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// A peer silent this long (no keep-alive either) is dropped.
-const IDLE: Duration = Duration::from_secs(180);
 const KEEP_ALIVE: Duration = Duration::from_secs(90);
 const TICK: Duration = Duration::from_secs(5);
 /// Requests a peer may have queued; announced as `reqq`. libtorrent keeps up
@@ -47,8 +45,8 @@ enum PeerError {
     UnknownTorrent,
     #[error("too many connections for this torrent")]
     TorrentFull,
-    #[error("idle for {}s", IDLE.as_secs())]
-    Idle,
+    #[error("silent for {}s", .0.as_secs())]
+    Idle(Duration),
     #[error("the peer is a seeder too")]
     AlsoSeeder,
     #[error("torrent stopped: {0}")]
@@ -291,8 +289,8 @@ impl Conn {
         if let Some(reason) = self.torrent.not_served() {
             return Err(PeerError::Stopped(reason));
         }
-        if now.duration_since(self.last_recv) > IDLE {
-            return Err(PeerError::Idle);
+        if now.duration_since(self.last_recv) > self.shared.caps.peer_idle {
+            return Err(PeerError::Idle(self.shared.caps.peer_idle));
         }
         if self.unchoked && self.shared.choker.rotate(self.id, now) {
             self.choke();

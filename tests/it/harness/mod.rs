@@ -13,5 +13,6 @@ pub mod fake_arr;
 pub mod mariadb;
 pub mod panel;
 pub mod server;
+pub mod sockets;
 
 pub use server::*;

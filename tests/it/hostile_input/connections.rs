@@ -4,10 +4,10 @@
 //! HTTP_IDLE_TIMEOUT, connections past HTTP_MAX_CONNECTIONS are closed at once,
 //! and SIGTERM is not held up by a client in the middle of a request.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
 
+use crate::harness::sockets::{cap_refuses_then_frees, trickle_until_closed, wait_closed};
 use crate::harness::*;
 
 /// The TRACKER_BIND address the server logged.
@@ -22,38 +22,6 @@ fn tracker_addr(server: &Server) -> String {
 
 fn both_ports(server: &Server) -> [String; 2] {
     [server.addr.to_string(), tracker_addr(server)]
-}
-
-/// What a read says of the connection: closed (EOF or reset), bytes, or nothing yet.
-enum Read0 {
-    Closed,
-    Bytes(Vec<u8>),
-    Nothing,
-}
-
-fn read_some(s: &mut TcpStream, wait: Duration) -> Read0 {
-    s.set_read_timeout(Some(wait)).unwrap();
-    let mut buf = [0u8; 4096];
-    match s.read(&mut buf) {
-        Ok(0) => Read0::Closed,
-        Ok(n) => Read0::Bytes(buf[..n].to_vec()),
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Read0::Nothing,
-        Err(_) => Read0::Closed,
-    }
-}
-
-/// Waits (generous deadline) for the server to close `s`; the bytes it sent first.
-fn wait_closed(s: &mut TcpStream, what: &str) -> Vec<u8> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut got = Vec::new();
-    while Instant::now() < deadline {
-        match read_some(s, Duration::from_millis(500)) {
-            Read0::Closed => return got,
-            Read0::Bytes(b) => got.extend(b),
-            Read0::Nothing => {}
-        }
-    }
-    panic!("{what}: still open after 60 s");
 }
 
 #[tokio::test]
@@ -72,23 +40,9 @@ async fn a_head_trickled_a_line_at_a_time_is_closed_at_the_header_timeout() {
         .zip(["/api/v1/health", "/scrape"])
     {
         let mut s = TcpStream::connect(addr).unwrap();
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n").as_bytes())
-            .unwrap();
-        // A header line every 500 ms for up to a minute: far past the timeout,
-        // and never a pause long enough to look idle.
-        let mut closed = false;
-        for i in 0..120 {
-            if s.write_all(format!("X-Slow-{i}: y\r\n").as_bytes())
-                .is_err()
-            {
-                closed = true;
-                break;
-            }
-            if let Read0::Closed = read_some(&mut s, Duration::from_millis(500)) {
-                closed = true;
-                break;
-            }
-        }
+        let first = format!("GET {path} HTTP/1.1\r\nHost: x\r\n");
+        let closed =
+            trickle_until_closed(&mut s, first.as_bytes(), |i| format!("X-Slow-{i}: y\r\n"));
         assert!(closed, "{addr}: a trickled head was kept open for a minute");
     }
     // Both ports still answer whole requests.
@@ -129,33 +83,19 @@ async fn connections_past_the_cap_are_closed_at_once() {
     );
     for addr in both_ports(&server) {
         // Three connections hold partial heads (sent, so the server accepted them).
-        let mut held: Vec<TcpStream> = (0..3)
+        let held: Vec<TcpStream> = (0..3)
             .map(|_| {
                 let mut s = TcpStream::connect(&addr).unwrap();
                 s.write_all(b"GET /scrape HTTP/1.1\r\n").unwrap();
                 s
             })
             .collect();
-        let whole = b"GET /scrape HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-        let ask = || {
-            let mut s = TcpStream::connect(&addr).unwrap();
-            let _ = s.write_all(whole);
-            wait_closed(&mut s, &addr)
-        };
-        // A fourth is closed unanswered (once the three are surely accepted).
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !ask().is_empty() {
-            assert!(Instant::now() < deadline, "{addr}: the fourth was answered");
-        }
-        // One held connection goes away: there is room again.
-        drop(held.pop());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !ask().starts_with(b"HTTP/1.1 200") {
-            assert!(
-                Instant::now() < deadline,
-                "{addr}: no room after one closed"
-            );
-        }
+        cap_refuses_then_frees(
+            &addr,
+            held,
+            b"GET /scrape HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"HTTP/1.1 200",
+        );
     }
 }
 

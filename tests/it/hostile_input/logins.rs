@@ -9,16 +9,6 @@ use crate::harness::*;
 /// Failed logins per address before a ban (admin API and panel together).
 const ADMIN_LIMIT: usize = 10;
 
-fn rss_kib(server: &Server) -> u64 {
-    let pid = server.child.as_ref().unwrap().id();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 /// Sends `n` wrong admin API logins at once, the i-th with `headers(i)`; their statuses.
 async fn wrong_admin_logins(
     server: &Server,
@@ -72,13 +62,13 @@ async fn a_burst_of_password_checks_gives_its_memory_back() {
         [401],
         "warm-up"
     );
-    let before = rss_kib(&server);
+    let before = rss_kib(server.child.as_ref().unwrap().id());
     let statuses = wrong_admin_logins(&server, 50, |i| {
         vec![("X-Forwarded-For", format!("198.51.100.{}", i + 1))]
     })
     .await;
     assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
-    let after = rss_kib(&server);
+    let after = rss_kib(server.child.as_ref().unwrap().id());
     eprintln!("RSS around 50 parallel checks: {before} KiB before, {after} KiB after");
     // Each check needs 19 MiB; fifty side by side held ~1 GiB before the bound.
     assert!(

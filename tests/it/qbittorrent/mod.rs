@@ -263,6 +263,7 @@ mod arr_flow;
 mod checking;
 mod hostile;
 mod limits;
+mod listener;
 mod maindata;
 mod resume;
 mod two_clients;

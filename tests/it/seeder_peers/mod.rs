@@ -4,10 +4,12 @@
 //! leechers. Media is checked byte for byte (and mtime) after every run.
 //!
 //! One module per concern: `read_only` (libtorrent and aria2 from a read-only
-//! library, restart), `damaged` (files that must not be served), `rotation`
+//! library, restart), `damaged` (files that must not be served), `limits`
+//! (garbage, slow handshakes, silent peers and connection caps), `rotation`
 //! (a rotated key picked up without a restart), `transmission`.
 
 mod damaged;
+mod limits;
 mod read_only;
 mod rotation;
 mod transmission;
@@ -212,8 +214,9 @@ fn peers_available() -> bool {
     ok
 }
 
-/// Sends a handshake for `ih`; true when the seeder answers with its own.
-pub(crate) fn handshake_answered(port: u16, ih: &str, then: &[u8]) -> bool {
+/// Sends a handshake for `ih` as peer `peer_id`; the connection once the
+/// seeder answered with its own, None when it closed instead.
+pub(crate) fn handshake(port: u16, ih: &str, peer_id: &[u8; 20]) -> Option<std::net::TcpStream> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -221,12 +224,20 @@ pub(crate) fn handshake_answered(port: u16, ih: &str, then: &[u8]) -> bool {
     hs.extend_from_slice(b"BitTorrent protocol");
     hs.extend_from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x04]);
     hs.extend_from_slice(&hex::decode(ih).unwrap());
-    hs.extend_from_slice(b"-XX0000-hostilepeer1");
-    s.write_all(&hs).unwrap();
+    hs.extend_from_slice(peer_id);
+    // Refused at accept, the write may already meet a closed connection.
+    s.write_all(&hs).ok()?;
     let mut answer = [0u8; 68];
-    if s.read_exact(&mut answer).is_err() {
+    s.read_exact(&mut answer).ok()?;
+    Some(s)
+}
+
+/// Sends a handshake for `ih`, then `then`; true when the seeder answers with its own.
+pub(crate) fn handshake_answered(port: u16, ih: &str, then: &[u8]) -> bool {
+    use std::io::Write;
+    let Some(mut s) = handshake(port, ih, b"-XX0000-hostilepeer1") else {
         return false;
-    }
+    };
     s.write_all(then).unwrap();
     true
 }
