@@ -347,9 +347,9 @@ impl CatalogListener for Tracker {
         self.registry.add_torrent(record);
     }
 
-    fn torrent_removed(&self, record: &TorrentRecord) {
-        self.registry.remove_torrent(record);
-        self.swarms.remove(&record.info_hash);
+    fn torrent_removed(&self, info_hash: &[u8; 20], info_hash_v2: Option<&[u8; 32]>) {
+        self.registry.remove_torrent(info_hash, info_hash_v2);
+        self.swarms.remove(info_hash);
     }
 
     fn member_changed(&self, user_id: u64, user: Option<&User>) {

@@ -1,0 +1,232 @@
+//! Two server instances on one state (`--features mysql,redis`): a private mariadbd
+//! and a private redis-server, two real `privateindexer server` processes A and B on
+//! them. What one instance changes, the other's Torznab index and tracker follow
+//! through the catalog feed; peers and counters add up across both.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use privateindexer::bencode::decode;
+use serde_json::json;
+
+use crate::harness::mariadb::MariaDb;
+use crate::harness::redis::Redis;
+use crate::harness::*;
+
+/// Waits until `check` holds (a generous bound only against a hang; nothing is timed).
+async fn until<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !check().await {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One announce: `peer` names the peer_id and port (6000 + peer).
+struct Ann<'a> {
+    server: &'a Server,
+    passkey: &'a str,
+    ih: &'a str,
+    peer: u8,
+}
+
+impl Ann<'_> {
+    /// The failure reason, or the ports of the peers handed out.
+    async fn send(
+        &self,
+        uploaded: u64,
+        downloaded: u64,
+        left: u64,
+        event: &str,
+    ) -> Result<Vec<u16>, String> {
+        let ih: String = hex::decode(self.ih)
+            .unwrap()
+            .iter()
+            .map(|b| format!("%{b:02X}"))
+            .collect();
+        let url = self.server.url(&format!(
+            "/announce/{}?info_hash={ih}&peer_id=-PI0001-multi0000{:03}&port={}&uploaded={uploaded}\
+             &downloaded={downloaded}&left={left}&event={event}&compact=1",
+            self.passkey,
+            self.peer,
+            6000 + u16::from(self.peer),
+        ));
+        let body = client()
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let answer = decode(&body).unwrap();
+        if let Some(reason) = answer.get("failure reason") {
+            return Err(reason.as_str().unwrap().to_string());
+        }
+        let peers = answer.get("peers").unwrap().as_bytes().unwrap();
+        Ok(peers
+            .chunks(6)
+            .map(|c| u16::from_be_bytes([c[4], c[5]]))
+            .collect())
+    }
+}
+
+async fn member(server: &Server, id: u64) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = admin_get(server, "/admin/api/users").await;
+    list.into_iter().find(|m| m["id"] == id).unwrap()
+}
+
+#[tokio::test]
+async fn two_instances_share_members_torrents_peers_and_counters() {
+    let Some(db) = MariaDb::start() else { return };
+    let Some(redis) = Redis::start() else { return };
+    let store = db.database("pi_multi", "MultiPassw0rd");
+    let peers = redis.url();
+    // Counters are written only at the clean stop: the sums below are exact.
+    let env = [
+        ("STORE_URL", store.as_str()),
+        ("PEERS_URL", peers.as_str()),
+        ("FLUSH_INTERVAL", "3600"),
+    ];
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Server::start_with(dir_a.path(), &env);
+    let b = Server::start_with(dir_b.path(), &env);
+    b.wait_log("the feed", |l| {
+        l.contains("catalog changes shared through Redis")
+    });
+
+    // A member created on A works on B at once (keys are checked in the store).
+    let alice = add_member(&a, "alice").await;
+    let bob = add_member(&a, "bob").await;
+    let (status, body) = torznab_search(&b, &bob.api_key, "anything").await;
+    assert_eq!(status, 200, "{body}");
+
+    // An upload to A is found by Torznab on B, and B's tracker knows it and alice.
+    let torrent = single_file_torrent("Ronin.1998.mkv", 11, 200_000);
+    let ih = info_hash_hex(&torrent);
+    upload_new(
+        &a,
+        &alice.api_key,
+        torrent,
+        json!({"category": 2040, "title": "Ronin (1998)"}),
+    )
+    .await;
+    // The uploader's own search leaves her upload out unless asked (an *arr app must
+    // not grab back what its member shares); another member finds it at once.
+    let own = torznab_search(&a, &alice.api_key, "ronin").await.1;
+    assert!(!own.contains(&ih), "{own}");
+    let own = torznab_search(&a, &alice.api_key, "ronin&include_my_uploads=1")
+        .await
+        .1;
+    assert!(own.contains(&ih), "{own}");
+    assert!(torznab_search(&a, &bob.api_key, "ronin")
+        .await
+        .1
+        .contains(&ih));
+    until("B's Torznab finds A's upload", || async {
+        torznab_search(&b, &bob.api_key, "ronin")
+            .await
+            .1
+            .contains(&ih)
+    })
+    .await;
+    let seed_a = Ann {
+        server: &a,
+        passkey: &alice.passkey,
+        ih: &ih,
+        peer: 1,
+    };
+    let seed_b = Ann {
+        server: &b,
+        passkey: &alice.passkey,
+        ih: &ih,
+        peer: 2,
+    };
+    let leech_a = Ann {
+        server: &a,
+        passkey: &bob.passkey,
+        ih: &ih,
+        peer: 3,
+    };
+    let leech_b = Ann {
+        server: &b,
+        passkey: &bob.passkey,
+        ih: &ih,
+        peer: 4,
+    };
+    assert_eq!(seed_a.send(0, 0, 0, "started").await, Ok(vec![]));
+    until(
+        "B's tracker takes alice's announce of A's upload",
+        || async { seed_b.send(0, 0, 0, "started").await.is_ok() },
+    )
+    .await;
+
+    // Peers announced to A are handed out by B, and B's by A.
+    leech_b.send(0, 0, 200_000, "started").await.unwrap();
+    until("B hands out A's peer", || async {
+        leech_b
+            .send(0, 0, 200_000, "")
+            .await
+            .unwrap()
+            .contains(&6001)
+    })
+    .await;
+    until("A hands out B's peer", || async {
+        let ports = leech_a.send(0, 0, 200_000, "started").await.unwrap();
+        ports.contains(&6002)
+    })
+    .await;
+
+    // Transfer reported to both: 1000 + 2500 up for alice, 700 + 300 down for bob.
+    seed_a.send(1_000, 0, 0, "").await.unwrap();
+    seed_b.send(2_500, 0, 0, "").await.unwrap();
+    leech_b.send(0, 700, 199_300, "").await.unwrap();
+    leech_a.send(0, 300, 199_700, "").await.unwrap();
+
+    // Alice disabled on A is refused by B's tracker and B's Torznab.
+    let disable = admin_request(
+        &a,
+        reqwest::Method::POST,
+        &format!("/admin/api/users/{}/disable", alice.id),
+    );
+    assert_eq!(disable.send().await.unwrap().status(), 204);
+    assert_eq!(torznab_search(&b, &alice.api_key, "ronin").await.0, 401);
+    until("B's tracker refuses disabled alice", || async {
+        seed_b.send(2_500, 0, 0, "").await == Err("your membership is disabled".into())
+    })
+    .await;
+
+    // A torrent deleted on A is gone from B's Torznab and B's tracker.
+    let delete = admin_request(
+        &a,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/torrents/{ih}"),
+    );
+    assert_eq!(delete.send().await.unwrap().status(), 204);
+    until("the deleted torrent is gone from B's Torznab", || async {
+        let (status, body) = torznab_search(&b, &bob.api_key, "ronin").await;
+        status == 200 && !body.contains(&ih)
+    })
+    .await;
+    until("B's tracker forgets the deleted torrent", || async {
+        leech_b.send(0, 700, 199_300, "").await.is_err()
+    })
+    .await;
+
+    // Both stop cleanly (each flushes what it counted); the sums are exact.
+    assert!(a.stop().success());
+    assert!(b.stop().success());
+    let a = Server::start_with(dir_a.path(), &env);
+    let (al, bo) = (member(&a, alice.id).await, member(&a, bob.id).await);
+    assert_eq!(
+        (al["uploaded"].as_u64(), al["downloaded"].as_u64()),
+        (Some(3_500), Some(0)),
+        "{al}"
+    );
+    assert_eq!(
+        (bo["uploaded"].as_u64(), bo["downloaded"].as_u64()),
+        (Some(0), Some(1_000)),
+        "{bo}"
+    );
+    assert!(a.stop().success());
+}
