@@ -76,24 +76,42 @@ async fn member(server: &Server, id: u64) -> serde_json::Value {
     list.into_iter().find(|m| m["id"] == id).unwrap()
 }
 
+/// Two instances' settings on one store and one Redis, each with its own DATA_DIR.
+struct Pair {
+    env: Vec<(&'static str, String)>,
+    dirs: [tempfile::TempDir; 2],
+}
+
+impl Pair {
+    fn new(db: &MariaDb, redis: &Redis, name: &str) -> Pair {
+        Pair {
+            env: vec![
+                ("STORE_URL", db.database(name, "MultiPassw0rd")),
+                ("PEERS_URL", redis.url()),
+                // Counters are written only at a clean stop: sums are exact.
+                ("FLUSH_INTERVAL", "3600".into()),
+            ],
+            dirs: [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()],
+        }
+    }
+
+    /// Instance `i` (0 or 1), once it follows the catalog feed.
+    fn start(&self, i: usize) -> Server {
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let server = Server::start_with(self.dirs[i].path(), &env);
+        server.wait_log("the catalog feed", |l| {
+            l.contains("catalog changes shared through Redis")
+        });
+        server
+    }
+}
+
 #[tokio::test]
 async fn two_instances_share_members_torrents_peers_and_counters() {
     let Some(db) = MariaDb::start() else { return };
     let Some(redis) = Redis::start() else { return };
-    let store = db.database("pi_multi", "MultiPassw0rd");
-    let peers = redis.url();
-    // Counters are written only at the clean stop: the sums below are exact.
-    let env = [
-        ("STORE_URL", store.as_str()),
-        ("PEERS_URL", peers.as_str()),
-        ("FLUSH_INTERVAL", "3600"),
-    ];
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = Server::start_with(dir_a.path(), &env);
-    let b = Server::start_with(dir_b.path(), &env);
-    b.wait_log("the feed", |l| {
-        l.contains("catalog changes shared through Redis")
-    });
+    let pair = Pair::new(&db, &redis, "pi_multi");
+    let (a, b) = (pair.start(0), pair.start(1));
 
     // A member created on A works on B at once (keys are checked in the store).
     let alice = add_member(&a, "alice").await;
@@ -217,7 +235,7 @@ async fn two_instances_share_members_torrents_peers_and_counters() {
     // Both stop cleanly (each flushes what it counted); the sums are exact.
     assert!(a.stop().success());
     assert!(b.stop().success());
-    let a = Server::start_with(dir_a.path(), &env);
+    let a = pair.start(0);
     let (al, bo) = (member(&a, alice.id).await, member(&a, bob.id).await);
     assert_eq!(
         (al["uploaded"].as_u64(), al["downloaded"].as_u64()),
@@ -230,4 +248,44 @@ async fn two_instances_share_members_torrents_peers_and_counters() {
         "{bo}"
     );
     assert!(a.stop().success());
+}
+
+#[tokio::test]
+async fn changes_made_while_redis_is_down_reach_the_other_instance_when_it_is_back() {
+    let Some(db) = MariaDb::start() else { return };
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let pair = Pair::new(&db, &redis, "pi_multi_down");
+    let (a, b) = (pair.start(0), pair.start(1));
+    let alice = add_member(&a, "alice").await;
+    let bob = add_member(&a, "bob").await;
+
+    redis.stop();
+    let torrent = single_file_torrent("Sorcerer.1977.mkv", 12, 150_000);
+    let ih = info_hash_hex(&torrent);
+    let meta = json!({"category": 2040, "title": "Sorcerer (1977)"});
+    // The store took it: the upload is acknowledged, its change queued for B.
+    upload_new(&a, &alice.api_key, torrent, meta).await;
+    a.wait_log("the queued change", |l| {
+        l.contains("catalog feed (Redis) unreachable: catalogue changes are queued")
+    });
+    let (_, body) = torznab_search(&b, &bob.api_key, "sorcerer").await;
+    assert!(!body.contains(&ih), "B cannot know yet: {body}");
+
+    redis.resume();
+    until(
+        "B's Torznab finds the upload made while Redis was down",
+        || async {
+            torznab_search(&b, &bob.api_key, "sorcerer")
+                .await
+                .1
+                .contains(&ih)
+        },
+    )
+    .await;
+    a.wait_log("the replay", |l| {
+        l.contains("catalog feed (Redis) reachable again: queued catalogue changes written")
+    });
+    assert!(!a.log_text().contains("MultiPassw0rd"));
 }

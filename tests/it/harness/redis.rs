@@ -1,5 +1,5 @@
 //! A private redis-server for one test: a free loopback port, no persistence,
-//! killed on drop. (The lib's peer-store tests in `src/tracker/peers_redis/tests.rs`
+//! that the test can stop and start again; killed on drop. (The lib's peer-store tests in `src/tracker/peers_redis/tests.rs`
 //! start their own, as unit tests cannot reach this harness.)
 
 use std::io::{Read, Write};
@@ -9,35 +9,52 @@ use std::time::Duration;
 use super::server::free_port;
 
 pub struct Redis {
-    child: Child,
+    child: Option<Child>,
     pub port: u16,
 }
 
 impl Redis {
     /// A fresh server, or None (with the reason printed) where redis-server is not installed.
     pub fn start() -> Option<Redis> {
-        let port = free_port();
+        let mut redis = Redis {
+            child: None,
+            port: free_port(),
+        };
+        if let Err(e) = redis.spawn() {
+            eprintln!("skipped: redis-server not runnable ({e}); apt-get install redis-server");
+            return None;
+        }
+        Some(redis)
+    }
+
+    fn spawn(&mut self) -> std::io::Result<()> {
+        assert!(self.child.is_none(), "already running");
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
-            .spawn();
-        let child = match child {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("skipped: redis-server not runnable ({e}); apt-get install redis-server");
-                return None;
-            }
-        };
-        let redis = Redis { child, port };
+            .spawn()?;
+        self.child = Some(child);
         // Waiting for start-up, not timing it: a generous bound only against a hang.
         for _ in 0..600 {
-            if redis.ping() {
-                return Some(redis);
+            if self.ping() {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("redis-server on port {port} did not answer PING");
+        panic!("redis-server on port {} did not answer PING", self.port);
+    }
+
+    /// Stops the server (it comes back empty: no persistence).
+    pub fn stop(&mut self) {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts it again on the same port.
+    pub fn resume(&mut self) {
+        self.spawn().expect("redis-server ran before");
     }
 
     fn ping(&self) -> bool {
@@ -59,7 +76,9 @@ impl Redis {
 
 impl Drop for Redis {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
