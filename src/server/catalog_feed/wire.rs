@@ -52,7 +52,7 @@ pub fn encode(instance: u64, change: &CatalogChange) -> [(&'static str, Vec<u8>)
 
 /// An entry's flat field/value list: (writing instance, the change).
 pub fn decode(fields: &[Vec<u8>]) -> Result<(u64, CatalogChange), WireError> {
-    if fields.len() % 2 != 0 {
+    if !fields.len().is_multiple_of(2) {
         return Err(WireError::Odd(fields.len()));
     }
     let (mut version, mut instance, mut change) = (None, None, None);
