@@ -30,7 +30,16 @@ struct Ann<'a> {
     peer: u8,
 }
 
-impl Ann<'_> {
+impl<'a> Ann<'a> {
+    fn new(server: &'a Server, who: &'a Keys, ih: &'a str, peer: u8) -> Self {
+        Ann {
+            server,
+            passkey: &who.passkey,
+            ih,
+            peer,
+        }
+    }
+
     /// The failure reason, or the ports of the peers handed out.
     async fn send(
         &self,
@@ -51,14 +60,7 @@ impl Ann<'_> {
             self.peer,
             6000 + u16::from(self.peer),
         ));
-        let body = client()
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = get_body(url).await;
         let answer = decode(&body).unwrap();
         if let Some(reason) = answer.get("failure reason") {
             return Err(reason.as_str().unwrap().to_string());
@@ -148,30 +150,10 @@ async fn two_instances_share_members_torrents_peers_and_counters() {
             .contains(&ih)
     })
     .await;
-    let seed_a = Ann {
-        server: &a,
-        passkey: &alice.passkey,
-        ih: &ih,
-        peer: 1,
-    };
-    let seed_b = Ann {
-        server: &b,
-        passkey: &alice.passkey,
-        ih: &ih,
-        peer: 2,
-    };
-    let leech_a = Ann {
-        server: &a,
-        passkey: &bob.passkey,
-        ih: &ih,
-        peer: 3,
-    };
-    let leech_b = Ann {
-        server: &b,
-        passkey: &bob.passkey,
-        ih: &ih,
-        peer: 4,
-    };
+    let seed_a = Ann::new(&a, &alice, &ih, 1);
+    let seed_b = Ann::new(&b, &alice, &ih, 2);
+    let leech_a = Ann::new(&a, &bob, &ih, 3);
+    let leech_b = Ann::new(&b, &bob, &ih, 4);
     assert_eq!(seed_a.send(0, 0, 0, "started").await, Ok(vec![]));
     until(
         "B's tracker takes alice's announce of A's upload",

@@ -286,6 +286,12 @@ pub async fn api_get(server: &Server, path: &str, key: &str) -> reqwest::Respons
         .unwrap()
 }
 
+/// The body of a GET, whatever its status.
+pub async fn get_body(url: String) -> Vec<u8> {
+    let resp = client().get(url).send().await.unwrap();
+    resp.bytes().await.unwrap().to_vec()
+}
+
 /// A Torznab `t=search&q=…` by the member with `key`: status and body.
 pub async fn torznab_search(server: &Server, key: &str, q: &str) -> (u16, String) {
     let resp = client()
