@@ -16,14 +16,7 @@ async fn refusal(who: &Keys, info_hash: &str) -> Option<String> {
         "{}?info_hash={ih}&peer_id=-PI0001-{:012}&port=6881&uploaded=0&downloaded=0&left=0&compact=1",
         who.announce_url, who.id
     );
-    let body = client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = get_body(url).await;
     decode(&body)
         .unwrap()
         .get("failure reason")
@@ -33,15 +26,7 @@ async fn refusal(who: &Keys, info_hash: &str) -> Option<String> {
 
 /// The Torznab answer to `who` searching `q`.
 async fn torznab(server: &Server, who: &Keys, q: &str) -> String {
-    let url = server.url(&format!("/api?t=search&q={q}&apikey={}", who.api_key));
-    client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    torznab_search(server, &who.api_key, q).await.1
 }
 
 /// Alice shares one torrent; Bob finds it and both may announce it.
