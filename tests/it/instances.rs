@@ -131,6 +131,19 @@ async fn two_instances_share_members_torrents_peers_and_counters() {
         json!({"category": 2040, "title": "Ronin (1998)"}),
     )
     .await;
+    let uploaded = Instant::now();
+    until("B's Torznab finds A's upload", || async {
+        torznab_search(&b, &bob.api_key, "ronin")
+            .await
+            .1
+            .contains(&ih)
+    })
+    .await;
+    // A figure for the guide, not an assertion: how far B lags behind.
+    eprintln!(
+        "B's Torznab found A's upload {:?} after it was stored",
+        uploaded.elapsed()
+    );
     // The uploader's own search leaves her upload out unless asked (an *arr app must
     // not grab back what its member shares); another member finds it at once.
     let own = torznab_search(&a, &alice.api_key, "ronin").await.1;
@@ -143,13 +156,6 @@ async fn two_instances_share_members_torrents_peers_and_counters() {
         .await
         .1
         .contains(&ih));
-    until("B's Torznab finds A's upload", || async {
-        torznab_search(&b, &bob.api_key, "ronin")
-            .await
-            .1
-            .contains(&ih)
-    })
-    .await;
     let seed_a = Ann::new(&a, &alice, &ih, 1);
     let seed_b = Ann::new(&b, &alice, &ih, 2);
     let leech_a = Ann::new(&a, &bob, &ih, 3);
