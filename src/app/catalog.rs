@@ -2,10 +2,12 @@
 //! first, then tells the in-memory views (search index, tracker), so a torrent
 //! deleted or a member disabled from any surface is gone from Torznab and
 //! refused by the tracker at once. Surfaces parse, call one of these, and map
-//! the answer.
+//! the answer. Each change then goes out on the change feed (`AppState::feed`)
+//! by its ids, and a change heard from another instance is applied here
+//! ([`Catalog::apply`]) the same way, from the record in the shared store.
 
 use super::state::AppState;
-use crate::core::catalog::CatalogListener;
+use crate::core::catalog::{CatalogChange, CatalogListener};
 use crate::core::clock::now;
 use crate::members::{self, IssuedKeys, MemberError};
 use crate::store::{PutOutcome, Store, StoreError, StoreResult, TorrentRecord};
@@ -36,10 +38,23 @@ impl Catalog<'_> {
         }
     }
 
-    /// Tells the listeners about member `id` with its record read back from the store.
+    fn publish(&self, change: CatalogChange) {
+        if let Some(feed) = &self.state.feed {
+            feed.publish(change);
+        }
+    }
+
+    /// Tells the listeners and the feed about member `id`.
     async fn member_changed(&self, id: u64) {
-        let record = match self.state.store_call(move |s| s.user(id)).await {
-            Ok(r) => r,
+        // A failed read was logged and told as "gone"; the other instances read it themselves.
+        let _ = self.refresh_member(id).await;
+        self.publish(CatalogChange::Member(id));
+    }
+
+    /// Tells the listeners about member `id` with its record read back from the store.
+    async fn refresh_member(&self, id: u64) -> StoreResult<()> {
+        let (record, read) = match self.state.store_call(move |s| s.user(id)).await {
+            Ok(r) => (r, Ok(())),
             Err(e) => {
                 // Fail closed: without a fresh record the member cannot announce.
                 tracing::error!(
@@ -47,10 +62,35 @@ impl Catalog<'_> {
                     error = &e as &dyn std::error::Error,
                     "cannot read the member back"
                 );
-                None
+                (None, Err(e))
             }
         };
         self.notify(|l| l.member_changed(id, record.as_ref()));
+        read
+    }
+
+    /// Applies a change another instance made: the listeners get the record as the
+    /// store holds it now (a torrent gone from the store is removed). An error (the
+    /// store unreachable) leaves the torrent views as they were, and the member
+    /// refused, until the caller applies it again.
+    pub async fn apply(&self, change: CatalogChange) -> StoreResult<()> {
+        match change {
+            CatalogChange::Member(id) => self.refresh_member(id).await,
+            CatalogChange::Torrent {
+                info_hash,
+                info_hash_v2,
+            } => {
+                match self
+                    .state
+                    .store_call(move |s| s.torrent(&info_hash))
+                    .await?
+                {
+                    Some(r) => self.notify(|l| l.torrent_stored(&r)),
+                    None => self.notify(|l| l.torrent_removed(&info_hash, info_hash_v2.as_ref())),
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Runs a member call on the blocking pool.
@@ -81,11 +121,14 @@ impl Catalog<'_> {
             .await?;
         if let Some(current) = current {
             self.notify(|l| l.torrent_stored(&current));
+            self.publish(CatalogChange::Torrent {
+                info_hash: ih,
+                info_hash_v2: current.info_hash_v2,
+            });
         }
         Ok(outcome)
     }
 
-    /// Withdraws or deletes a torrent; the removed record, None when unknown.
     /// Counts a member's grab of a torrent.
     pub async fn grab(&self, info_hash: [u8; 20], grabber: u64) -> StoreResult<()> {
         self.state
@@ -95,13 +138,18 @@ impl Catalog<'_> {
         Ok(())
     }
 
+    /// Withdraws or deletes a torrent; the removed record, None when unknown.
     pub async fn remove_torrent(&self, info_hash: [u8; 20]) -> StoreResult<Option<TorrentRecord>> {
         let removed = self
             .state
             .store_call(move |s| s.delete_torrent(&info_hash))
             .await?;
         if let Some(r) = &removed {
-            self.notify(|l| l.torrent_removed(r));
+            self.notify(|l| l.torrent_removed(&r.info_hash, r.info_hash_v2.as_ref()));
+            self.publish(CatalogChange::Torrent {
+                info_hash: r.info_hash,
+                info_hash_v2: r.info_hash_v2,
+            });
         }
         Ok(removed)
     }

@@ -8,7 +8,7 @@ use base64::Engine;
 
 use super::config::ServerConfig;
 use crate::core::activity::Activity;
-use crate::core::catalog::CatalogListener;
+use crate::core::catalog::{CatalogListener, ChangeFeed};
 use crate::core::counters::Counters;
 use crate::core::swarm::{NoPeers, SwarmView};
 use crate::keys::{self, Secret};
@@ -24,6 +24,8 @@ pub struct AppState {
     pub secret: Secret,
     pub counters: Arc<Counters>,
     pub listeners: Vec<Arc<dyn CatalogListener>>,
+    /// Where catalogue changes go for the other instances on this store (None: one instance).
+    pub feed: Option<Arc<dyn ChangeFeed>>,
     pub swarm: Arc<dyn SwarmView>,
     /// Failed admin logins per address (panel and admin API together).
     pub admin_failures: LoginLimiter,
@@ -105,6 +107,7 @@ impl AppState {
             secret,
             counters: Default::default(),
             listeners: Vec::new(),
+            feed: None,
             swarm: Arc::new(NoPeers),
             admin_failures: LoginLimiter::new(10, Duration::from_secs(15 * 60)),
             activity: Default::default(),

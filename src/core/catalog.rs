@@ -7,7 +7,8 @@ use crate::store::{TorrentRecord, User};
 /// A part that keeps an in-memory view of the catalogue and must hear about changes.
 pub trait CatalogListener: Send + Sync {
     fn torrent_stored(&self, _record: &TorrentRecord) {}
-    fn torrent_removed(&self, _record: &TorrentRecord) {}
+    /// A torrent withdrawn or deleted, by its v1 hash and (hybrid torrents) its v2 hash.
+    fn torrent_removed(&self, _info_hash: &[u8; 20], _info_hash_v2: Option<&[u8; 32]>) {}
     /// Member created, keys rotated, disabled/enabled, or deleted: the record
     /// as stored now, None when the member is gone (or could not be read back:
     /// then the member is treated as gone, failing closed).
@@ -33,4 +34,23 @@ pub trait CatalogListener: Send + Sync {
     fn member_reachability(&self, _user_id: u64) -> Option<crate::wire::Probe> {
         None
     }
+}
+
+/// What changed in the catalogue, by ids only: whoever hears of it reads the
+/// record from the store (the feed between server instances carries these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogChange {
+    /// A torrent stored, withdrawn or deleted.
+    Torrent {
+        info_hash: [u8; 20],
+        info_hash_v2: Option<[u8; 32]>,
+    },
+    /// A member created, rotated, enabled, disabled or deleted.
+    Member(u64),
+}
+
+/// Where this instance's catalogue changes go for the other instances on the same
+/// store. `publish` must not block: it is called on the request path.
+pub trait ChangeFeed: Send + Sync {
+    fn publish(&self, change: CatalogChange);
 }

@@ -250,8 +250,8 @@ impl CatalogListener for Listing {
         inner.insert(record.info_hash, e);
     }
 
-    fn torrent_removed(&self, record: &TorrentRecord) {
-        self.write().remove(&record.info_hash);
+    fn torrent_removed(&self, info_hash: &[u8; 20], _info_hash_v2: Option<&[u8; 32]>) {
+        self.write().remove(info_hash);
     }
 
     fn torrent_grabbed(&self, info_hash: &[u8; 20]) {
@@ -368,7 +368,7 @@ mod tests {
             l.torrent_grabbed(&[1; 20]);
         }
         assert_eq!(ids(&page(&all, Sort::Grabs, 0, 1)), [1]);
-        l.torrent_removed(&rec(3, 30, 300, 2, 2040));
+        l.torrent_removed(&[3; 20], None);
         assert_eq!(ids(&page(&all, Sort::Newest, 0, 9)), [4, 2, 1]);
         assert_eq!(l.len(), 3);
     }

@@ -2,6 +2,8 @@
 //! tracker and admin panel) on one port over one store.
 
 pub mod admin_api;
+#[cfg(feature = "redis")]
+pub mod catalog_feed;
 pub mod client_api;
 pub mod health;
 pub mod main_port;
@@ -105,6 +107,8 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
     // Both views are built from a full scan of the store; running them side by
     // side keeps start-up at a million torrents short.
     let started = std::time::Instant::now();
+    #[cfg(feature = "redis")]
+    let feed_since = catalog_feed::since_ms();
     let search_task = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || SearchIndex::build(&*store))
@@ -157,6 +161,12 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
             .context("cannot build the panel's torrent list from the store")?,
     );
     let mut state = AppState::new(store, config, secret);
+    #[cfg(feature = "redis")]
+    let feed = tracker.config.peers.as_ref().map(|url| {
+        let feed = catalog_feed::Feed::new();
+        state.feed = Some(feed.clone());
+        (feed, url)
+    });
     state.listeners.push(search.clone());
     state.listeners.push(tracker.clone());
     state.listeners.push(listing.clone());
@@ -195,6 +205,11 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
     let peer_sync = match &tracker.config.peers {
         Some(url) => Some(crate::tracker::peers_redis::spawn(tracker.clone(), url)?),
         None => None,
+    };
+    #[cfg(feature = "redis")]
+    let feed_tasks = match feed {
+        Some((feed, url)) => Vec::from(catalog_feed::spawn(state.clone(), feed, url, feed_since)?),
+        None => Vec::new(),
     };
     let udp = match udp_socket {
         Some(socket) => {
@@ -276,8 +291,8 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         u.abort();
     }
     #[cfg(feature = "redis")]
-    if let Some(s) = peer_sync {
-        s.abort();
+    for task in peer_sync.into_iter().chain(feed_tasks) {
+        task.abort();
     }
     // The stop's first flush ends (not aborted mid-write), then what the drain counted.
     let _ = flusher.await;

@@ -62,7 +62,8 @@ pub struct TrackerArgs {
     pub tracker_udp_bind: Option<SocketAddr>,
 
     /// Where peers live: `memory` (this process, the default) or `redis://[:password@]host:6379/0`
-    /// to share swarms between several server instances (a build with `--features redis`).
+    /// to share swarms and catalogue changes between several server instances (a build with
+    /// `--features redis`).
     #[arg(long = "peers-url", alias = "peers", env = "PEERS_URL")]
     pub peers_url: Option<String>,
 }

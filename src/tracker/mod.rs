@@ -344,12 +344,16 @@ impl Tracker {
 
 impl CatalogListener for Tracker {
     fn torrent_stored(&self, record: &TorrentRecord) {
+        let new_here = self.registry.torrent(&record.info_hash).is_none();
         self.registry.add_torrent(record);
+        if new_here {
+            self.swarms.want_remote(&record.info_hash);
+        }
     }
 
-    fn torrent_removed(&self, record: &TorrentRecord) {
-        self.registry.remove_torrent(record);
-        self.swarms.remove(&record.info_hash);
+    fn torrent_removed(&self, info_hash: &[u8; 20], info_hash_v2: Option<&[u8; 32]>) {
+        self.registry.remove_torrent(info_hash, info_hash_v2);
+        self.swarms.remove(info_hash);
     }
 
     fn member_changed(&self, user_id: u64, user: Option<&User>) {

@@ -126,10 +126,10 @@ impl Registry {
         }
     }
 
-    pub fn remove_torrent(&self, t: &TorrentRecord) {
+    pub fn remove_torrent(&self, info_hash: &[u8; 20], info_hash_v2: Option<&[u8; 32]>) {
         let mut map = write(&self.torrents);
-        map.remove(&t.info_hash);
-        if let Some(v2) = &t.info_hash_v2 {
+        map.remove(info_hash);
+        if let Some(v2) = info_hash_v2 {
             map.remove(&truncated_v2(v2));
         }
     }

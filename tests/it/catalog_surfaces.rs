@@ -25,15 +25,7 @@ async fn refusal(who: &Keys, info_hash: &str) -> Option<String> {
 
 /// The Torznab answer to `who` searching `q`.
 async fn torznab(server: &Server, who: &Keys, q: &str) -> String {
-    let url = server.url(&format!("/api?t=search&q={q}&apikey={}", who.api_key));
-    client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    torznab_search(server, &who.api_key, q).await.1
 }
 
 /// Alice shares one torrent; Bob finds it and both may announce it.

@@ -17,6 +17,8 @@ mod dashboard_browser;
 mod dashboard_http;
 mod faults;
 mod hostile_input;
+#[cfg(all(feature = "mysql", feature = "redis"))]
+mod instances;
 mod key_card;
 #[cfg(feature = "mysql")]
 mod legacy_import;

@@ -4,17 +4,6 @@
 
 use crate::harness::*;
 
-/// A Torznab search by `key`; the answer's body.
-#[cfg(feature = "mysql")]
-async fn torznab(server: &Server, key: &str, q: &str) -> (u16, String) {
-    let resp = client()
-        .get(server.url(&format!("/api?t=search&q={q}&apikey={key}")))
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
 /// Starting must fail with exit 1 and one line; that line and all output.
 fn refused_start(env: &[(&str, &str)]) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -98,7 +87,7 @@ mod with_mariadb {
         let ih = info_hash_hex(&torrent);
         let meta = json!({"category": 2040, "title": "Heat (1995) [Bluray-1080p]-GRP"});
         upload_new(&server, &alice.api_key, torrent.clone(), meta.clone()).await;
-        let (status, body) = torznab(&server, &bob.api_key, "heat").await;
+        let (status, body) = torznab_search(&server, &bob.api_key, "heat").await;
         assert_eq!(status, 200, "{body}");
         assert!(body.contains(&ih), "{body}");
         assert!(server.stop().success());
@@ -106,7 +95,7 @@ mod with_mariadb {
         assert!(!dir.path().join(privateindexer::store::STORE_FILE).exists());
 
         let server = Server::start_with(dir.path(), &env);
-        let (status, body) = torznab(&server, &bob.api_key, "heat").await;
+        let (status, body) = torznab_search(&server, &bob.api_key, "heat").await;
         assert_eq!(status, 200, "{body}");
         assert!(
             body.contains(&ih),
@@ -143,7 +132,7 @@ mod with_mariadb {
             json!({"category": 2040, "title": "Ronin (1998)"}),
         )
         .await;
-        let (_, body) = torznab(&server, &bob.api_key, "ronin").await;
+        let (_, body) = torznab_search(&server, &bob.api_key, "ronin").await;
         assert!(body.contains(&kept_ih), "{body}");
 
         db.stop();
@@ -175,7 +164,7 @@ mod with_mariadb {
         let err: serde_json::Value = resp.json().await.unwrap();
         assert!(err["error"].as_str().is_some(), "{err}");
         // Searches are answered from the in-memory index and the last known records.
-        let (status, body) = torznab(&server, &bob.api_key, "ronin").await;
+        let (status, body) = torznab_search(&server, &bob.api_key, "ronin").await;
         assert_eq!(status, 200, "{body}");
         assert!(body.contains(&kept_ih), "{body}");
         assert!(
@@ -187,13 +176,13 @@ mod with_mariadb {
         db.resume();
         // The same call works again once the database is back; what was acknowledged is there.
         upload_new(&server, &alice.api_key, late, meta).await;
-        let (_, body) = torznab(&server, &bob.api_key, "collateral").await;
+        let (_, body) = torznab_search(&server, &bob.api_key, "collateral").await;
         assert!(body.contains(&late_ih), "{body}");
         assert!(server.stop().success());
         let server = Server::start_with(dir.path(), &[("STORE_URL", url.as_str())]);
-        let (_, body) = torznab(&server, &bob.api_key, "ronin").await;
+        let (_, body) = torznab_search(&server, &bob.api_key, "ronin").await;
         assert!(body.contains(&kept_ih), "{body}");
-        let (_, body) = torznab(&server, &bob.api_key, "collateral").await;
+        let (_, body) = torznab_search(&server, &bob.api_key, "collateral").await;
         assert!(body.contains(&late_ih), "{body}");
     }
 
@@ -254,7 +243,7 @@ mod with_mariadb {
 
         // On MySQL: the same keys work (key hashes and the server secret came along), grabs counted.
         let server = Server::start_with(&b, &[("STORE_URL", url.as_str())]);
-        let (status, body) = torznab(&server, &bob.api_key, "thief").await;
+        let (status, body) = torznab_search(&server, &bob.api_key, "thief").await;
         assert_eq!(status, 200);
         assert!(body.contains(&ih), "{body}");
         assert!(body.contains("name=\"grabs\" value=\"1\""), "{body}");
@@ -276,7 +265,7 @@ mod with_mariadb {
         let out = admin(&["migrate", "--from", &url, "--to", &back]);
         assert!(out.status.success(), "{out:?}");
         let server = Server::start(&b);
-        let (_, body) = torznab(&server, &bob.api_key, "thief").await;
+        let (_, body) = torznab_search(&server, &bob.api_key, "thief").await;
         assert!(
             body.contains(&ih) && body.contains("name=\"grabs\" value=\"2\""),
             "{body}"

@@ -262,8 +262,8 @@ impl CatalogListener for SearchIndex {
         self.upsert(record);
     }
 
-    fn torrent_removed(&self, record: &TorrentRecord) {
-        self.remove(&record.info_hash);
+    fn torrent_removed(&self, info_hash: &[u8; 20], _info_hash_v2: Option<&[u8; 32]>) {
+        self.remove(info_hash);
     }
 
     fn torrent_liveness(&self, info_hash: &[u8; 20], dead: bool) {

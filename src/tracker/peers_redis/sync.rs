@@ -229,6 +229,8 @@ impl Syncer {
                 break;
             }
         }
+        // Swarms new here (a torrent another instance uploaded) may have peers already.
+        changed.extend(swarms.take_wanted());
         changed.sort_unstable();
         changed.dedup();
         changed.retain(|ih| base(ih).is_some());

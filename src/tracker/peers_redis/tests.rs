@@ -172,3 +172,22 @@ async fn redis_down_announces_are_answered_and_queued_changes_replayed() {
         "A sees B's leecher"
     );
 }
+
+#[tokio::test]
+async fn a_swarm_new_here_gets_the_peers_another_instance_already_wrote() {
+    let Some(redis) = Redis::start(None) else {
+        return;
+    };
+    let (mut a, mut b) = (Instance::new(&redis), Instance::new(&redis));
+    announce(&a.swarms, &up(1, 0, Event::Started));
+    a.tick().await;
+    // B does not know the torrent yet: the feed entry passes it by.
+    let now = crate::core::clock::now();
+    let t = b.syncer.tick(&b.swarms, |_| None, now).await;
+    assert_eq!(t.merged, 0);
+    assert_eq!(b.swarms.scrape(&IH), None);
+    // B hears of the torrent (the catalog feed): its next tick reads the swarm's peers.
+    b.swarms.want_remote(&IH);
+    assert_eq!(b.tick().await.merged, 1);
+    assert_eq!(b.swarms.scrape(&IH), Some((1, 0, 0)));
+}

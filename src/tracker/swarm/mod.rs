@@ -158,6 +158,8 @@ pub struct Swarms {
     shared: bool,
     /// Seconds another instance counts a peer after its announce (PEER_STALE_SECONDS).
     ad_ttl: i64,
+    /// Swarms new here whose other-instance peers the next sync reads (`want_remote`).
+    wanted: Mutex<Vec<[u8; 20]>>,
 }
 
 impl Default for Swarms {
@@ -167,6 +169,7 @@ impl Default for Swarms {
             members: (0..MEMBER_SHARDS).map(|_| Mutex::default()).collect(),
             shared: false,
             ad_ttl: 0,
+            wanted: Mutex::default(),
         }
     }
 }

@@ -97,6 +97,19 @@ impl Swarms {
         swarm.set_remote_peers(peers);
     }
 
+    /// Asks the next sync for swarm `ih`'s peers in the shared store: a torrent this
+    /// instance just heard of (another instance's upload) may have peers there already.
+    pub fn want_remote(&self, ih: &[u8; 20]) {
+        if self.shared {
+            lock(&self.wanted).push(*ih);
+        }
+    }
+
+    /// The swarms asked for since the last call.
+    pub fn take_wanted(&self) -> Vec<[u8; 20]> {
+        std::mem::take(&mut *lock(&self.wanted))
+    }
+
     /// Drops other instances' peers whose time ran out by wall clock `now`.
     pub fn prune_remote(&self, now: i64) {
         for shard in self.shards.iter() {

@@ -12,6 +12,8 @@ pub mod fake_arr;
 #[cfg(feature = "mysql")]
 pub mod mariadb;
 pub mod panel;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod server;
 pub mod sockets;
 

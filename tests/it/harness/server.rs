@@ -323,6 +323,16 @@ pub async fn api_get(server: &Server, path: &str, key: &str) -> reqwest::Respons
         .unwrap()
 }
 
+/// A Torznab `t=search&q=…` by the member with `key`: status and body.
+pub async fn torznab_search(server: &Server, key: &str, q: &str) -> (u16, String) {
+    let resp = client()
+        .get(server.url(&format!("/api?t=search&q={q}&apikey={key}")))
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
 /// The status of a torrent's download for the member with `key`.
 pub async fn download_status(server: &Server, ih: &str, key: &str) -> u16 {
     api_get(server, &format!("/api/v1/torrents/{ih}/download"), key)

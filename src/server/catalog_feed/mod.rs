@@ -1,0 +1,266 @@
+//! The catalogue change feed between server instances (`PEERS_URL=redis://…`,
+//! feature `redis`): each instance appends its catalogue changes (ids only) to the
+//! Redis stream `pi:catalog` and follows the other instances' entries with a
+//! blocking read, so its search index, tracker and panel list apply an upload,
+//! removal or member change made elsewhere within about a second, from the record
+//! in the shared store. Requests never wait on Redis: changes queue in memory
+//! (bounded) and a writer task sends them; while Redis is down they wait there.
+
+pub mod wire;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+
+use crate::app::state::AppState;
+use crate::core::catalog::{CatalogChange, ChangeFeed};
+use crate::tracker::peers_url::PeersUrl;
+
+/// Changes queued at most while Redis is away; beyond that a change is dropped
+/// (the other instances see it at their next start).
+pub const MAX_QUEUED: usize = 100_000;
+/// Entries the stream keeps (trimmed approximately): minutes of changes.
+const STREAM_LEN: usize = 100_000;
+/// Changes sent in one pipeline, entries taken by one read.
+const BATCH: usize = 500;
+/// How long one read waits for new entries, and the retry pace while Redis is down.
+const BLOCK: Duration = Duration::from_secs(1);
+/// How far back before the views were built from the store the reader starts:
+/// changes made elsewhere while this instance was loading are applied too.
+const REPLAY: Duration = Duration::from_secs(5);
+
+/// Where the reader starts, taken before the views are built from the store:
+/// REPLAY before now, as Unix milliseconds.
+pub fn since_ms() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    now.saturating_sub(REPLAY).as_millis() as u64
+}
+
+/// XREAD's answer: per stream, its entries as (id, flat field/value list).
+type Reply = Option<Vec<(Vec<u8>, Vec<(String, Vec<Vec<u8>>)>)>>;
+
+/// This instance's side of the feed: what requests publish into.
+pub struct Feed {
+    instance: u64,
+    queue: Mutex<VecDeque<CatalogChange>>,
+    queued: tokio::sync::Notify,
+    /// Changes dropped because the queue was full, since the last successful write.
+    dropped: AtomicUsize,
+}
+
+impl Feed {
+    pub fn new() -> Arc<Feed> {
+        Arc::new(Feed {
+            instance: rand::random(),
+            queue: Mutex::new(VecDeque::new()),
+            queued: tokio::sync::Notify::new(),
+            dropped: AtomicUsize::new(0),
+        })
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<CatalogChange>> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ChangeFeed for Feed {
+    fn publish(&self, change: CatalogChange) {
+        let mut q = self.queue();
+        if q.len() >= MAX_QUEUED {
+            if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+                tracing::error!(
+                    queued = q.len(),
+                    "catalog feed queue full: changes are dropped; the other instances see \
+                     them when they restart"
+                );
+            }
+            return;
+        }
+        q.push_back(change);
+        drop(q);
+        self.queued.notify_one();
+    }
+}
+
+fn connection(url: &PeersUrl) -> anyhow::Result<ConnectionManager> {
+    let client = redis::Client::open(url.secret())
+        .map_err(|e| anyhow::anyhow!("PEERS_URL {url}: {}", e.category()))?;
+    // A read blocks up to BLOCK: the response timeout leaves it room.
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_number_of_retries(1)
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(BLOCK + Duration::from_secs(2)));
+    ConnectionManager::new_lazy_with_config(client, config)
+        .map_err(|e| anyhow::anyhow!("PEERS_URL {url}: {}", e.category()))
+}
+
+/// Logs a change of reachability once, not every retry.
+struct Reach {
+    what: &'static str,
+    down: bool,
+}
+
+impl Reach {
+    fn failed(&mut self, e: &redis::RedisError, queued: usize) {
+        if !self.down {
+            tracing::warn!(
+                error = %e,
+                queued,
+                "catalog feed (Redis) unreachable: {}",
+                self.what
+            );
+        }
+        self.down = true;
+    }
+
+    /// True when it had been down.
+    fn ok(&mut self) -> bool {
+        std::mem::replace(&mut self.down, false)
+    }
+}
+
+/// Runs the writer and the reader until the process ends. `since_ms` is the wall
+/// clock (Unix milliseconds) from which other instances' entries are applied.
+pub fn spawn(
+    state: Arc<AppState>,
+    feed: Arc<Feed>,
+    url: &PeersUrl,
+    since_ms: u64,
+) -> anyhow::Result<[tokio::task::JoinHandle<()>; 2]> {
+    let (out, inn) = (connection(url)?, connection(url)?);
+    tracing::info!(
+        stream = wire::STREAM,
+        "catalog changes shared through Redis"
+    );
+    Ok([
+        tokio::spawn(write_loop(feed.clone(), out)),
+        tokio::spawn(read_loop(state, feed.instance, inn, since_ms)),
+    ])
+}
+
+async fn write_loop(feed: Arc<Feed>, mut conn: ConnectionManager) {
+    let mut reach = Reach {
+        what: "catalogue changes are queued for the other instances until it is back",
+        down: false,
+    };
+    let mut replayed = 0usize;
+    loop {
+        let batch: Vec<CatalogChange> = feed.queue().iter().take(BATCH).copied().collect();
+        if batch.is_empty() {
+            feed.queued.notified().await;
+            continue;
+        }
+        let mut pipe = redis::pipe();
+        for change in &batch {
+            let cmd = pipe
+                .cmd("XADD")
+                .arg(wire::STREAM)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(STREAM_LEN)
+                .arg("*");
+            for (field, value) in wire::encode(feed.instance, change) {
+                cmd.arg(field).arg(value);
+            }
+            cmd.ignore();
+        }
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => {
+                let left = {
+                    let mut q = feed.queue();
+                    q.drain(..batch.len());
+                    q.len()
+                };
+                if reach.down {
+                    replayed += batch.len();
+                    if left == 0 {
+                        reach.ok();
+                        tracing::info!(
+                            replayed,
+                            dropped = feed.dropped.swap(0, Ordering::Relaxed),
+                            "catalog feed (Redis) reachable again: queued catalogue changes written"
+                        );
+                        replayed = 0;
+                    }
+                }
+            }
+            Err(e) => {
+                reach.failed(&e, feed.queue().len());
+                tokio::time::sleep(BLOCK).await;
+            }
+        }
+    }
+}
+
+async fn read_loop(state: Arc<AppState>, me: u64, mut conn: ConnectionManager, since_ms: u64) {
+    let mut reach = Reach {
+        what: "other instances' catalogue changes reach this one when it is back",
+        down: false,
+    };
+    let mut at = format!("{since_ms}-0");
+    // Changes whose record could not be read (the store unreachable), applied again.
+    let mut retry: Vec<CatalogChange> = Vec::new();
+    let mut retry_logged = false;
+    loop {
+        let reply: Result<Reply, _> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(BATCH)
+            .arg("BLOCK")
+            .arg(BLOCK.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(wire::STREAM)
+            .arg(&at)
+            .query_async(&mut conn)
+            .await;
+        let entries = match reply {
+            Ok(r) => {
+                if reach.ok() {
+                    tracing::info!("catalog feed (Redis) reachable again");
+                }
+                r.and_then(|streams| streams.into_iter().next())
+                    .map(|(_, entries)| entries)
+                    .unwrap_or_default()
+            }
+            Err(e) => {
+                reach.failed(&e, retry.len());
+                tokio::time::sleep(BLOCK).await;
+                continue;
+            }
+        };
+        let mut changes = std::mem::take(&mut retry);
+        for (id, fields) in entries {
+            match wire::decode(&fields) {
+                Ok((instance, _)) if instance == me => {}
+                Ok((_, change)) => changes.push(change),
+                Err(e) => tracing::warn!(entry = %id, error = %e, "skipped a catalog feed entry"),
+            }
+            at = id;
+        }
+        let mut pending = changes.into_iter();
+        while let Some(change) = pending.next() {
+            if let Err(e) = state.catalog().apply(change).await {
+                // The store is unreachable: this change and the rest wait for the next round.
+                if !retry_logged {
+                    tracing::warn!(
+                        ?change,
+                        error = &e as &dyn std::error::Error,
+                        "cannot apply other instances' catalogue changes yet (kept for the next read)"
+                    );
+                    retry_logged = true;
+                }
+                retry.push(change);
+                retry.extend(pending);
+                retry.truncate(MAX_QUEUED);
+                break;
+            }
+        }
+        if retry.is_empty() && std::mem::take(&mut retry_logged) {
+            tracing::info!("other instances' catalogue changes applied again");
+        }
+    }
+}
