@@ -12,6 +12,9 @@
 
 // The integration tests' harness, of which this bench uses `free_port`.
 #[allow(dead_code)]
+#[path = "support/procstat.rs"]
+mod procstat;
+#[allow(dead_code)]
 #[path = "../tests/it/harness/server.rs"]
 mod server;
 
@@ -72,30 +75,6 @@ fn record(ih: [u8; 20], uploader: u64) -> TorrentRecord {
     }
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system, all threads) a process has used so far, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised name: utime and stime are the 12th and 13th.
-    let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let ticks: u64 = after_name
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse::<u64>().ok())
-        .sum();
-    ticks as f64 / clock_ticks_per_sec()
-}
-
 /// CPU time (user + system) of all waited-for children so far, in seconds.
 fn children_cpu_secs() -> f64 {
     // SAFETY: getrusage only writes the rusage struct it is given.
@@ -106,18 +85,6 @@ fn children_cpu_secs() -> f64 {
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TCK.get_or_init(|| {
-        Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    })
 }
 
 struct Killed(Child);
@@ -161,7 +128,7 @@ struct Run {
 
 /// One wrk run against `port`; `pid` is the tracker process whose CPU time is measured.
 fn wrk(dir: &Path, port: u16, pid: u32, close: bool, secs: u64) -> Run {
-    let cpu_before = cpu_secs(pid);
+    let cpu_before = procstat::cpu_secs(pid);
     let wrk_before = children_cpu_secs();
     let threads = env_num("BENCH_THREADS", 1);
     let conns = env_num("BENCH_CONNS", 64);
@@ -180,7 +147,7 @@ fn wrk(dir: &Path, port: u16, pid: u32, close: bool, secs: u64) -> Run {
         .env("BENCH_PEERS", env_num("BENCH_PEERS", 20_000).to_string())
         .output()
         .expect("run wrk");
-    let cpu = cpu_secs(pid) - cpu_before;
+    let cpu = procstat::cpu_secs(pid) - cpu_before;
     let wrk_cpu = children_cpu_secs() - wrk_before;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
@@ -413,10 +380,13 @@ fn main() {
         eprintln!("{line}");
     }
     let medians: Vec<Run> = runs.into_iter().map(median).collect();
-    let (ours_rss, ot_rss) = (rss_kib(ours_pid), rss_kib(ot_pid));
+    let (ours_rss, ot_rss) = (
+        procstat::status_kib(ours_pid, "VmRSS:"),
+        procstat::status_kib(ot_pid, "VmRSS:"),
+    );
     let redis_rss = redis
         .as_ref()
-        .map(|r| rss_kib(r.server.0.id()))
+        .map(|r| procstat::status_kib(r.server.0.id(), "VmRSS:"))
         .unwrap_or(0);
     drop(redis);
     drop(ours);
@@ -547,11 +517,11 @@ fn memory_of_100k_peers() {
     let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(dir.path()).unwrap());
     let tracker = Tracker::new(store, TrackerConfig::default()).unwrap();
     let me = std::process::id();
-    let before = rss_kib(me);
+    let before = procstat::status_kib(me, "VmRSS:");
     for t in 0..10_000 {
         tracker.torrent_stored(&record(bench_hash(t), 1));
     }
-    let registered = rss_kib(me);
+    let registered = procstat::status_kib(me, "VmRSS:");
     let counters = Counters::default();
     let start = Instant::now();
     let mut picked = Picked::default();
@@ -581,7 +551,7 @@ fn memory_of_100k_peers() {
             .unwrap();
     }
     let took = start.elapsed();
-    let after = rss_kib(me);
+    let after = procstat::status_kib(me, "VmRSS:");
     println!("\n## Memory: 100k peers across 10k torrents (in-process, RSS delta)\n");
     println!("| what | RSS delta |");
     println!("|---|---:|");
