@@ -19,6 +19,9 @@ mod client;
 #[path = "../tests/it/harness/fake_arr.rs"]
 mod fake_arr;
 #[allow(dead_code)]
+#[path = "support/procstat.rs"]
+mod procstat;
+#[allow(dead_code)]
 #[path = "../tests/it/harness/server.rs"]
 mod server;
 #[path = "support/synthetic.rs"]
@@ -35,21 +38,6 @@ const PYTHON: &str = "/usr/bin/python3";
 const KEY: &str = "bench0123456789abcdef0123456789ab";
 const USER: &str = "bench";
 const PASSWORD: &str = "bench password";
-
-/// utime + stime of a running process, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |r| r.1);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    let ticks = f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0);
-    // SAFETY: sysconf only reads a constant.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    ticks as f64 / hz
-}
 
 /// The one file under `dir` (a single-file torrent's download).
 fn only_file(dir: &Path) -> PathBuf {
@@ -190,7 +178,7 @@ async fn ours(
         alice.child.as_ref().unwrap().id(),
         bob.child.as_ref().unwrap().id(),
     );
-    let (a0, b0) = (cpu_secs(alice_pid), cpu_secs(bob_pid));
+    let (a0, b0) = (procstat::cpu_secs(alice_pid), procstat::cpu_secs(bob_pid));
     let t0 = Instant::now();
     let form = reqwest::multipart::Form::new()
         .part(
@@ -235,8 +223,8 @@ async fn ours(
     }
     let run = Run {
         secs: t0.elapsed().as_secs_f64(),
-        seeder_cpu: cpu_secs(alice_pid) - a0,
-        leecher_cpu: cpu_secs(bob_pid) - b0,
+        seeder_cpu: procstat::cpu_secs(alice_pid) - a0,
+        leecher_cpu: procstat::cpu_secs(bob_pid) - b0,
     };
     let (st, log) = bob.stop();
     assert!(st.success(), "{log}");
@@ -260,7 +248,7 @@ fn reference(torrent: &Path, movie_dir: &Path, tmp: &Path) -> Run {
         .read_line(&mut line)
         .unwrap();
     assert_eq!(line.trim(), "seeding", "reference seeder did not start");
-    let s0 = cpu_secs(seeder.id());
+    let s0 = procstat::cpu_secs(seeder.id());
     let mut leecher = Command::new(PYTHON)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/seeder_leech.py"))
         .arg(torrent)
@@ -273,7 +261,7 @@ fn reference(torrent: &Path, movie_dir: &Path, tmp: &Path) -> Run {
     BufReader::new(leecher.stdout.take().unwrap())
         .read_line(&mut out)
         .unwrap();
-    let seeder_cpu = cpu_secs(seeder.id()) - s0;
+    let seeder_cpu = procstat::cpu_secs(seeder.id()) - s0;
     let (status, leecher_cpu) = wait_cpu(&mut leecher);
     assert_eq!(status, 0, "reference leecher failed");
     let _ = seeder.kill();

@@ -12,8 +12,11 @@
 //!    python3-libtorrent seeder of the same file (the reference: libtorrent's
 //!    high_performance_seed settings, TCP only; see benches/lt_seed.py), in
 //!    BENCH_UPLOAD_ROUNDS (default 3) alternating rounds; the median is reported
-//!    with the seeder's and the leecher's CPU seconds. BENCH_BASELINE_BIN adds an
-//!    older `privateindexer` build's seeder to each round.
+//!    with the seeder's CPU seconds per GiB sent (utime + stime of the seeding
+//!    process over the download, `/proc/PID/stat`; libtorrent's threads run in
+//!    the reference's python process) and the leecher's CPU seconds.
+//!    BENCH_BASELINE_BIN adds an older `privateindexer` build's seeder to each
+//!    round.
 //!
 //! Run: `cargo bench --bench seeder` (release build; needs python3-libtorrent).
 
@@ -24,6 +27,8 @@ mod client;
 #[allow(dead_code)]
 #[path = "../tests/it/harness/fake_arr.rs"]
 mod fake_arr;
+#[path = "support/procstat.rs"]
+mod procstat;
 #[allow(dead_code)]
 #[path = "../tests/it/harness/server.rs"]
 mod server;
@@ -139,30 +144,6 @@ async fn wait_seeders(s: &Swarm, n: u64, log: &std::sync::Mutex<String>) {
     }
 }
 
-fn proc_field(pid: u32, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// utime + stime of a process, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |r| r.1);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    let ticks = f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0);
-    // SAFETY: sysconf only reads a constant.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    ticks as f64 / hz
-}
-
 fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
@@ -195,11 +176,11 @@ async fn scale(n: u64, size: u64, idle: u64) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let cpu0 = cpu_secs(pid);
+    let cpu0 = procstat::cpu_secs(pid);
     tokio::time::sleep(Duration::from_secs(idle)).await;
-    let idle_cpu = cpu_secs(pid) - cpu0;
-    let rss = proc_field(pid, "VmRSS:");
-    let hwm = proc_field(pid, "VmHWM:");
+    let idle_cpu = procstat::cpu_secs(pid) - cpu0;
+    let rss = procstat::status_kib(pid, "VmRSS:");
+    let hwm = procstat::status_kib(pid, "VmHWM:");
     let held = fds(pid);
     let stop = stop_timed(&mut child);
     let text = log.lock().unwrap().clone();
@@ -267,11 +248,11 @@ struct Run {
 
 /// The leecher's download from a seeder already running as `pid`.
 fn timed_leech(pid: u32, torrent: &Path, dir: &Path) -> Run {
-    let cpu0 = cpu_secs(pid);
+    let cpu0 = procstat::cpu_secs(pid);
     let (secs, leecher_cpu) = leech(torrent, dir);
     Run {
         secs,
-        seeder_cpu: cpu_secs(pid) - cpu0,
+        seeder_cpu: procstat::cpu_secs(pid) - cpu0,
         leecher_cpu,
     }
 }
@@ -350,16 +331,29 @@ async fn upload(mib: u64, rounds: u64) {
         .into_iter()
         .map(|(n, _)| n)
         .chain(["python3-libtorrent seeder (high_performance_seed, TCP)".to_string()]);
-    let reference = median(runs[runs.len() - 1].iter().map(|r| r.secs).collect());
+    let bytes = mib << 20;
+    let per_gib = |r: &[Run]| {
+        median(
+            r.iter()
+                .map(|r| procstat::per_gib(r.seeder_cpu, bytes))
+                .collect(),
+        )
+    };
+    let reference = &runs[runs.len() - 1];
+    let (ref_secs, ref_cpu) = (
+        median(reference.iter().map(|r| r.secs).collect()),
+        per_gib(reference),
+    );
     for (name, r) in names.zip(&runs) {
         let secs = median(r.iter().map(|r| r.secs).collect());
         let each: Vec<String> = r.iter().map(|r| format!("{:.2}", r.secs)).collect();
+        let cpu = per_gib(r);
         println!(
-            "| {name} | {secs:.2} s ({}) | {:.0} MiB/s | {:.2}x | {:.2} s | {:.2} s |",
+            "| {name} | {secs:.2} s ({}) | {:.0} MiB/s | {:.2}x | {cpu:.2} s/GiB | {:.2}x | {:.2} s |",
             each.join(", "),
             mib as f64 / secs,
-            reference / secs,
-            median(r.iter().map(|r| r.seeder_cpu).collect()),
+            ref_secs / secs,
+            cpu / ref_cpu,
             median(r.iter().map(|r| r.leecher_cpu).collect()),
         );
     }
@@ -387,9 +381,9 @@ async fn main() {
     }
     if mib > 0 {
         println!(
-            "| {mib} MiB to a python3-libtorrent leecher | median time (each of {rounds} rounds) | rate | vs reference | seeder CPU | leecher CPU |"
+            "| {mib} MiB to a python3-libtorrent leecher | median time (each of {rounds} rounds) | rate | speed vs reference | seeder CPU per GiB sent | CPU vs reference | leecher CPU |"
         );
-        println!("|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|");
         upload(mib, rounds).await;
     }
 }

@@ -13,6 +13,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 mod catalog;
+#[allow(dead_code)]
+#[path = "../support/procstat.rs"]
+mod procstat;
 mod sqlite;
 
 use privateindexer::store::{RedbStore, TorrentRecord};
@@ -65,15 +68,6 @@ struct Row {
     ours: Vec<f64>,
     totals: Vec<usize>,
     baseline: Vec<f64>,
-}
-
-fn proc_status(pid: u32, field: &str) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .map(|l| l[field.len()..].trim().to_string())
-        .unwrap_or_else(|| "?".into())
 }
 
 fn main() {
@@ -329,8 +323,8 @@ fn main() {
             baseline: Vec::new(),
         });
     }
-    let rss = proc_status(pid, "VmRSS:");
-    let hwm = proc_status(pid, "VmHWM:");
+    let rss = procstat::status_kib(pid, "VmRSS:");
+    let hwm = procstat::status_kib(pid, "VmHWM:");
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(pid.to_string())
@@ -464,7 +458,7 @@ fn main() {
     println!();
     println!("- server start-up over the {n}-torrent store (process start → listening): {startup:.2?} ({index_line})");
     println!("- the same index built in the benchmark's own process: {index_build:.2?}");
-    println!("- server memory after the run: VmRSS {rss}, peak VmHWM {hwm} (the index's own share is in the start-up line; the rest is mostly the store's page cache)");
+    println!("- server memory after the run: VmRSS {rss} kB, peak VmHWM {hwm} kB (the index's own share is in the start-up line; the rest is mostly the store's page cache)");
     if let Some(t) = baseline_load {
         println!(
             "- baseline: SQLite {} via `{}` (CLI `.timer`, in-process, no HTTP; 30 queries per kind; 1 ms resolution); import + indexes took {t:.1?}",

@@ -12,6 +12,9 @@
 
 // The integration tests' harness, of which this bench uses `free_port`.
 #[allow(dead_code)]
+#[path = "../support/procstat.rs"]
+mod procstat;
+#[allow(dead_code)]
 #[path = "../../tests/it/harness/server.rs"]
 mod server;
 

@@ -24,28 +24,10 @@ pub fn have(tool: &str) -> bool {
 }
 
 pub fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    crate::procstat::status_kib(pid, "VmRSS:")
 }
 
-/// CPU time (user + system, all threads) a process has used so far, in seconds.
-pub fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised name: utime and stime are the 12th and 13th.
-    let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let ticks: u64 = after_name
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse::<u64>().ok())
-        .sum();
-    ticks as f64 / clock_ticks_per_sec()
-}
+pub use crate::procstat::cpu_secs;
 
 /// CPU time (user + system) of all waited-for children so far, in seconds.
 pub fn children_cpu_secs() -> f64 {
@@ -57,18 +39,6 @@ pub fn children_cpu_secs() -> f64 {
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TCK.get_or_init(|| {
-        Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    })
 }
 
 pub struct Killed(pub Child);

@@ -3,8 +3,8 @@
 //! with no copy in between.
 
 use std::io::IoSlice;
-use std::sync::Arc;
 
+use bytes::Bytes;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::wire::{self, Block};
@@ -15,9 +15,8 @@ const MAX_FRAMES: usize = 256;
 
 struct Frame {
     header: [u8; wire::PIECE_HEADER],
-    piece: Arc<[u8]>,
-    begin: usize,
-    len: usize,
+    /// The block: a view into its verified piece.
+    block: Bytes,
 }
 
 #[derive(Default)]
@@ -28,13 +27,12 @@ pub struct Batch {
 
 impl Batch {
     /// Adds block `b` of `piece`; the request was checked to lie inside it.
-    pub fn push(&mut self, b: Block, piece: Arc<[u8]>) {
+    pub fn push(&mut self, b: Block, piece: &Bytes) {
+        let begin = b.begin as usize;
         self.bytes += wire::PIECE_HEADER + b.len as usize;
         self.frames.push(Frame {
             header: wire::piece_header(b),
-            piece,
-            begin: b.begin as usize,
-            len: b.len as usize,
+            block: piece.slice(begin..begin + b.len as usize),
         });
     }
 
@@ -49,7 +47,7 @@ impl Batch {
             let mut slices = Vec::with_capacity(self.frames.len() * 2);
             for f in &self.frames {
                 slices.push(IoSlice::new(&f.header));
-                slices.push(IoSlice::new(&f.piece[f.begin..f.begin + f.len]));
+                slices.push(IoSlice::new(&f.block));
             }
             let mut rest = &mut slices[..];
             while !rest.is_empty() {
@@ -83,7 +81,7 @@ mod tests {
             s.read_to_end(&mut all).await.unwrap();
             all
         });
-        let pieces: Vec<Arc<[u8]>> = (0..2u8)
+        let pieces: Vec<Bytes> = (0..2u8)
             .map(|p| (0..1 << 20).map(|i| (i % 251) as u8 ^ p).collect())
             .collect();
         let mut sent = Vec::new();
@@ -99,7 +97,7 @@ mod tests {
                     begin,
                     len,
                 };
-                batch.push(b, pieces[b.index as usize].clone());
+                batch.push(b, &pieces[b.index as usize]);
                 sent.push(b);
             }
             assert!(batch.is_full(usize::MAX), "the slice limit fills a batch");

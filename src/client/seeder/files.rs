@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::num::NonZeroUsize;
-use std::os::unix::fs::FileExt;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -111,17 +111,19 @@ impl OpenFiles {
         }
     }
 
-    /// Reads exactly `buf.len()` bytes at `offset` (pread: no shared file position).
+    /// Appends exactly `n` bytes read at `offset` to `buf` (pread: no shared
+    /// file position). On an error `buf` may hold part of them.
     pub fn read_at(
         &self,
         path: &Path,
         len: u64,
         mtime: i64,
         offset: u64,
-        buf: &mut [u8],
+        n: usize,
+        buf: &mut Vec<u8>,
     ) -> Result<(), FileError> {
         let file = self.get(path, len, mtime)?;
-        file.read_exact_at(buf, offset).map_err(|e| {
+        pread_append(&file, offset, n, buf).map_err(|e| {
             self.close(path);
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
                 // Shrunk under us since it was opened.
@@ -135,6 +137,38 @@ impl OpenFiles {
             }
         })
     }
+}
+
+/// `read_exact_at` straight into the spare capacity of `buf`: a piece's
+/// buffer is not zero-filled first only to be overwritten (that memset cost
+/// about 0.1 s of CPU per GiB sent).
+fn pread_append(file: &File, mut offset: u64, n: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.reserve_exact(n);
+    let end = buf.len() + n;
+    while buf.len() < end {
+        let want = end - buf.len();
+        let spare = &mut buf.spare_capacity_mut()[..want];
+        let at = libc::off_t::try_from(offset).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+        // SAFETY: `spare` is writable memory owned by `buf`, and pread writes
+        // at most `spare.len()` bytes into it.
+        let r =
+            unsafe { libc::pread(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len(), at) };
+        let got = match usize::try_from(r) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(got) => got,
+            Err(_) => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+        };
+        // SAFETY: pread initialised these `got` bytes (got <= spare.len()).
+        unsafe { buf.set_len(buf.len() + got) };
+        offset += got as u64;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -152,22 +186,38 @@ mod tests {
             stamps.push((p, mtime_ns(&m)));
         }
         let files = OpenFiles::new(NonZeroUsize::new(2).unwrap());
-        let mut buf = [0u8; 10];
+        let mut buf = Vec::new();
         for (p, mt) in &stamps {
-            files.read_at(p, 100, *mt, 90, &mut buf).unwrap();
+            buf.clear();
+            files.read_at(p, 100, *mt, 90, 10, &mut buf).unwrap();
         }
         assert_eq!(files.held(), 2);
         assert_eq!(buf, [4u8; 10]);
+        // Reads append: a piece spanning two files is two reads into one buffer.
+        files
+            .read_at(&stamps[3].0, 100, stamps[3].1, 0, 5, &mut buf)
+            .unwrap();
+        assert_eq!(buf, [[4u8; 10].as_slice(), &[3; 5]].concat());
         // Past the end: an error, not a short read.
         let (p, mt) = &stamps[0];
-        assert!(files.read_at(p, 100, *mt, 95, &mut buf).is_err());
+        assert!(matches!(
+            files.read_at(p, 100, *mt, 95, 10, &mut Vec::new()),
+            Err(FileError::Size {
+                was: 100,
+                now: 100,
+                ..
+            })
+        ));
+        assert!(files
+            .read_at(p, 100, *mt, u64::MAX, 1, &mut Vec::new())
+            .is_err());
         // Wrong size or mtime: refused before any read.
         assert!(matches!(
-            files.read_at(p, 101, *mt, 0, &mut buf),
+            files.read_at(p, 101, *mt, 0, 1, &mut buf),
             Err(FileError::Size { .. })
         ));
         assert!(matches!(
-            files.read_at(p, 100, mt + 1, 0, &mut buf),
+            files.read_at(p, 100, mt + 1, 0, 1, &mut buf),
             Err(FileError::Modified(_))
         ));
         assert!(matches!(

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -169,7 +170,7 @@ async fn run(
 }
 
 /// A piece being read and verified off the async threads.
-type Load = tokio::task::JoinHandle<Result<Arc<[u8]>, PieceError>>;
+type Load = tokio::task::JoinHandle<Result<Bytes, PieceError>>;
 
 struct Conn {
     shared: Arc<Shared>,
@@ -181,7 +182,7 @@ struct Conn {
     unchoked: bool,
     queue: VecDeque<Block>,
     /// The piece being served, verified.
-    current: Option<(u32, Arc<[u8]>)>,
+    current: Option<(u32, Bytes)>,
     /// The next piece the queue asks for, read and verified while the
     /// current one is written.
     ahead: Option<(u32, Load)>,
@@ -327,7 +328,7 @@ impl Conn {
     }
 
     /// The verified piece `index`: held, read ahead, or read now.
-    async fn piece(&mut self, index: u32) -> Result<Option<Arc<[u8]>>, PeerError> {
+    async fn piece(&mut self, index: u32) -> Result<Option<Bytes>, PeerError> {
         if let Some((i, p)) = &self.current {
             if *i == index {
                 return Ok(Some(p.clone()));
@@ -384,7 +385,7 @@ impl Conn {
                 continue;
             };
             self.shared.limit.take(b.len as usize).await;
-            self.batch.push(b, piece);
+            self.batch.push(b, &piece);
             self.torrent.add_uploaded(u64::from(b.len));
             self.info.add_sent(u64::from(b.len));
         }

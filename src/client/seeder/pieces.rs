@@ -1,10 +1,13 @@
 //! Pieces read from disk and checked against their SHA-1 before any byte of
 //! them is sent; verified pieces stay in an LRU bounded in bytes
 //! (`SEED_PIECE_CACHE`), so a piece asked by several peers is read once.
+//! A piece is one buffer, read into without a copy and shared ([`Bytes`]) by
+//! the cache and every block sent from it.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
+use bytes::Bytes;
 use lru::LruCache;
 use sha1::{Digest, Sha1};
 
@@ -22,7 +25,7 @@ pub enum PieceError {
 }
 
 struct Cached {
-    map: LruCache<([u8; 20], u32), Arc<[u8]>>,
+    map: LruCache<([u8; 20], u32), Bytes>,
     bytes: usize,
 }
 
@@ -44,11 +47,11 @@ impl Pieces {
         }
     }
 
-    fn cached(&self, key: &([u8; 20], u32)) -> Option<Arc<[u8]>> {
+    fn cached(&self, key: &([u8; 20], u32)) -> Option<Bytes> {
         self.cache.lock().ok()?.map.get(key).cloned()
     }
 
-    fn remember(&self, key: ([u8; 20], u32), piece: Arc<[u8]>) {
+    fn remember(&self, key: ([u8; 20], u32), piece: Bytes) {
         let Ok(mut c) = self.cache.lock() else {
             return;
         };
@@ -68,26 +71,30 @@ impl Pieces {
     }
 
     /// A verified piece (blocking: run it off the async threads).
-    pub fn load(&self, t: &Torrent, index: u32) -> Result<Arc<[u8]>, PieceError> {
+    pub fn load(&self, t: &Torrent, index: u32) -> Result<Bytes, PieceError> {
         let key = (t.info_hash, index);
         if let Some(p) = self.cached(&key) {
             return Ok(p);
         }
         let (start, end) = t.layout.piece_range(index as usize);
-        let mut buf = vec![0u8; (end - start) as usize];
-        let mut at = 0usize;
+        let mut buf = Vec::with_capacity((end - start) as usize);
         for seg in t.layout.segments(start, end) {
             let f = &t.layout.files[seg.file];
-            let dst = &mut buf[at..at + seg.len as usize];
-            self.files
-                .read_at(&f.path, f.len, f.mtime_ns, seg.offset, dst)?;
-            at += seg.len as usize;
+            self.files.read_at(
+                &f.path,
+                f.len,
+                f.mtime_ns,
+                seg.offset,
+                seg.len as usize,
+                &mut buf,
+            )?;
         }
         let want = t.piece_hash(index).ok_or(PieceError::Damaged(index))?;
-        if Sha1::digest(&buf).as_slice() != want {
+        if buf.len() as u64 != end - start || Sha1::digest(&buf).as_slice() != want {
             return Err(PieceError::Damaged(index));
         }
-        let piece: Arc<[u8]> = buf.into();
+        // The Vec's own allocation becomes the shared piece: no copy.
+        let piece = Bytes::from(buf);
         self.remember(key, piece.clone());
         Ok(piece)
     }
