@@ -4,19 +4,11 @@
 //! everything) and re-scan (nothing changed). Prints wall time, bytes hashed and
 //! the client's peak RSS (from GNU time). Run: `cargo bench --bench client_scan`.
 
-// The integration tests' harness, of which this bench uses a few helpers.
-#[allow(dead_code)]
-#[path = "../tests/it/harness/fake_arr.rs"]
-mod fake_arr;
-#[allow(dead_code)]
-#[path = "../tests/it/harness/server.rs"]
-mod server;
-#[path = "support/synthetic.rs"]
-mod synthetic;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
+
+use testkit::{fake_arr, server, synthetic};
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -11,26 +11,12 @@
 //! Run: `cargo bench --bench download` (release build; needs python3-libtorrent).
 //! A quick run: `BENCH_DOWNLOAD_MIB=64 cargo bench --bench download`.
 
-// The integration tests' harness, of which this bench uses a few helpers.
-#[allow(dead_code)]
-#[path = "../tests/it/harness/client.rs"]
-mod client;
-#[allow(dead_code)]
-#[path = "../tests/it/harness/fake_arr.rs"]
-mod fake_arr;
-#[allow(dead_code)]
-#[path = "support/procstat.rs"]
-mod procstat;
-#[allow(dead_code)]
-#[path = "../tests/it/harness/server.rs"]
-mod server;
-#[path = "support/synthetic.rs"]
-mod synthetic;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use testkit::{client, fake_arr, procstat, server, synthetic};
 
 use client::RunningClient;
 

@@ -20,25 +20,12 @@
 //!
 //! Run: `cargo bench --bench seeder` (release build; needs python3-libtorrent).
 
-// The integration tests' harness, of which this bench uses a few helpers.
-#[allow(dead_code)]
-#[path = "../tests/it/harness/client.rs"]
-mod client;
-#[allow(dead_code)]
-#[path = "../tests/it/harness/fake_arr.rs"]
-mod fake_arr;
-#[path = "support/procstat.rs"]
-mod procstat;
-#[allow(dead_code)]
-#[path = "../tests/it/harness/server.rs"]
-mod server;
-#[path = "support/synthetic.rs"]
-mod synthetic;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use testkit::{client, fake_arr, procstat, server, synthetic};
 
 const PYTHON: &str = "/usr/bin/python3";
 const KEY: &str = "bench0123456789abcdef0123456789ab";

@@ -13,12 +13,10 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 mod catalog;
-#[allow(dead_code)]
-#[path = "../support/procstat.rs"]
-mod procstat;
 mod sqlite;
 
 use privateindexer::store::{RedbStore, TorrentRecord};
+use testkit::procstat;
 
 use catalog::{catalog, fill_store, record, Rng, COMMON};
 use sqlite::{run_sqlite, sqlite_version};

@@ -10,14 +10,6 @@
 //! third tracker runs too: ours with PEERS_URL on its own redis-server (`--save ''`), the
 //! same store copied, so the cost of the shared peer store shows in the same run.
 
-// The integration tests' harness, of which this bench uses `free_port`.
-#[allow(dead_code)]
-#[path = "../support/procstat.rs"]
-mod procstat;
-#[allow(dead_code)]
-#[path = "../../tests/it/harness/server.rs"]
-mod server;
-
 mod memory;
 mod procs;
 mod wrk;
@@ -27,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
-use server::free_port;
+use testkit::server::free_port;
 use sha1::{Digest, Sha1};
 
 use memory::memory_of_100k_peers;

@@ -24,10 +24,10 @@ pub fn have(tool: &str) -> bool {
 }
 
 pub fn rss_kib(pid: u32) -> u64 {
-    crate::procstat::status_kib(pid, "VmRSS:")
+    testkit::procstat::status_kib(pid, "VmRSS:")
 }
 
-pub use crate::procstat::cpu_secs;
+pub use testkit::procstat::cpu_secs;
 
 /// CPU time (user + system) of all waited-for children so far, in seconds.
 pub fn children_cpu_secs() -> f64 {

@@ -1,7 +1,8 @@
-//! Every integration test in one binary: one link and one shared harness
-//! instead of a test crate (and a copy of the harness) per file.
+//! Every integration test in one binary: one link instead of a test crate
+//! per file. The harness is the testkit crate (testkit/), shared with the
+//! benches.
 
-mod harness;
+use testkit as harness;
 
 mod admin_cli;
 mod architecture;

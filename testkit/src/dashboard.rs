@@ -7,10 +7,10 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::client::{Apps, RunningClient};
-use super::fake_arr::lay_out_library;
-use super::panel::{location, Visitor};
-use super::server::*;
+use crate::client::{Apps, RunningClient};
+use crate::fake_arr::lay_out_library;
+use crate::panel::{location, Visitor};
+use crate::server::*;
 
 pub const USER: &str = "member";
 pub const PASSWORD: &str = "dashboard test password";
@@ -225,7 +225,7 @@ impl Dash {
         let dir = tempfile::tempdir().unwrap();
         let torrent = dir.path().join("t.torrent");
         std::fs::write(&torrent, resp.bytes().await.unwrap()).unwrap();
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/dash_peer.py");
+        let script = repo_root().join("tests/it/dash_peer.py");
         let mut child = std::process::Command::new("/usr/bin/python3")
             .arg(script)
             .arg(&torrent)

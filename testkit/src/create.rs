@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::server::content;
+use crate::server::content;
 use privateindexer::create::{create_torrent, CreateOptions, CreatedTorrent, HashCache};
 
 pub fn write(path: &Path, len: usize, seed: u64) {

@@ -36,7 +36,7 @@ pub fn api(app: &str) -> &'static str {
 
 /// Where the shared fixtures live: `../shared/fixtures` beside the clone.
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/arr")
+    crate::server::repo_root().join("../shared/fixtures/arr")
 }
 
 pub fn read_fixture(rel: &str) -> Value {
@@ -236,5 +236,5 @@ pub fn local(root: &Path, prefix: &str, arr_path: &str) -> PathBuf {
 /// Writes `size` bytes of deterministic content (different per seed).
 pub fn write_file(path: &Path, seed: u64, size: u64) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, super::server::content(seed, size as usize)).unwrap();
+    std::fs::write(path, crate::server::content(seed, size as usize)).unwrap();
 }

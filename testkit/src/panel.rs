@@ -1,7 +1,7 @@
 //! Helpers for the admin panel tests: a browser-like HTTP session (cookies,
 //! CSRF tokens from the pages), without following redirects.
 
-use super::server::{Server, ADMIN_PASSWORD};
+use crate::server::{Server, ADMIN_PASSWORD};
 
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()

@@ -3,7 +3,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,8 +32,38 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_privateindexer")
+/// The repository's root (testkit/ is one of its directories): where the
+/// tests' Python peers and `../shared/fixtures` are found.
+pub fn repo_root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The `privateindexer` binary under test. Only the root package's tests and
+/// benches know `CARGO_BIN_EXE_privateindexer`, so it is found at run time:
+/// `PRIVATEINDEXER_BIN` if set, else beside the running test or bench
+/// (target/<profile>/deps/NAME-HASH → target/<profile>/privateindexer).
+pub fn bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let path = match std::env::var_os("PRIVATEINDEXER_BIN") {
+            Some(p) => PathBuf::from(p),
+            None => {
+                let exe = std::env::current_exe().expect("current_exe");
+                let profile_dir = exe
+                    .parent()
+                    .and_then(Path::parent)
+                    .expect("the test runs from target/<profile>/deps");
+                profile_dir.join("privateindexer")
+            }
+        };
+        assert!(
+            path.is_file(),
+            "privateindexer binary not found at {} (build it with `cargo build`, \
+             or set PRIVATEINDEXER_BIN)",
+            path.display()
+        );
+        path
+    })
 }
 
 /// Sends SIGTERM to a child and waits (generous deadline) for its exit.

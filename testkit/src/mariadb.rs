@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::server::{free_port, sigterm_and_wait};
+use crate::server::{free_port, sigterm_and_wait};
 
 pub struct MariaDb {
     dir: tempfile::TempDir,

@@ -6,7 +6,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::fake_arr::FakeArr;
+use crate::fake_arr::FakeArr;
 
 pub const ARR_KEY: &str = "0123456789abcdef0123456789abcdef";
 
@@ -45,7 +45,7 @@ impl Apps {
 }
 
 fn command(server_url: &str, api_key: &str, data_dir: &Path, env: &[(String, String)]) -> Command {
-    let mut cmd = Command::new(super::server::bin());
+    let mut cmd = Command::new(crate::server::bin());
     cmd.arg("client")
         .env_clear()
         .env("INDEXER_API_URL", server_url)
@@ -55,11 +55,11 @@ fn command(server_url: &str, api_key: &str, data_dir: &Path, env: &[(String, Str
         .env("NO_COLOR", "1")
         // Tests run side by side: each client seeds, downloads and serves its
         // qBittorrent API on its own ports, and downloads into its own folder.
-        .env("TORRENTING_PORT", super::server::free_port().to_string())
-        .env("DOWNLOAD_PORT", super::server::free_port().to_string())
+        .env("TORRENTING_PORT", crate::server::free_port().to_string())
+        .env("DOWNLOAD_PORT", crate::server::free_port().to_string())
         .env(
             "CLIENT_BIND",
-            format!("127.0.0.1:{}", super::server::free_port()),
+            format!("127.0.0.1:{}", crate::server::free_port()),
         )
         .env("DOWNLOADS_DIR", data_dir.join("downloads"))
         // Short watch delays, so a folder event is acted on well within a second.
@@ -137,7 +137,7 @@ impl RunningClient {
 
     /// Sends SIGTERM and waits for the exit; the status and the whole log.
     pub fn stop(mut self) -> (ExitStatus, String) {
-        let status = super::server::sigterm_and_wait(&mut self.child.take().unwrap(), "client");
+        let status = crate::server::sigterm_and_wait(&mut self.child.take().unwrap(), "client");
         // Let the reader thread take the last lines.
         std::thread::sleep(Duration::from_millis(200));
         (status, self.log_text())
@@ -145,7 +145,7 @@ impl RunningClient {
 
     /// Waits (generous deadline) until `pred` holds for the log.
     pub fn wait_log(&self, what: &str, pred: impl Fn(&str) -> bool) {
-        super::server::wait_for_log(|| self.log_text(), what, pred)
+        crate::server::wait_for_log(|| self.log_text(), what, pred)
     }
 }
 
@@ -191,8 +191,8 @@ pub fn snapshot(root: &Path) -> Vec<(PathBuf, u64, Vec<u8>)> {
 }
 
 /// The info-hashes the server holds for this member (sync with an empty list), sorted.
-pub async fn server_hashes(server: &super::server::Server, key: &str) -> Vec<String> {
-    let resp: serde_json::Value = super::server::client()
+pub async fn server_hashes(server: &crate::server::Server, key: &str) -> Vec<String> {
+    let resp: serde_json::Value = crate::server::client()
         .post(server.url("/api/v1/sync"))
         .header("X-Api-Key", key)
         .json(&serde_json::json!({"info_hashes": []}))

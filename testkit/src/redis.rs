@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::server::free_port;
+use crate::server::free_port;
 
 pub struct Redis {
     child: Option<Child>,
