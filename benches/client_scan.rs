@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use testkit::{fake_arr, server, synthetic};
+use testkit::{server, synthetic};
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)

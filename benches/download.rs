@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::{client, fake_arr, procstat, server, synthetic};
+use testkit::{client, procstat, server, synthetic};
 
 use client::RunningClient;
 

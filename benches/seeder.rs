@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::{client, fake_arr, procstat, server, synthetic};
+use testkit::{client, procstat, server, synthetic};
 
 const PYTHON: &str = "/usr/bin/python3";
 const KEY: &str = "bench0123456789abcdef0123456789ab";
