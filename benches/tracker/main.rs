@@ -19,8 +19,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use privateindexer::store::{RedbStore, Store, TorrentMeta, TorrentRecord};
-use testkit::server::free_port;
 use sha1::{Digest, Sha1};
+use testkit::server::free_port;
 
 use memory::memory_of_100k_peers;
 use procs::{env_num, have, http_get, rss_kib, wait_port, Killed};

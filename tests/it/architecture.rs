@@ -113,7 +113,10 @@ fn longer_than(dirs: &[&str], limit: usize) -> (usize, Vec<String>) {
 
 #[test]
 fn no_source_file_exceeds_600_lines() {
-    let (read, long) = longer_than(&["src", "tests", "benches", "testkit", "fuzz/fuzz_targets"], 600);
+    let (read, long) = longer_than(
+        &["src", "tests", "benches", "testkit", "fuzz/fuzz_targets"],
+        600,
+    );
     assert!(read > 100, "only {read} Rust files found");
     assert!(
         long.is_empty(),
