@@ -147,7 +147,10 @@ impl Tasks {
         }
         self.feed.stopping.store(true, Ordering::Relaxed);
         self.feed.queued.notify_one();
-        if tokio::time::timeout(within, &mut self.writer).await.is_err() {
+        if tokio::time::timeout(within, &mut self.writer)
+            .await
+            .is_err()
+        {
             self.writer.abort();
         }
         let left = self.feed.queue().len();
