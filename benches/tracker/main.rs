@@ -175,65 +175,75 @@ fn main() {
 
     let (ours_pid, ot_pid) = (ours.0.id(), ot.0.id());
     // Warm-up fills the swarms of all.
-    wrk(dir.path(), ours_port, ours_pid, false, 5);
-    wrk(dir.path(), ot_port, ot_pid, true, 5);
+    wrk(dir.path(), ours_port, ours_pid, None, false, 5);
+    wrk(dir.path(), ot_port, ot_pid, None, true, 5);
     if let Some(r) = &redis {
         wait_port(r.port);
-        wrk(dir.path(), r.port, r.server.0.id(), false, 5);
+        let side = Some(r.redis.0.id());
+        wrk(dir.path(), r.port, r.server.0.id(), side, false, 5);
     }
 
     // Interleaved rounds, so load from elsewhere on the machine hits all alike.
     // opentracker closes every connection after one answer, whatever the client asks.
     const NEW: &str = "new per announce";
     const KEEP: &str = "keep-alive";
-    let mut cases: Vec<(&str, &str, u16, u32, bool)> = vec![
+    // (name, connection, port, tracker pid, pid of what it relies on, close each)
+    type Case<'a> = (&'a str, &'a str, u16, u32, Option<u32>, bool);
+    let mut cases: Vec<Case> = vec![
         (
             "privateindexer, TRACKER_BIND port",
             NEW,
             ours_tracker_port,
             ours_pid,
+            None,
             true,
         ),
-        ("opentracker", NEW, ot_port, ot_pid, true),
-        ("privateindexer, main port", NEW, ours_port, ours_pid, true),
+        ("opentracker", NEW, ot_port, ot_pid, None, true),
+        (
+            "privateindexer, main port",
+            NEW,
+            ours_port,
+            ours_pid,
+            None,
+            true,
+        ),
         (
             "privateindexer, TRACKER_BIND port",
             KEEP,
             ours_tracker_port,
             ours_pid,
+            None,
             false,
         ),
-        ("opentracker (closes each)", KEEP, ot_port, ot_pid, false),
+        (
+            "opentracker (closes each)",
+            KEEP,
+            ot_port,
+            ot_pid,
+            None,
+            false,
+        ),
         (
             "privateindexer, main port",
             KEEP,
             ours_port,
             ours_pid,
+            None,
             false,
         ),
     ];
     if let Some(r) = &redis {
-        let pid = r.server.0.id();
-        cases.push((
-            "privateindexer + Redis peers, TRACKER_BIND",
-            NEW,
-            r.port,
-            pid,
-            true,
-        ));
-        cases.push((
-            "privateindexer + Redis peers, TRACKER_BIND",
-            KEEP,
-            r.port,
-            pid,
-            false,
-        ));
+        let (pid, side) = (r.server.0.id(), Some(r.redis.0.id()));
+        for (conn, close) in [(NEW, true), (KEEP, false)] {
+            let name = "privateindexer + Redis peers, TRACKER_BIND";
+            cases.push((name, conn, r.port, pid, side, close));
+        }
     }
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); cases.len()];
     for round in 0..rounds {
         let mut line = format!("round {}:", round + 1);
-        for (i, (name, conn, port, pid, close)) in cases.iter().enumerate() {
-            let r = wrk(dir.path(), *port, *pid, *close, secs);
+        for (i, (name, conn, port, pid, side, close)) in cases.iter().enumerate() {
+            let r = wrk(dir.path(), *port, *pid, *side, *close, secs);
             line.push_str(&format!(" [{name} {conn}: {:.0}/s]", r.rps));
             runs[i].push(r);
         }
@@ -241,10 +251,10 @@ fn main() {
     }
     let medians: Vec<Run> = runs.into_iter().map(median).collect();
     let (ours_rss, ot_rss) = (rss_kib(ours_pid), rss_kib(ot_pid));
-    let redis_rss = redis
+    let (redis_rss, redis_server_rss) = redis
         .as_ref()
-        .map(|r| rss_kib(r.server.0.id()))
-        .unwrap_or(0);
+        .map(|r| (rss_kib(r.server.0.id()), rss_kib(r.redis.0.id())))
+        .unwrap_or((0, 0));
     drop(redis);
     drop(ours);
     drop(ot);
@@ -259,7 +269,7 @@ fn main() {
          | wrk CPU µs/announce | errors | failure replies | RSS after |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for ((name, conn, _, pid, _), r) in cases.iter().zip(&medians) {
+    for ((name, conn, _, pid, _, _), r) in cases.iter().zip(&medians) {
         let rss = match *pid {
             p if p == ot_pid => ot_rss,
             p if p == ours_pid => ours_rss,
@@ -315,6 +325,14 @@ fn main() {
         };
         vs("new connection per announce", medians[6], medians[0]);
         vs("keep-alive asked", medians[7], medians[3]);
+        println!(
+            "- redis-server beside it: {:.1} µs CPU per announce new per announce, {:.1} µs \
+             keep-alive; RSS {:.1} MiB (tracker + redis-server {:.1} MiB)",
+            medians[6].side_cpu_us,
+            medians[7].side_cpu_us,
+            redis_server_rss as f64 / 1024.0,
+            (redis_rss + redis_server_rss) as f64 / 1024.0
+        );
     }
 
     memory_of_100k_peers();
@@ -339,7 +357,7 @@ fn start_ours(data: &Path, port: u16, tracker_port: u16, extra: &[(&str, String)
 struct RedisTracker {
     // Dropped in this order: the server before its Redis.
     server: Killed,
-    _redis: Killed,
+    redis: Killed,
     port: u16,
 }
 
@@ -366,7 +384,7 @@ fn start_redis_tracker(dir: &Path, data: &Path) -> Option<RedisTracker> {
     let server = start_ours(&copy, free_port(), port, &[("PEERS_URL", peers_url)]);
     Some(RedisTracker {
         server,
-        _redis: redis,
+        redis,
         port,
     })
 }

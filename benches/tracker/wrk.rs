@@ -17,10 +17,16 @@ pub struct Run {
     pub cpu_us: f64,
     /// wrk's CPU time per answered announce.
     pub wrk_cpu_us: f64,
+    /// CPU time per answered announce of the process the tracker relies on
+    /// (its redis-server), 0 without one.
+    pub side_cpu_us: f64,
 }
 
-/// One wrk run against `port`; `pid` is the tracker process whose CPU time is measured.
-pub fn wrk(dir: &Path, port: u16, pid: u32, close: bool, secs: u64) -> Run {
+/// One wrk run against `port`; `pid` is the tracker process whose CPU time is measured,
+/// `side` the process it relies on (its redis-server), measured apart.
+pub fn wrk(dir: &Path, port: u16, pid: u32, side: Option<u32>, close: bool, secs: u64) -> Run {
+    let side_cpu = || side.map_or(0.0, cpu_secs);
+    let side_before = side_cpu();
     let cpu_before = cpu_secs(pid);
     let wrk_before = children_cpu_secs();
     let threads = env_num("BENCH_THREADS", 1);
@@ -41,6 +47,7 @@ pub fn wrk(dir: &Path, port: u16, pid: u32, close: bool, secs: u64) -> Run {
         .output()
         .expect("run wrk");
     let cpu = cpu_secs(pid) - cpu_before;
+    let side_cpu = side_cpu() - side_before;
     let wrk_cpu = children_cpu_secs() - wrk_before;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
@@ -57,6 +64,7 @@ pub fn wrk(dir: &Path, port: u16, pid: u32, close: bool, secs: u64) -> Run {
         rps: get("requests") as f64 / (get("duration_us") as f64 / 1e6),
         cpu_us: cpu * 1e6 / get("requests").max(1) as f64,
         wrk_cpu_us: wrk_cpu * 1e6 / get("requests").max(1) as f64,
+        side_cpu_us: side_cpu * 1e6 / get("requests").max(1) as f64,
         p50_ms: get("p50_us") as f64 / 1e3,
         p99_ms: get("p99_us") as f64 / 1e3,
         errors: get("errors") + get("non2xx"),

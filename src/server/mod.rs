@@ -208,8 +208,8 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
     };
     #[cfg(feature = "redis")]
     let feed_tasks = match feed {
-        Some((feed, url)) => Vec::from(catalog_feed::spawn(state.clone(), feed, url, feed_since)?),
-        None => Vec::new(),
+        Some((feed, url)) => Some(catalog_feed::spawn(state.clone(), feed, url, feed_since)?),
+        None => None,
     };
     let udp = match udp_socket {
         Some(socket) => {
@@ -291,8 +291,14 @@ async fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
         u.abort();
     }
     #[cfg(feature = "redis")]
-    for task in peer_sync.into_iter().chain(feed_tasks) {
-        task.abort();
+    {
+        if let Some(task) = peer_sync {
+            task.abort();
+        }
+        // What requests changed up to the stop reaches the other instances now.
+        if let Some(tasks) = feed_tasks {
+            tasks.stop(catalog_feed::AT_STOP).await;
+        }
     }
     // The stop's first flush ends (not aborted mid-write), then what the drain counted.
     let _ = flusher.await;

@@ -5,11 +5,12 @@
 //! removal or member change made elsewhere within about a second, from the record
 //! in the shared store. Requests never wait on Redis: changes queue in memory
 //! (bounded) and a writer task sends them; while Redis is down they wait there.
+//! A clean stop writes what is still queued, for [`AT_STOP`] at most.
 
 pub mod wire;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +32,8 @@ const BLOCK: Duration = Duration::from_secs(1);
 /// How far back before the views were built from the store the reader starts:
 /// changes made elsewhere while this instance was loading are applied too.
 const REPLAY: Duration = Duration::from_secs(5);
+/// How long a clean stop waits for the queued changes to be written.
+pub const AT_STOP: Duration = Duration::from_secs(2);
 
 /// Where the reader starts, taken before the views are built from the store:
 /// REPLAY before now, as Unix milliseconds.
@@ -51,6 +54,8 @@ pub struct Feed {
     queued: tokio::sync::Notify,
     /// Changes dropped because the queue was full, since the last successful write.
     dropped: AtomicUsize,
+    /// Set at a clean stop: the writer ends once the queue is empty.
+    stopping: AtomicBool,
 }
 
 impl Feed {
@@ -60,6 +65,7 @@ impl Feed {
             queue: Mutex::new(VecDeque::new()),
             queued: tokio::sync::Notify::new(),
             dropped: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
         })
     }
 
@@ -124,23 +130,63 @@ impl Reach {
     }
 }
 
-/// Runs the writer and the reader until the process ends. `since_ms` is the wall
+/// The running writer and reader, until [`Tasks::stop`].
+pub struct Tasks {
+    feed: Arc<Feed>,
+    writer: tokio::task::JoinHandle<()>,
+    reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Tasks {
+    /// Ends the reader, lets the writer send what is queued for `within` at most,
+    /// then ends it. Returns (and logs) how many changes were not written: the
+    /// other instances see those at their next start.
+    pub async fn stop(mut self, within: Duration) -> usize {
+        if let Some(reader) = self.reader.take() {
+            reader.abort();
+        }
+        self.feed.stopping.store(true, Ordering::Relaxed);
+        self.feed.queued.notify_one();
+        if tokio::time::timeout(within, &mut self.writer)
+            .await
+            .is_err()
+        {
+            self.writer.abort();
+        }
+        let left = self.feed.queue().len();
+        let dropped = self.feed.dropped.load(Ordering::Relaxed);
+        if left > 0 || dropped > 0 {
+            tracing::warn!(
+                not_written = left,
+                dropped,
+                within_ms = within.as_millis() as u64,
+                "catalog feed: changes not written to Redis at stop; the other instances see \
+                 them at their next start"
+            );
+        }
+        left
+    }
+}
+
+/// Runs the writer and the reader until [`Tasks::stop`]. `since_ms` is the wall
 /// clock (Unix milliseconds) from which other instances' entries are applied.
 pub fn spawn(
     state: Arc<AppState>,
     feed: Arc<Feed>,
     url: &PeersUrl,
     since_ms: u64,
-) -> anyhow::Result<[tokio::task::JoinHandle<()>; 2]> {
+) -> anyhow::Result<Tasks> {
     let (out, inn) = (connection(url)?, connection(url)?);
     tracing::info!(
         stream = wire::STREAM,
         "catalog changes shared through Redis"
     );
-    Ok([
-        tokio::spawn(write_loop(feed.clone(), out)),
-        tokio::spawn(read_loop(state, feed.instance, inn, since_ms)),
-    ])
+    let reader = tokio::spawn(read_loop(state, feed.instance, inn, since_ms));
+    Ok(Tasks {
+        writer: tokio::spawn(write_loop(feed.clone(), out)),
+        reader: Some(reader),
+        feed,
+    })
 }
 
 async fn write_loop(feed: Arc<Feed>, mut conn: ConnectionManager) {
@@ -152,6 +198,9 @@ async fn write_loop(feed: Arc<Feed>, mut conn: ConnectionManager) {
     loop {
         let batch: Vec<CatalogChange> = feed.queue().iter().take(BATCH).copied().collect();
         if batch.is_empty() {
+            if feed.stopping.load(Ordering::Relaxed) {
+                return;
+            }
             feed.queued.notified().await;
             continue;
         }
@@ -264,3 +313,6 @@ async fn read_loop(state: Arc<AppState>, me: u64, mut conn: ConnectionManager, s
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

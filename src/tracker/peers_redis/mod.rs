@@ -43,4 +43,4 @@ pub fn spawn(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

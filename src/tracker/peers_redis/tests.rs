@@ -8,15 +8,16 @@ use crate::tracker::swarm::{self, Base, PeerUpdate, Picked, Swarms};
 
 const IH: [u8; 20] = [7; 20];
 
-/// A redis-server of its own on a free port, without persistence, killed on drop.
-struct Redis {
+/// A redis-server of its own on a free port, without persistence, killed on drop
+/// (also used by the catalog feed's tests).
+pub(crate) struct Redis {
     child: Child,
     port: u16,
 }
 
 impl Redis {
     /// `None` (with the reason printed) when redis-server is not installed.
-    fn start(port: Option<u16>) -> Option<Redis> {
+    pub(crate) fn start(port: Option<u16>) -> Option<Redis> {
         let port = port.unwrap_or_else(|| {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -47,7 +48,7 @@ impl Redis {
         panic!("redis-server on port {port} did not answer");
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 }
