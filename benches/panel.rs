@@ -13,11 +13,7 @@ use privateindexer::core::swarm::{NoPeers, SwarmView};
 use privateindexer::panel::listing::{Listing, Query, Sort};
 use privateindexer::store::{AddedOrder, RedbStore, Store, TorrentFilter};
 
-#[path = "torznab/catalog.rs"]
-#[allow(dead_code)] // the Torznab bench's word lists are not all used here
-mod catalog;
-
-use catalog::{catalog, fill_store, record, Rng};
+use testkit::catalog::{catalog, fill_store, record, Rng};
 
 const PER_PAGE: usize = 50;
 

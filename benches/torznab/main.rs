@@ -12,14 +12,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-mod catalog;
 mod sqlite;
 
 use privateindexer::store::{RedbStore, TorrentRecord};
 use testkit::procstat;
 
-use catalog::{catalog, fill_store, record, Rng, COMMON};
 use sqlite::{run_sqlite, sqlite_version};
+use testkit::catalog::{catalog, fill_store, record, Rng, COMMON};
 
 const ADMIN_PASSWORD: &str = "bench admin password";
 

@@ -6,6 +6,7 @@
 //! a private mariadbd (`mariadb`) and redis-server (`redis`), raw sockets
 //! (`sockets`) and `/proc` readers (`procstat`).
 
+pub mod catalog;
 pub mod cdp;
 pub mod client;
 pub mod create;

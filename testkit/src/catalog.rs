@@ -6,29 +6,29 @@ use std::path::Path;
 use privateindexer::store::{RedbStore, TorrentMeta, TorrentRecord};
 
 /// xorshift64*: deterministic, so every run searches the same library.
-pub(crate) struct Rng(pub(crate) u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    pub(crate) fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
     /// Skewed towards small values, like word frequencies in titles.
-    pub(crate) fn skewed(&mut self, n: u64) -> u64 {
+    pub fn skewed(&mut self, n: u64) -> u64 {
         let a = self.below(n);
         self.below(a + 1)
     }
-    pub(crate) fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+    pub fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
         list[self.below(list.len() as u64) as usize]
     }
 }
 
-pub(crate) const COMMON: &[&str] = &[
+pub const COMMON: &[&str] = &[
     "The",
     "of",
     "and",
@@ -164,13 +164,13 @@ fn name(rng: &mut Rng) -> String {
         .join(" ")
 }
 
-pub(crate) struct Catalog {
-    pub(crate) shows: Vec<(String, u32, u16)>,
-    pub(crate) movies: Vec<(String, u32, u16)>,
-    pub(crate) artists: Vec<(String, Vec<String>)>,
+pub struct Catalog {
+    pub shows: Vec<(String, u32, u16)>,
+    pub movies: Vec<(String, u32, u16)>,
+    pub artists: Vec<(String, Vec<String>)>,
 }
 
-pub(crate) fn catalog(rng: &mut Rng, n: usize) -> Catalog {
+pub fn catalog(rng: &mut Rng, n: usize) -> Catalog {
     let shows = (0..(n / 50).max(10))
         .map(|i| (name(rng), 70_000 + i as u32, 1960 + rng.below(65) as u16))
         .collect();
@@ -196,10 +196,10 @@ pub(crate) fn catalog(rng: &mut Rng, n: usize) -> Catalog {
     }
 }
 
-pub(crate) fn record(rng: &mut Rng, cat: &Catalog, i: usize, base_time: i64) -> TorrentRecord {
+pub fn record(rng: &mut Rng, cat: &Catalog, i: usize, base_time: i64) -> TorrentRecord {
     let mut ih = [0u8; 20];
     for chunk in ih.chunks_mut(8) {
-        let v = rng.next().to_le_bytes();
+        let v = rng.next_u64().to_le_bytes();
         chunk.copy_from_slice(&v[..chunk.len()]);
     }
     let (res, movie_cat, tv_cat) = RESOLUTIONS[rng.below(RESOLUTIONS.len() as u64) as usize];
@@ -287,7 +287,7 @@ pub(crate) fn record(rng: &mut Rng, cat: &Catalog, i: usize, base_time: i64) -> 
 /// Writes the records straight into the store's torrents table in large
 /// transactions (the server's upload path commits one torrent at a time).
 /// The table layout is the redb store's: info-hash → JSON record.
-pub(crate) fn fill_store(dir: &Path, records: &[TorrentRecord]) {
+pub fn fill_store(dir: &Path, records: &[TorrentRecord]) {
     drop(RedbStore::open_dir(dir).expect("create store"));
     let db = redb::Database::create(dir.join(privateindexer::store::STORE_FILE)).unwrap();
     let table: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("torrents");
