@@ -35,10 +35,15 @@ impl MariaDb {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
+        // A tmpdir of its own: a mariadbd starting beside this one (tests run
+        // in parallel) clears `#sql*` files from a shared /tmp, which breaks a
+        // running install with "Could not remove temporary table".
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
         let out = Command::new("mariadb-install-db")
             .args(["--no-defaults", "--user=root", "--skip-test-db"])
             .arg("--auth-root-authentication-method=normal")
             .arg(format!("--datadir={}", dir.path().join("data").display()))
+            .arg(format!("--tmpdir={}", dir.path().join("tmp").display()))
             .output()
             .unwrap();
         assert!(out.status.success(), "mariadb-install-db: {out:?}");
@@ -72,6 +77,10 @@ impl MariaDb {
         .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1"])
         .args(["--skip-name-resolve", "--innodb-buffer-pool-size=16M"])
         .arg(format!("--datadir={}", self.datadir().display()))
+        .arg(format!(
+            "--tmpdir={}",
+            self.dir.path().join("tmp").display()
+        ))
         .arg(format!(
             "--socket={}",
             self.dir.path().join("sock").display()
