@@ -8,14 +8,16 @@ use tracing_subscriber::EnvFilter;
 
 /// Libraries whose debug and trace lines carry raw request paths, queries or
 /// headers (warp logs every path segment it matches, so `/announce/<passkey>`),
-/// where passkeys and API keys travel. They log at `info` at most, whatever
-/// `LOG_LEVEL` says: no level may write a key.
+/// where passkeys and API keys travel, and librqbit's tracker spans, which
+/// name the download relay's URL with its token. They log at `info` at most,
+/// whatever `LOG_LEVEL` says: no level may write a key.
 const CLAMPED: &[&str] = &[
     "warp=info",
     "hyper=info",
     "hyper_util=info",
     "h2=info",
     "reqwest=info",
+    "librqbit_tracker_comms=info",
 ];
 
 /// The filter `LOG_LEVEL` names, with the libraries above held at `info`.

@@ -258,16 +258,30 @@ fn check_name(field: &'static str, s: &str) -> Result<(), MetainfoError> {
 
 /// The stored torrent with `announce` set to the member's personal URL.
 pub fn with_announce(stored: &[u8], announce_url: &str) -> Result<Vec<u8>, MetainfoError> {
+    let mut top = top_level(stored)?;
+    top.insert(b"announce".to_vec(), Owned::str(announce_url));
+    Ok(Owned::Dict(top).encode())
+}
+
+/// The torrent without `announce` and `announce-list` (its `info`, hence its
+/// info-hash, unchanged): for an engine told its tracker another way.
+pub fn without_trackers(stored: &[u8]) -> Result<Vec<u8>, MetainfoError> {
+    let mut top = top_level(stored)?;
+    top.remove(b"announce".as_slice());
+    top.remove(b"announce-list".as_slice());
+    Ok(Owned::Dict(top).encode())
+}
+
+/// The top-level entries of a torrent, each kept as its exact bytes.
+fn top_level(stored: &[u8]) -> Result<BTreeMap<Vec<u8>, Owned>, MetainfoError> {
     let root = bencode::decode(stored)?;
     let bencode::Value::Dict(entries) = &root.value else {
         return Err(MetainfoError::NotADict);
     };
-    let mut top: BTreeMap<Vec<u8>, Owned> = entries
+    Ok(entries
         .iter()
         .map(|(k, v)| (k.to_vec(), Owned::Raw(stored[v.span.clone()].to_vec())))
-        .collect();
-    top.insert(b"announce".to_vec(), Owned::str(announce_url));
-    Ok(Owned::Dict(top).encode())
+        .collect())
 }
 
 /// Lower-case hex of an info-hash, as the *arr apps and qBittorrent show it.

@@ -3,6 +3,7 @@
 //! shared from the files where they lie (`seeder`).
 //! (Downloading and the qBittorrent API plug in beside this loop.)
 
+pub mod announces;
 pub mod arr;
 pub mod config;
 pub mod dashboard;

@@ -397,9 +397,9 @@ fn row(s: Snapshot, seed: Option<TorrentStats>, seeder_up_speed: u64) -> Row {
         peers: u64::from(s.peers),
         added: s.rec.added_on,
         reason: s.error,
-        tracker_message: None,
-        tracker_error: None,
-        announced: false,
+        tracker_message: s.tracker.as_ref().and_then(|t| t.message.clone()),
+        tracker_error: s.tracker.as_ref().and_then(|t| t.error.clone()),
+        announced: s.tracker.as_ref().is_some_and(|t| t.announced),
     };
     if let Some(t) = seed {
         // The seeder serves it now: its counters and its tracker.

@@ -50,6 +50,18 @@ fn info_hash_is_of_the_exact_info_bytes_even_unsorted() {
     assert_eq!(m.info_hash, expected);
     let served = with_announce(&m.stored, "http://t/a").unwrap();
     assert_eq!(parse(&served).unwrap().info_hash, expected);
+    // The engine's copy: no tracker left, the same exact info bytes.
+    let mut listed = served[..served.len() - 1].to_vec();
+    listed.extend_from_slice(b"13:announce-listll3:urleee");
+    let bare = without_trackers(&listed).unwrap();
+    let root = bencode::decode(&bare).unwrap();
+    assert!(root.get("announce").is_none() && root.get("announce-list").is_none());
+    assert_eq!(parse(&bare).unwrap().info_hash, expected);
+    assert!(matches!(
+        without_trackers(b"le"),
+        Err(MetainfoError::NotADict)
+    ));
+    assert!(without_trackers(b"d4:info").is_err());
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod create_mktorrent;
 mod create_verify;
 mod dashboard_browser;
 mod dashboard_http;
+mod download_announces;
 mod faults;
 mod hostile_input;
 #[cfg(all(feature = "mysql", feature = "redis"))]

@@ -1,5 +1,5 @@
 //! A torrent's actions (a download's stop, start, delete with or without its
-//! files; re-announce of anything the library seeder serves): a confirmation
+//! files; re-announce of any torrent announcing): a confirmation
 //! page (GET) whose form (POST, with the CSRF token) does it. Library seeds
 //! are never stopped or deleted: the scanner owns them, and nothing here can
 //! reach the member's media.
@@ -146,13 +146,14 @@ pub async fn act(info_hash: String, verb: String, ctx: Ctx, form: Form) -> Respo
     }
 }
 
-/// The library seeder's "announce now"; downloads still in the engine cannot
-/// be asked (librqbit announces on its own schedule).
+/// "Announce now": the library seeder's for what it serves, else the
+/// download engine's (through its relay).
 async fn reannounce(m: &Member, row: &Row) -> Response {
-    let answer = match &m.ctx.dash.status.seeder {
-        Some(s) => s.reannounce(&row.info_hash).await,
-        None => Reannounce::NotSeeded,
-    };
+    let status = &m.ctx.dash.status;
+    let answer = status
+        .downloads
+        .reannounce(status.seeder.as_deref(), &row.info_hash)
+        .await;
     tracing::info!(info_hash = %row.info_hash, ?answer, "re-announce asked for on the dashboard");
     match answer {
         Reannounce::Now => redirect(&format!("/dashboard/torrents/{}", row.info_hash)),
@@ -163,10 +164,9 @@ async fn reannounce(m: &Member, row: &Row) -> Response {
                 wait.as_secs().max(1)
             ),
         ),
-        Reannounce::NotSeeded => m.fail(StatusCode::CONFLICT, ENGINE_ANNOUNCES),
+        Reannounce::NotSeeded => m.fail(
+            StatusCode::CONFLICT,
+            "This torrent is not announcing now: it is stopped, withheld, or not started yet.",
+        ),
     }
 }
-
-/// Why a download still in the engine has no re-announce or history here.
-pub const ENGINE_ANNOUNCES: &str =
-    "This download is announced by the download engine (librqbit), which announces on the tracker's interval and cannot be asked to announce early; once complete, the library seeder takes it over and it can be.";

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::client::seeder::history::{AnnounceRecord, Outcome};
+use crate::client::announces::history::{AnnounceRecord, Outcome};
 use crate::client::seeder::peers::PeerSnapshot;
 use crate::web::format;
 

@@ -6,7 +6,6 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::actions::ENGINE_ANNOUNCES;
 use super::list::{select, Column, Query};
 use super::peers::{AnnounceLine, PeerLine};
 use super::{member, Chrome, Ctx};
@@ -180,10 +179,10 @@ struct DetailPage {
     tracker_message: String,
     tracker_error: String,
     peers: Vec<PeerLine>,
-    /// Served by the library seeder: its announces are listed and can be asked for.
-    seeded: bool,
+    /// Announcing (the library seeder's, or the engine's through the relay):
+    /// an announce can be asked for.
+    announcing: bool,
     history: Vec<AnnounceLine>,
-    engine_announces: &'static str,
 }
 
 pub async fn detail(info_hash: String, ctx: Ctx) -> Response {
@@ -207,8 +206,12 @@ pub async fn detail(info_hash: String, ctx: Ctx) -> Response {
         .filter(|s| s.uploaded(&r.info_hash).is_some());
     let (peers, history) = match seeder {
         Some(s) => (s.peers(&r.info_hash), s.announce_history(&r.info_hash)),
-        None => (status.downloads.peers(&r.info_hash), Vec::new()),
+        None => (
+            status.downloads.peers(&r.info_hash),
+            status.downloads.announce_history(&r.info_hash),
+        ),
     };
+    let announcing = seeder.is_some() || status.downloads.announcing(&r.info_hash);
     page(
         StatusCode::OK,
         &DetailPage {
@@ -233,9 +236,8 @@ pub async fn detail(info_hash: String, ctx: Ctx) -> Response {
             tracker_message: r.tracker_message.clone().unwrap_or_default(),
             tracker_error: r.tracker_error.clone().unwrap_or_default(),
             peers: m.ctx.dash.rates.lines(&r.info_hash, peers),
-            seeded: seeder.is_some(),
+            announcing,
             history: history.into_iter().map(AnnounceLine::of).collect(),
-            engine_announces: ENGINE_ANNOUNCES,
             t: Line::of(r),
         },
     )

@@ -10,7 +10,8 @@ use librqbit::api::TorrentIdOrHash;
 
 use super::store::{Download, Prefs};
 use super::ticks::{grow, TICK};
-use super::{announce, limits, Downloads};
+use super::{limits, Downloads};
+use crate::client::announces::protocol::Event;
 
 impl Downloads {
     /// Hands a finished download to the library seeder, which announces it
@@ -21,22 +22,23 @@ impl Downloads {
         // totals (`stopped`); the seeder's own announce is the `completed` one.
         let event = if self.hand_over(&rec).await {
             tracing::info!(info_hash = %rec.info_hash, "handed to the library seeder, which announces it completed");
-            "stopped"
+            Event::Stopped
         } else {
-            "completed"
+            Event::Completed
         };
-        let port = self.session.announce_port().unwrap_or(0);
-        let sent = announce::send(&self.announcer, event, &rec, &self.peer_id, port).await;
-        match sent {
-            Ok(()) => {
-                tracing::info!(info_hash = %rec.info_hash, event, "download totals announced");
-                let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
-                    r.completed_announced = true
-                });
-            }
-            Err(e) => {
-                tracing::warn!(info_hash = %rec.info_hash, "announce of the download totals failed: {e}")
-            }
+        let (up, down) = self
+            .lock()
+            .get(&rec.info_hash)
+            .map_or((rec.uploaded, rec.downloaded), |e| {
+                (e.rec.uploaded, e.rec.downloaded)
+            });
+        if self.announce_totals(&rec.info_hash, event, up, down).await {
+            tracing::info!(info_hash = %rec.info_hash, event = event.word(), "download totals announced");
+            let _ = self.edit(&BTreeSet::from([rec.info_hash.clone()]), |r| {
+                r.completed_announced = true
+            });
+        } else {
+            tracing::warn!(info_hash = %rec.info_hash, "announce of the download totals failed (see its announce history)")
         }
     }
 

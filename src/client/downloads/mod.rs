@@ -5,22 +5,22 @@
 //! ours, in client.redb.
 
 pub mod admit;
-mod announce;
 mod crash;
 mod handed;
 pub mod library;
 pub mod limits;
 mod peers;
+mod relay;
 mod snapshots;
 pub mod state;
 pub mod store;
 mod ticks;
+mod tracker;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use anyhow::Context;
 use librqbit::api::TorrentIdOrHash;
@@ -83,6 +83,8 @@ pub struct Snapshot {
     /// Files: path inside the torrent, size, bytes present.
     pub files: Vec<(String, u64, u64)>,
     pub error: Option<String>,
+    /// The tracker's status of a download in the engine (from the relay).
+    pub tracker: Option<crate::client::announces::TrackerStatus>,
 }
 
 impl Snapshot {
@@ -110,9 +112,8 @@ pub struct Downloads {
     entries: Mutex<BTreeMap<String, Entry>>,
     library: Arc<dyn LibrarySeeds>,
     pub admission: Admission,
-    announcer: reqwest::Client,
-    /// The engine's peer id (ours, so the completed announce can name it).
-    peer_id: [u8; 20],
+    /// The engine's tracker: every announce of a download goes through it.
+    relay: Arc<relay::Relay>,
     /// Finished downloads waiting for their completed announce and hand-off.
     finished_tx: mpsc::UnboundedSender<Download>,
     finished_rx: Mutex<Option<mpsc::UnboundedReceiver<Download>>>,
@@ -161,6 +162,7 @@ impl Downloads {
             )
         })?;
         let run = crash::RunMarker::begin(&cfg.state_dir).context("download engine state")?;
+        let relay = relay::start().await?;
         let mut peer_id = *b"-PI0100-000000000000";
         rand::rng().fill_bytes(&mut peer_id[8..]);
         let opts = SessionOptions {
@@ -181,6 +183,8 @@ impl Downloads {
             }),
             ipv4_only: true,
             client_name_and_version: Some(format!("PrivateIndexer/{}", env!("CARGO_PKG_VERSION"))),
+            // Its torrents carry no tracker: this one, of this run, is theirs.
+            trackers: std::iter::once(relay.url().parse().context("relay URL")?).collect(),
             ..Default::default()
         };
         let session = Session::new_with_opts(dir.clone(), opts)
@@ -202,7 +206,7 @@ impl Downloads {
         }
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let me = Arc::new(Downloads {
-            peer_id,
+            relay,
             finished_tx,
             finished_rx: Mutex::new(Some(finished_rx)),
             handover: tokio::sync::Mutex::new(()),
@@ -214,10 +218,6 @@ impl Downloads {
             entries: Mutex::new(entries),
             library,
             admission,
-            announcer: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap_or_default(),
         });
         me.reconcile().await;
         Ok(me)
@@ -256,8 +256,20 @@ impl Downloads {
             }
         }
         for (ih, handed_off) in known {
-            if self.handle(&ih).is_some() {
-                continue;
+            if let Some(h) = self.handle(&ih) {
+                if h.shared().trackers.is_empty() {
+                    if let Some(rec) = self.lock().get(&ih).map(|e| e.rec.clone()) {
+                        self.track(&rec);
+                    }
+                    continue;
+                }
+                // Added before the relay, with its own tracker: added again
+                // (files and piece records kept) so it announces through it.
+                tracing::info!(info_hash = %ih, "announcing through the relay from now on");
+                let _ = self
+                    .session
+                    .delete(TorrentIdOrHash::Hash(h.info_hash()), false)
+                    .await;
             }
             let rec = self.lock().get(&ih).map(|e| e.rec.clone());
             let Some(rec) = rec else { continue };
@@ -296,12 +308,23 @@ impl Downloads {
         }
     }
 
+    /// Its announces go to its tracker through the relay.
+    fn track(&self, rec: &Download) {
+        if let Some(ih) = crate::metainfo::parse_hex_hash(&rec.info_hash) {
+            self.relay.track(ih, &rec.tracker);
+        }
+    }
+
     async fn engine_add(
         &self,
         rec: &Download,
         torrent: Vec<u8>,
         resume: bool,
     ) -> Result<(), DownloadError> {
+        // The engine learns no tracker from the torrent: it has the relay's.
+        let torrent = crate::metainfo::without_trackers(&torrent)
+            .map_err(|e| DownloadError::Engine(e.to_string()))?;
+        self.track(rec);
         let opts = AddTorrentOptions {
             paused: rec.stopped,
             // A first add never writes over a file already there; a resume
@@ -467,6 +490,7 @@ impl Downloads {
         for ih in hashes {
             if let Some(h) = self.handle(ih) {
                 let r = if stop {
+                    self.announce_stopped(ih, false);
                     self.session.pause(&h).await
                 } else {
                     self.session.unpause(&h).await
@@ -497,6 +521,7 @@ impl Downloads {
             // Files outside DOWNLOADS_DIR can only come from an edited record: keep them.
             let del = delete_files && Self::output_folder(&rec).starts_with(&self.dir);
             if let Some(id) = id20(ih).filter(|_| self.handle(ih).is_some()) {
+                self.announce_stopped(ih, true);
                 if let Err(e) = self.session.delete(TorrentIdOrHash::Hash(id), del).await {
                     tracing::warn!(info_hash = %ih, "engine delete: {e:#}");
                 }

@@ -49,6 +49,7 @@ impl Downloads {
             library: false,
             files: Vec::new(),
             error: None,
+            tracker: None,
             rec,
         };
         let Some(h) = self.handle(&s.rec.info_hash) else {
@@ -73,6 +74,7 @@ impl Downloads {
             }
             return s;
         };
+        s.tracker = self.tracker_status(&s.rec.info_hash);
         let st = h.stats();
         let engine = match st.state {
             // A stopped torrent's first check is quick and shown as stopped, as qBittorrent does.
@@ -189,6 +191,7 @@ fn library_snapshot(l: LibraryTorrent) -> Snapshot {
         library: true,
         files: Vec::new(),
         error: None,
+        tracker: None,
     }
 }
 

@@ -41,6 +41,7 @@ impl Downloads {
     pub async fn flush(&self) {
         self.tick(true).await;
         self.session.stop().await;
+        self.announce_all_stopped().await;
         self.run.clean_stop();
     }
 

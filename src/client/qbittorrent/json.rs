@@ -180,15 +180,32 @@ pub fn trackers(s: &Snapshot) -> Value {
         .map(|u| json!({"url": u, "status": 0, "tier": -1, "num_peers": 0, "num_seeds": 0, "num_leeches": 0, "num_downloaded": 0, "msg": "This torrent is private"}))
         .collect();
     if !s.rec.tracker.is_empty() {
+        // 1 not contacted yet, 2 working, 4 not working (qBittorrent's codes).
+        let (status, msg) = match &s.tracker {
+            Some(t) if t.error.is_some() => (4, t.error.clone().unwrap_or_default()),
+            Some(t) => (
+                if t.announced { 2 } else { 1 },
+                t.message.clone().unwrap_or_default(),
+            ),
+            // Handed to the library seeder: it announces.
+            None => (
+                if s.peers > 0 || s.rec.completed_announced {
+                    2
+                } else {
+                    1
+                },
+                String::new(),
+            ),
+        };
         out.push(json!({
             "url": s.rec.tracker,
-            "status": if s.peers > 0 || s.rec.completed_announced { 2 } else { 1 },
+            "status": status,
             "tier": 0,
             "num_peers": s.peers,
             "num_seeds": s.seeds,
             "num_leeches": s.peers.saturating_sub(s.seeds),
             "num_downloaded": -1,
-            "msg": "",
+            "msg": msg,
         }));
     }
     Value::Array(out)

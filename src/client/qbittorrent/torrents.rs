@@ -233,19 +233,16 @@ pub fn library_guard(api: &Api, p: &Params) -> Reply {
     }
 }
 
-/// `reannounce`: the library seeder's "announce now" for each torrent it
-/// serves, deferred while the tracker's `min interval` runs; downloads still
-/// in the engine announce on librqbit's own schedule (it cannot be asked).
+/// `reannounce`: "announce now" for each torrent (the library seeder's or the
+/// download engine's), deferred while the tracker's `min interval` runs.
 pub async fn reannounce(api: &Api, p: &Params) -> Reply {
     let hashes = match targets(api, p) {
         Ok(h) => h,
         Err(e) => return bad(e),
     };
-    if let Some(s) = &api.seeder {
-        for h in &hashes {
-            let answer = s.reannounce(h).await;
-            tracing::debug!(info_hash = %h, ?answer, "torrents/reannounce");
-        }
+    for h in &hashes {
+        let answer = api.downloads.reannounce(api.seeder.as_deref(), h).await;
+        tracing::debug!(info_hash = %h, ?answer, "torrents/reannounce");
     }
     ok()
 }

@@ -20,19 +20,18 @@ use tokio::time::Instant;
 
 use crate::client::queue::ClientDb;
 
-use super::history::{AnnounceRecord, Outcome};
-use super::registry::{Registry, Torrent, TrackerStatus};
-use super::tracker_protocol::{announce_url, parse_answer, AnnounceError, Answer, Event};
+use crate::client::announces::history::{AnnounceRecord, Outcome};
+use crate::client::announces::protocol::{seed_announce_url, AnnounceError, Answer, Event};
+use crate::client::announces::{
+    allowed_at, backoff, fetch_answer, floor, regular_wait, unix_now, Reannounce, TrackerStatus,
+};
+
+use super::registry::{Registry, Torrent};
 
 /// Announces in flight at once.
 const CONCURRENT: usize = 32;
-const FIRST_BACKOFF: Duration = Duration::from_secs(30);
-const MAX_BACKOFF: Duration = Duration::from_secs(3600);
-/// Shortest re-announce accepted from a tracker's answer.
-const FLOOR_INTERVAL: Duration = Duration::from_secs(60);
 /// When no announce URL is known yet (the server was unreachable at start).
 const NO_URL_RETRY: Duration = Duration::from_secs(30);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Every `stopped` of a clean shutdown is sent within this.
 pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
 /// Cumulative `uploaded` is written to client.redb this often (and at shutdown).
@@ -53,27 +52,6 @@ pub enum Cmd {
         info_hash: [u8; 20],
         reply: oneshot::Sender<Reannounce>,
     },
-}
-
-/// What became of a member's "announce now".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reannounce {
-    /// Its turn is now.
-    Now,
-    /// The tracker's `min interval` since the last announce is not over: its
-    /// turn is moved to when it is, this far ahead.
-    Deferred(Duration),
-    /// Not seeded by the library seeder (or not announcing: not served).
-    NotSeeded,
-}
-
-/// When a torrent last announced at `last` may announce again, given the
-/// tracker's `min interval` (none: at once).
-fn allowed_at(last: Option<Instant>, min_interval: Option<Duration>, now: Instant) -> Instant {
-    match (last, min_interval) {
-        (Some(l), Some(m)) => (l + m).max(now),
-        _ => now,
-    }
 }
 
 /// Per-torrent schedule state, owned by the scheduler task.
@@ -101,14 +79,6 @@ pub struct Announcer {
 }
 
 impl Announcer {
-    pub fn http() -> reqwest::Client {
-        reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default()
-    }
-
     async fn announce(&self, t: &Torrent, key: u32, event: Event) -> Result<Answer, AnnounceError> {
         let base = self
             .url
@@ -116,25 +86,17 @@ impl Announcer {
             .ok()
             .and_then(|u| u.clone())
             .ok_or(AnnounceError::NoUrl)?;
-        let url = announce_url(&base, t, &self.peer_id, self.port, key, event);
-        // reqwest's errors carry the URL (with the passkey): only their kind is kept.
-        let resp = self.http.get(&url).send().await.map_err(|e| {
-            AnnounceError::Http(if e.is_timeout() {
-                "timed out".into()
-            } else if e.is_connect() {
-                "cannot connect".into()
-            } else {
-                "request failed".into()
-            })
-        })?;
-        if !resp.status().is_success() {
-            return Err(AnnounceError::Http(format!("HTTP {}", resp.status())));
-        }
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|_| AnnounceError::Http("answer cut short".into()))?;
-        parse_answer(&body)
+        let uploaded = t.uploaded.load(std::sync::atomic::Ordering::Relaxed);
+        let url = seed_announce_url(
+            &base,
+            &t.info_hash,
+            uploaded,
+            &self.peer_id,
+            self.port,
+            key,
+            event,
+        );
+        fetch_answer(&self.http, &url).await
     }
 
     /// Runs until `stop` turns true, then announces `stopped` for every started torrent.
@@ -270,27 +232,14 @@ impl Announcer {
             let Some(s) = sched.get_mut(&ih) else {
                 continue;
             };
-            let mut status = TrackerStatus {
-                announced: s.started,
-                ..Default::default()
-            };
+            let status = TrackerStatus::after(&r, s.started);
             if !matches!(r, Err(AnnounceError::NoUrl)) {
                 s.last = Some(now);
                 s.torrent.history.push(AnnounceRecord {
                     at: unix_now(),
                     event: event.word(),
                     asked: std::mem::take(&mut s.asked),
-                    outcome: match &r {
-                        Ok(a) => Outcome::Answered {
-                            interval_secs: a.interval.as_secs(),
-                            min_interval_secs: a.min_interval.map(|m| m.as_secs()),
-                            seeders: a.complete,
-                            leechers: a.incomplete,
-                            peers: a.peers,
-                            warning: a.warning.clone(),
-                        },
-                        Err(e) => Outcome::Failed(e.to_string()),
-                    },
+                    outcome: Outcome::of(&r),
                 });
             }
             let wait = match r {
@@ -298,17 +247,12 @@ impl Announcer {
                     s.started = true;
                     s.failures = 0;
                     s.min_interval = a.min_interval;
-                    status.announced = true;
-                    status.message = a.warning;
-                    status.seeders = a.complete;
-                    status.leechers = a.incomplete;
-                    let floor = a.min_interval.unwrap_or(FLOOR_INTERVAL).max(FLOOR_INTERVAL);
-                    let interval = a.interval.max(floor);
+                    let interval = regular_wait(&a);
                     if event == Event::None {
                         interval
                     } else {
                         // Spread the second announce of torrents started together.
-                        let lo = floor.max(interval / 2);
+                        let lo = floor(&a).max(interval / 2);
                         rand::rng().random_range(lo..=interval.max(lo))
                     }
                 }
@@ -316,10 +260,7 @@ impl Announcer {
                 Err(e) => {
                     s.failures += 1;
                     tracing::debug!(info_hash = %s.torrent.hex(), "announce failed: {e}");
-                    status.error = Some(e.to_string());
-                    FIRST_BACKOFF
-                        .saturating_mul(1 << s.failures.min(8))
-                        .min(MAX_BACKOFF)
+                    backoff(s.failures)
                 }
             };
             if let Ok(mut g) = s.torrent.tracker.lock() {
@@ -379,12 +320,6 @@ impl Announcer {
     }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Moves a torrent's turn to now, or to when the tracker's `min interval`
 /// allows (never later than the turn it had).
 fn announce_now(
@@ -405,25 +340,5 @@ fn announce_now(
     match s.next.saturating_duration_since(now) {
         d if d.is_zero() => Reannounce::Now,
         d => Reannounce::Deferred(d),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_asked_announce_waits_for_the_trackers_min_interval() {
-        let now = Instant::now();
-        let min = Some(Duration::from_secs(60));
-        assert_eq!(allowed_at(None, min, now), now, "never announced");
-        assert_eq!(allowed_at(Some(now), None, now), now, "no min interval");
-        let ten_ago = now - Duration::from_secs(10);
-        assert_eq!(
-            allowed_at(Some(ten_ago), min, now),
-            now + Duration::from_secs(50)
-        );
-        let long_ago = now - Duration::from_secs(600);
-        assert_eq!(allowed_at(Some(long_ago), min, now), now);
     }
 }

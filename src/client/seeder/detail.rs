@@ -4,10 +4,11 @@
 
 use tokio::sync::oneshot;
 
-use super::announce::{Cmd, Reannounce};
-use super::history::AnnounceRecord;
+use super::announce::Cmd;
 use super::peers::PeerSnapshot;
 use super::Seeder;
+use crate::client::announces::history::AnnounceRecord;
+use crate::client::announces::Reannounce;
 
 impl Seeder {
     fn torrent(&self, info_hash: &str) -> Option<std::sync::Arc<super::Torrent>> {

@@ -30,14 +30,12 @@ mod batch;
 mod choker;
 mod detail;
 mod files;
-pub mod history;
 mod library;
 mod limits;
 mod peer;
 pub mod peers;
 mod pieces;
 pub mod registry;
-mod tracker_protocol;
 pub mod wire;
 
 use std::net::{Ipv6Addr, SocketAddr};
@@ -50,11 +48,11 @@ use rand::Rng;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 
-pub use announce::{Reannounce, STOP_DEADLINE};
+pub use crate::client::announces::{Reannounce, TrackerStatus};
+pub use announce::STOP_DEADLINE;
 pub use library::{AddError, Synced};
 pub use limits::parse_rate;
-pub use registry::{Origin, TrackerStatus};
-pub use tracker_protocol::parse_answer;
+pub use registry::Origin;
 
 use super::queue::ClientDb;
 use announce::{Announcer, Cmd};
@@ -213,7 +211,7 @@ impl Seeder {
             url: url.clone(),
             peer_id,
             port: cfg.announce_port.unwrap_or(port),
-            http: Announcer::http(),
+            http: crate::client::announces::http_client(),
         };
         let announcer = tokio::spawn(announcer.run(rx, stop_rx));
         tracing::info!(

@@ -14,9 +14,10 @@ use crate::create::walk::SourceFile;
 use crate::metainfo;
 
 use super::files;
-use super::history::History;
 use super::peers::PeerList;
 use super::wire::{Block, MAX_BLOCK};
+use crate::client::announces::history::History;
+use crate::client::announces::TrackerStatus;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TorrentError {
@@ -46,16 +47,6 @@ pub enum BadRequest {
     OutOfRange,
     /// A piece this seeder withholds (it failed its SHA-1 check).
     Withheld,
-}
-
-/// Tracker outcome of the last announce, for the dashboard.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct TrackerStatus {
-    pub announced: bool,
-    pub message: Option<String>,
-    pub error: Option<String>,
-    pub seeders: Option<u64>,
-    pub leechers: Option<u64>,
 }
 
 pub struct Torrent {

@@ -4,6 +4,8 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use super::protocol::{AnnounceError, Answer};
+
 /// Announces kept per torrent.
 pub const KEPT: usize = 10;
 
@@ -20,6 +22,22 @@ pub enum Outcome {
     },
     /// The tracker's failure reason, or why it could not be asked.
     Failed(String),
+}
+
+impl Outcome {
+    pub fn of(r: &Result<Answer, AnnounceError>) -> Outcome {
+        match r {
+            Ok(a) => Outcome::Answered {
+                interval_secs: a.interval.as_secs(),
+                min_interval_secs: a.min_interval.map(|m| m.as_secs()),
+                seeders: a.complete,
+                leechers: a.incomplete,
+                peers: a.peers,
+                warning: a.warning.clone(),
+            },
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

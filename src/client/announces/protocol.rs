@@ -1,12 +1,10 @@
-//! The HTTP tracker protocol as the seeder speaks it (BEP 3): the announce
+//! The HTTP tracker protocol as the client speaks it (BEP 3): the announce
 //! URL of one torrent (the member's passkey is in its base, never logged) and
 //! the tracker's bencoded answer, parsed as hostile input.
 
 use std::time::Duration;
 
 use crate::bencode::{self, Node};
-
-use super::registry::Torrent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -18,7 +16,7 @@ pub enum Event {
 }
 
 impl Event {
-    pub(super) fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Event::Started => "started",
             Event::Completed => "completed",
@@ -27,13 +25,25 @@ impl Event {
         }
     }
 
-    pub(super) fn param(self) -> &'static str {
+    pub fn param(self) -> &'static str {
         match self {
             Event::Started => "&event=started",
             Event::Completed => "&event=completed",
             Event::Stopped => "&event=stopped",
             Event::None => "",
         }
+    }
+
+    /// The `event` of an announce query (absent or empty: a regular one).
+    pub fn of_word(w: &str) -> Option<Event> {
+        [
+            Event::Started,
+            Event::Completed,
+            Event::Stopped,
+            Event::None,
+        ]
+        .into_iter()
+        .find(|e| e.word() == w)
     }
 }
 
@@ -47,6 +57,8 @@ pub struct Answer {
     pub incomplete: Option<u64>,
     /// Peers handed out (compact IPv4 and IPv6, or a list).
     pub peers: usize,
+    /// The IPv4 ones in compact form (6 bytes each), for passing them on.
+    pub peers4: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -81,6 +93,7 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, AnnounceError> {
             .and_then(|n| u64::try_from(n).ok())
     };
     let interval = secs("interval").ok_or(AnnounceError::BadAnswer)?;
+    let peers4 = peers4(root.get("peers"));
     let peers = match root.get("peers") {
         Some(p) if p.as_bytes().is_some() => p.as_bytes().map_or(0, |b| b.len() / 6),
         Some(p) => p.as_list().map_or(0, |l| l.len()),
@@ -96,20 +109,49 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, AnnounceError> {
         complete: secs("complete"),
         incomplete: secs("incomplete"),
         peers,
+        peers4,
     })
 }
 
-fn url_bytes(out: &mut String, b: &[u8]) {
+/// Compact IPv4 peers from `peers`: the compact string cut to whole entries,
+/// or the IPv4 ones of a dictionary list (BEP 3).
+fn peers4(peers: Option<&Node<'_>>) -> Vec<u8> {
+    let Some(p) = peers else { return Vec::new() };
+    if let Some(b) = p.as_bytes() {
+        return b[..b.len() / 6 * 6].to_vec();
+    }
+    let mut out = Vec::new();
+    for peer in p.as_list().unwrap_or_default() {
+        let ip = peer
+            .get("ip")
+            .and_then(Node::as_str)
+            .and_then(|s| s.parse::<std::net::Ipv4Addr>().ok());
+        let port = peer
+            .get("port")
+            .and_then(Node::as_int)
+            .and_then(|n| u16::try_from(n).ok());
+        if let (Some(ip), Some(port)) = (ip, port) {
+            out.extend_from_slice(&ip.octets());
+            out.extend_from_slice(&port.to_be_bytes());
+        }
+    }
+    out
+}
+
+/// `%XX` for every byte (info-hashes and peer ids are raw bytes).
+pub fn url_bytes(out: &mut String, b: &[u8]) {
     use std::fmt::Write;
     for byte in b {
         let _ = write!(out, "%{byte:02X}");
     }
 }
 
-/// The announce URL for one torrent; the passkey is in `base` and never logged.
-pub fn announce_url(
+/// The announce URL of a library seed (`uploaded` so far, nothing left);
+/// the passkey is in `base` and never logged.
+pub fn seed_announce_url(
     base: &str,
-    t: &Torrent,
+    info_hash: &[u8; 20],
+    uploaded: u64,
     peer_id: &[u8; 20],
     port: u16,
     key: u32,
@@ -119,10 +161,9 @@ pub fn announce_url(
     u.push_str(base);
     u.push(if base.contains('?') { '&' } else { '?' });
     u.push_str("info_hash=");
-    url_bytes(&mut u, &t.info_hash);
+    url_bytes(&mut u, info_hash);
     u.push_str("&peer_id=");
     url_bytes(&mut u, peer_id);
-    let uploaded = t.uploaded.load(std::sync::atomic::Ordering::Relaxed);
     u.push_str(&format!(
         "&port={port}&uploaded={uploaded}&downloaded=0&left=0&compact=1&numwant=0&key={key:08x}{}",
         event.param()
@@ -147,6 +188,24 @@ mod tests {
             parse_answer(b"d8:intervali60e5:peers12:abcdefghijkl6:peers618:abcdefghijklmnopqre")
                 .unwrap();
         assert_eq!(a.peers, 3);
+        assert_eq!(a.peers4, b"abcdefghijkl");
+        let a = parse_answer(
+            b"d8:intervali60e5:peersld2:ip9:127.0.0.14:porti6881eed2:ip3:::14:porti1eed2:ip8:10.0.0.14:porti99999eeee",
+        )
+        .unwrap();
+        assert_eq!(a.peers, 3, "a list of three dictionaries");
+        assert_eq!(
+            a.peers4,
+            [127, 0, 0, 1, 0x1a, 0xe1],
+            "only the IPv4 one with a port"
+        );
+        // A compact string of a partial entry keeps whole ones only.
+        assert_eq!(
+            parse_answer(b"d8:intervali60e5:peers8:abcdefghe")
+                .unwrap()
+                .peers4,
+            b"abcdef"
+        );
         assert_eq!(
             parse_answer(b"d14:failure reason12:unregisterede"),
             Err(AnnounceError::Failure("unregistered".into()))
