@@ -90,6 +90,17 @@ impl Catalog<'_> {
                 }
                 Ok(())
             }
+            // A torrent gone meanwhile: its removal is a change of its own.
+            CatalogChange::Grab(info_hash) => {
+                if let Some(r) = self
+                    .state
+                    .store_call(move |s| s.torrent(&info_hash))
+                    .await?
+                {
+                    self.notify(|l| l.torrent_grabbed(&info_hash, r.grabs));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -129,12 +140,19 @@ impl Catalog<'_> {
         Ok(outcome)
     }
 
-    /// Counts a member's grab of a torrent.
+    /// Counts a member's grab of a torrent; the listeners get the count read back.
     pub async fn grab(&self, info_hash: [u8; 20], grabber: u64) -> StoreResult<()> {
-        self.state
-            .store_call(move |s| s.record_grab(&info_hash, grabber))
+        let grabs = self
+            .state
+            .store_call(move |s| {
+                s.record_grab(&info_hash, grabber)?;
+                Ok(s.torrent(&info_hash)?.map(|r| r.grabs))
+            })
             .await?;
-        self.notify(|l| l.torrent_grabbed(&info_hash));
+        if let Some(grabs) = grabs {
+            self.notify(|l| l.torrent_grabbed(&info_hash, grabs));
+        }
+        self.publish(CatalogChange::Grab(info_hash));
         Ok(())
     }
 

@@ -16,8 +16,10 @@ pub trait CatalogListener: Send + Sync {
     /// A torrent nobody seeded for STALE_THRESHOLD is dead (`true`), or a seeder
     /// brought it back (`false`); the tracker tells, the record stays stored.
     fn torrent_liveness(&self, _info_hash: &[u8; 20], _dead: bool) {}
-    /// A member downloaded the torrent's file (its grabs went up by one in the store).
-    fn torrent_grabbed(&self, _info_hash: &[u8; 20]) {}
+    /// A member downloaded the torrent's file, here or on another instance: the
+    /// torrent's grabs as read from the store after it was counted. Reads of
+    /// concurrent grabs may be told in any order, so a view keeps the highest.
+    fn torrent_grabbed(&self, _info_hash: &[u8; 20], _grabs: u64) {}
     /// Live swarm figures, from the part that tracks peers.
     fn swarm_figures(&self) -> Option<SwarmFigures> {
         None
@@ -47,6 +49,8 @@ pub enum CatalogChange {
     },
     /// A member created, rotated, enabled, disabled or deleted.
     Member(u64),
+    /// A torrent's grabs went up (its record stays as it was otherwise).
+    Grab([u8; 20]),
 }
 
 /// Where this instance's catalogue changes go for the other instances on the same

@@ -254,9 +254,9 @@ impl CatalogListener for Listing {
         self.write().remove(info_hash);
     }
 
-    fn torrent_grabbed(&self, info_hash: &[u8; 20]) {
+    fn torrent_grabbed(&self, info_hash: &[u8; 20], grabs: u64) {
         if let Some(e) = self.write().entries.get_mut(info_hash) {
-            e.grabs += 1;
+            e.grabs = e.grabs.max(grabs);
         }
     }
 
@@ -364,10 +364,16 @@ mod tests {
         assert_eq!(ids(&page(&dead, Sort::Newest, 0, 9)), [2]);
         l.torrent_stored(&rec(2, 20, 900, 1, 2030));
         assert!(l.is_dead(&[2; 20]), "a re-send keeps the mark");
-        for _ in 0..10 {
-            l.torrent_grabbed(&[1; 20]);
-        }
+        // Grab counts told out of order (concurrent reads): the highest stays.
+        l.torrent_grabbed(&[1; 20], 10);
+        l.torrent_grabbed(&[1; 20], 6);
         assert_eq!(ids(&page(&all, Sort::Grabs, 0, 1)), [1]);
+        l.torrent_grabbed(&[4; 20], 10);
+        assert_eq!(
+            ids(&page(&all, Sort::Grabs, 0, 2)),
+            [4, 1],
+            "a tie stays newest first"
+        );
         l.torrent_removed(&[3; 20], None);
         assert_eq!(ids(&page(&all, Sort::Newest, 0, 9)), [4, 2, 1]);
         assert_eq!(l.len(), 3);

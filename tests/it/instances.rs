@@ -10,6 +10,7 @@ use privateindexer::bencode::decode;
 use serde_json::json;
 
 use crate::harness::mariadb::MariaDb;
+use crate::harness::panel::Visitor;
 use crate::harness::redis::Redis;
 use crate::harness::*;
 
@@ -108,6 +109,54 @@ impl Pair {
     }
 }
 
+/// Bob grabs `ronin` (alice's) on A: B's Torznab gives the count and B's panel list,
+/// sorted by grabs, puts it before a newer torrent nobody grabbed.
+async fn grabs_on_a_reach_b(a: &Server, b: &Server, alice: &Keys, bob: &Keys, ronin: &str) {
+    let torrent = single_file_torrent("Heat.1995.mkv", 13, 100_000);
+    let heat = info_hash_hex(&torrent);
+    let meta = json!({"category": 2040, "title": "Heat (1995)"});
+    upload_new(a, &alice.api_key, torrent, meta).await;
+    until("B's Torznab finds the second upload", || async {
+        torznab_search(b, &bob.api_key, "heat")
+            .await
+            .1
+            .contains(&heat)
+    })
+    .await;
+    let mut panel = Visitor::new(b);
+    panel.login().await;
+    // Whether the list sorted by grabs shows `ronin` first.
+    let mut ronin_first = async || {
+        let (status, page) = panel.page("/admin/torrents?sort=grabs").await;
+        assert_eq!(status, 200);
+        let at = |ih: &str| page.find(ih).unwrap_or_else(|| panic!("{ih} not listed"));
+        at(ronin) < at(&heat)
+    };
+    assert!(
+        !ronin_first().await,
+        "newest first while nothing is grabbed"
+    );
+
+    assert_eq!(download_status(a, ronin, &bob.api_key).await, 200);
+    let grabbed = Instant::now();
+    let (_, found) = torznab_search(b, &bob.api_key, "ronin").await;
+    assert!(found.contains(r#"name="grabs" value="1""#), "{found}");
+    // A generous bound only against a hang; nothing is timed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ronin_first().await {
+        assert!(
+            Instant::now() < deadline,
+            "B's panel list never sorted A's grab first"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A figure for the guide, not an assertion.
+    eprintln!(
+        "B's panel list followed A's grab {:?} after it",
+        grabbed.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn two_instances_share_members_torrents_peers_and_counters() {
     let Some(db) = MariaDb::start() else { return };
@@ -156,6 +205,7 @@ async fn two_instances_share_members_torrents_peers_and_counters() {
         .await
         .1
         .contains(&ih));
+    grabs_on_a_reach_b(&a, &b, &alice, &bob, &ih).await;
     let seed_a = Ann::new(&a, &alice, &ih, 1);
     let seed_b = Ann::new(&b, &alice, &ih, 2);
     let leech_a = Ann::new(&a, &bob, &ih, 3);

@@ -2,14 +2,15 @@
 //! feature `redis`): each instance appends its catalogue changes (ids only) to the
 //! Redis stream `pi:catalog` and follows the other instances' entries with a
 //! blocking read, so its search index, tracker and panel list apply an upload,
-//! removal or member change made elsewhere within about a second, from the record
-//! in the shared store. Requests never wait on Redis: changes queue in memory
+//! removal, grab or member change made elsewhere within about a second, from the
+//! record in the shared store. Requests never wait on Redis: changes queue in memory
 //! (bounded) and a writer task sends them; while Redis is down they wait there.
+//! Grabs of one torrent coalesce while queued (one entry tells "read its count").
 //! A clean stop writes what is still queued, for [`AT_STOP`] at most.
 
 pub mod wire;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,10 +48,19 @@ pub fn since_ms() -> u64 {
 /// XREAD's answer: per stream, its entries as (id, flat field/value list).
 type Reply = Option<Vec<(Vec<u8>, Vec<(String, Vec<Vec<u8>>)>)>>;
 
+/// The changes not written yet.
+#[derive(Default)]
+struct Queue {
+    changes: VecDeque<CatalogChange>,
+    /// Torrents with a grab in `changes` that the writer has not taken yet: a
+    /// grab of one of them is told by that entry (the reader reads the count).
+    grabs: HashSet<[u8; 20]>,
+}
+
 /// This instance's side of the feed: what requests publish into.
 pub struct Feed {
     instance: u64,
-    queue: Mutex<VecDeque<CatalogChange>>,
+    queue: Mutex<Queue>,
     queued: tokio::sync::Notify,
     /// Changes dropped because the queue was full, since the last successful write.
     dropped: AtomicUsize,
@@ -62,32 +72,55 @@ impl Feed {
     pub fn new() -> Arc<Feed> {
         Arc::new(Feed {
             instance: rand::random(),
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             queued: tokio::sync::Notify::new(),
             dropped: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
         })
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<CatalogChange>> {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn queued_len(&self) -> usize {
+        self.queue().changes.len()
+    }
+
+    /// The next changes to write, from the front; their grabs are no longer
+    /// coalesced into (a grab from now on may be counted after the reader's read).
+    fn take(&self) -> Vec<CatalogChange> {
+        let mut q = self.queue();
+        let batch: Vec<CatalogChange> = q.changes.iter().take(BATCH).copied().collect();
+        for change in &batch {
+            if let CatalogChange::Grab(ih) = change {
+                q.grabs.remove(ih);
+            }
+        }
+        batch
     }
 }
 
 impl ChangeFeed for Feed {
     fn publish(&self, change: CatalogChange) {
         let mut q = self.queue();
-        if q.len() >= MAX_QUEUED {
+        if matches!(change, CatalogChange::Grab(ih) if q.grabs.contains(&ih)) {
+            return;
+        }
+        if q.changes.len() >= MAX_QUEUED {
             if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
                 tracing::error!(
-                    queued = q.len(),
+                    queued = q.changes.len(),
                     "catalog feed queue full: changes are dropped; the other instances see \
                      them when they restart"
                 );
             }
             return;
         }
-        q.push_back(change);
+        if let CatalogChange::Grab(ih) = change {
+            q.grabs.insert(ih);
+        }
+        q.changes.push_back(change);
         drop(q);
         self.queued.notify_one();
     }
@@ -153,7 +186,7 @@ impl Tasks {
         {
             self.writer.abort();
         }
-        let left = self.feed.queue().len();
+        let left = self.feed.queued_len();
         let dropped = self.feed.dropped.load(Ordering::Relaxed);
         if left > 0 || dropped > 0 {
             tracing::warn!(
@@ -196,7 +229,7 @@ async fn write_loop(feed: Arc<Feed>, mut conn: ConnectionManager) {
     };
     let mut replayed = 0usize;
     loop {
-        let batch: Vec<CatalogChange> = feed.queue().iter().take(BATCH).copied().collect();
+        let batch = feed.take();
         if batch.is_empty() {
             if feed.stopping.load(Ordering::Relaxed) {
                 return;
@@ -222,8 +255,8 @@ async fn write_loop(feed: Arc<Feed>, mut conn: ConnectionManager) {
             Ok(()) => {
                 let left = {
                     let mut q = feed.queue();
-                    q.drain(..batch.len());
-                    q.len()
+                    q.changes.drain(..batch.len());
+                    q.changes.len()
                 };
                 if reach.down {
                     replayed += batch.len();
@@ -239,7 +272,7 @@ async fn write_loop(feed: Arc<Feed>, mut conn: ConnectionManager) {
                 }
             }
             Err(e) => {
-                reach.failed(&e, feed.queue().len());
+                reach.failed(&e, feed.queued_len());
                 tokio::time::sleep(BLOCK).await;
             }
         }
@@ -282,9 +315,12 @@ async fn read_loop(state: Arc<AppState>, me: u64, mut conn: ConnectionManager, s
             }
         };
         let mut changes = std::mem::take(&mut retry);
+        // Grabs of one torrent in one read: a single read of its count tells them all.
+        let mut grabbed = HashSet::new();
         for (id, fields) in entries {
             match wire::decode(&fields) {
                 Ok((instance, _)) if instance == me => {}
+                Ok((_, CatalogChange::Grab(ih))) if !grabbed.insert(ih) => {}
                 Ok((_, change)) => changes.push(change),
                 Err(e) => tracing::warn!(entry = %id, error = %e, "skipped a catalog feed entry"),
             }

@@ -81,3 +81,39 @@ async fn a_stop_with_redis_away_ends_and_counts_what_was_not_written() {
     }
     assert_eq!(tasks.stop(Duration::from_millis(300)).await, 3);
 }
+
+#[tokio::test]
+async fn grabs_of_one_torrent_coalesce_until_the_writer_takes_them() {
+    let Some(redis) = Redis::start(None) else {
+        return;
+    };
+    let (feed, tasks) = writer(&redis.url());
+    let grab = |n: u8| CatalogChange::Grab([n; 20]);
+    // Queued before the writer runs (one thread): one entry per torrent.
+    for i in 0..CHANGES {
+        feed.publish(grab((i % 2) as u8));
+    }
+    feed.publish(CatalogChange::Member(7));
+    feed.publish(grab(0));
+    let want = vec![grab(0), grab(1), CatalogChange::Member(7)];
+    let changes = |written: Vec<(u64, CatalogChange)>| -> Vec<CatalogChange> {
+        written.into_iter().map(|(_, c)| c).collect()
+    };
+    // Waits for the writer (a bound only against a hang).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while changes(stream(&redis).await) != want {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            stream(&redis).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Taken and written: a later grab of the same torrent is an entry of its own
+    // (the reader may have read the count before it).
+    feed.publish(grab(0));
+    assert_eq!(tasks.stop(Duration::from_secs(60)).await, 0);
+    let mut more = want;
+    more.push(grab(0));
+    assert_eq!(changes(stream(&redis).await), more);
+}

@@ -1,7 +1,8 @@
 //! How a catalogue change looks on the Redis stream, apart from the I/O so hostile
 //! entries can be tested. An entry carries ids only (the reader loads the record
 //! from the store): `v` the version, `i` the writing instance, then `t` a torrent's
-//! v1 hash (20 bytes, 52 with its v2 hash) or `m` a member id (8 bytes, big-endian).
+//! v1 hash (20 bytes, 52 with its v2 hash), `m` a member id (8 bytes, big-endian) or
+//! `g` the v1 hash of a torrent grabbed (20 bytes).
 //! Every entry read back is checked: another instance may run another version,
 //! and anyone with access to Redis can write garbage.
 
@@ -24,6 +25,8 @@ pub enum WireError {
     Torrent(usize),
     #[error("catalog feed entry has a {0}-byte member id, not 8")]
     Member(usize),
+    #[error("catalog feed entry has a {0}-byte grabbed torrent id, not 20")]
+    Grab(usize),
     #[error("catalog feed entry names no torrent or member, or both")]
     Change,
 }
@@ -42,6 +45,7 @@ pub fn encode(instance: u64, change: &CatalogChange) -> [(&'static str, Vec<u8>)
             ("t", v)
         }
         CatalogChange::Member(id) => ("m", id.to_be_bytes().to_vec()),
+        CatalogChange::Grab(info_hash) => ("g", info_hash.to_vec()),
     };
     [
         ("v", vec![VERSION]),
@@ -66,13 +70,17 @@ pub fn decode(fields: &[Vec<u8>]) -> Result<(u64, CatalogChange), WireError> {
                     .map_err(|_| WireError::Instance(value.len()))?;
                 instance = Some(u64::from_be_bytes(id));
             }
-            b"t" | b"m" if change.is_some() => return Err(WireError::Change),
+            b"t" | b"m" | b"g" if change.is_some() => return Err(WireError::Change),
             b"t" => change = Some(torrent(value)?),
             b"m" => {
                 let id: [u8; 8] = value
                     .try_into()
                     .map_err(|_| WireError::Member(value.len()))?;
                 change = Some(CatalogChange::Member(u64::from_be_bytes(id)));
+            }
+            b"g" => {
+                let ih = value.try_into().map_err(|_| WireError::Grab(value.len()))?;
+                change = Some(CatalogChange::Grab(ih));
             }
             // Fields a later version may add are left alone.
             _ => {}
@@ -126,6 +134,7 @@ mod tests {
             },
             CatalogChange::Member(u64::MAX),
             CatalogChange::Member(3),
+            CatalogChange::Grab([5; 20]),
         ] {
             let fields = flat(&encode(0x0102_0304_0506_0708, &change));
             assert_eq!(decode(&fields), Ok((0x0102_0304_0506_0708, change)));
@@ -160,6 +169,8 @@ mod tests {
             (flat(&ok(("t", vec![0; 40]))), WireError::Torrent(40)),
             (flat(&ok(("t", Vec::new()))), WireError::Torrent(0)),
             (flat(&ok(("m", vec![0; 9]))), WireError::Member(9)),
+            (flat(&ok(("g", vec![0; 52]))), WireError::Grab(52)),
+            (flat(&ok(("g", vec![0; 19]))), WireError::Grab(19)),
             (flat(&ok(("x", vec![0; 8]))), WireError::Change),
         ];
         for (fields, want) in cases {
@@ -167,6 +178,9 @@ mod tests {
         }
         let mut both = flat(&ok(("m", vec![0; 8])));
         both.extend(flat(&[("t", vec![0; 20])]));
+        assert_eq!(decode(&both), Err(WireError::Change));
+        let mut both = flat(&ok(("g", vec![0; 20])));
+        both.extend(flat(&[("m", vec![0; 8])]));
         assert_eq!(decode(&both), Err(WireError::Change));
         // A field a later version adds is skipped.
         let mut more = flat(&ok(("m", 4u64.to_be_bytes().to_vec())));

@@ -53,11 +53,14 @@ pub async fn seeded(pool: &MySqlPool, seen: Vec<([u8; 20], i64)>) -> StoreResult
     let mut tx = pool.begin().await?;
     for (ih, at) in seen {
         // An older time (a late write from another instance) never moves it back.
+        // The value is bound twice: VALUES(at) is deprecated in MySQL 8.0.20+ and
+        // its replacement (a row alias) is not in MariaDB.
         sqlx::query(
             "INSERT INTO last_seeded (info_hash, at) VALUES (?, ?) \
-             ON DUPLICATE KEY UPDATE at = GREATEST(at, VALUES(at))",
+             ON DUPLICATE KEY UPDATE at = GREATEST(at, ?)",
         )
         .bind(&ih[..])
+        .bind(at)
         .bind(at)
         .execute(&mut *tx)
         .await?;

@@ -42,8 +42,10 @@ pub struct MySqlStore {
 
 /// MySQL error numbers that mean "try again later", not "this call is wrong":
 /// too many connections, server shutting down, lock wait timeout, deadlock,
-/// connection killed, query interrupted, read-only (a failover in progress).
-const RETRYABLE: &[u16] = &[1040, 1053, 1205, 1213, 1290, 1317, 1836, 1927];
+/// query interrupted, read-only (a failover in progress), connection killed
+/// (1927 MariaDB), idle connection closed by the server (4031 MySQL 8.0.24+; on
+/// MariaDB 4031 is a trigger error our statements cannot raise).
+const RETRYABLE: &[u16] = &[1040, 1053, 1205, 1213, 1290, 1317, 1836, 1927, 4031];
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {

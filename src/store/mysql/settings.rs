@@ -14,15 +14,18 @@ pub async fn get(pool: &MySqlPool, name: String) -> StoreResult<Option<Vec<u8>>>
     )
 }
 
-/// Writes a setting with `executor` (the pool, or a transaction's connection).
+/// Writes a setting with `executor` (the pool, or a transaction's connection). The
+/// value is bound twice: `VALUES(value)` is deprecated in MySQL 8.0.20+, and its
+/// replacement (a row alias) is not in MariaDB.
 pub async fn put<'e, E>(executor: E, name: &[u8], value: &[u8]) -> StoreResult<()>
 where
     E: sqlx::Executor<'e, Database = MySql>,
 {
     sqlx::query(
-        "INSERT INTO settings (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)",
+        "INSERT INTO settings (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = ?",
     )
     .bind(name)
+    .bind(value)
     .bind(value)
     .execute(executor)
     .await?;

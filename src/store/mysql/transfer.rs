@@ -128,9 +128,10 @@ pub async fn import(pool: &MySqlPool, batch: Vec<Entry>) -> StoreResult<()> {
             Entry::Seeded { info_hash, at } => {
                 sqlx::query(
                     "INSERT INTO last_seeded (info_hash, at) VALUES (?, ?) \
-                     ON DUPLICATE KEY UPDATE at = VALUES(at)",
+                     ON DUPLICATE KEY UPDATE at = ?",
                 )
                 .bind(&info_hash[..])
+                .bind(*at)
                 .bind(*at)
                 .execute(&mut *tx)
                 .await?;
